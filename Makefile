@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/platform_booking
+
+.PHONY: install messages run test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+# French messages are compiled at set-up (the .mo files are not committed).
+messages: install
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	@DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+run: messages
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
+	DEBUG=1 $(BIN)/python manage.py demo_data
+	@echo "Platform booking: open http://$(HOST):$(PORT)/ (API docs at /api/docs/)"
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	DEBUG=1 $(BIN)/python manage.py check
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+test-sqlite: messages
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: messages
+	scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test: lint test-sqlite test-postgres
+
+bench: messages
+	scripts/ensure-postgres.sh
+	@for script in bench/*.py; do DATABASE_URL=$(PG_URL) $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 test-db.sqlite3

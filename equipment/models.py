@@ -1,0 +1,241 @@
+"""Inventory: sites, categories, equipment, qualifications and closures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .policy import Policy, effective_policy
+
+
+class Site(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    city = models.CharField(_("city"), max_length=120)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Equipment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        MAINTENANCE = "maintenance", _("maintenance")
+        RETIRED = "retired", _("retired")
+
+    code = models.CharField(
+        _("inventory code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Unique inventory code, e.g. WL-HPLC-01."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("category")
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site")
+    )
+    room = models.CharField(_("room"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    owner_partner = models.ForeignKey(
+        "reservations.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_equipment",
+        verbose_name=_("owning partner"),
+    )
+    requires_qualification = models.BooleanField(_("requires a qualification"), default=False)
+    requires_check_in = models.BooleanField(_("requires check-in"), default=False)
+    rate_teaching = models.DecimalField(
+        _("teaching rate (€/h)"),
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    rate_academic = models.DecimalField(
+        _("academic rate (€/h)"),
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    rate_industrial = models.DecimalField(
+        _("industrial rate (€/h)"),
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="managed_equipment",
+        verbose_name=_("managers"),
+    )
+    # Only the settings this equipment overrides; see equipment.policy.
+    policy_overrides = models.JSONField(_("policy overrides"), default=dict, blank=True)
+    calendar = models.OneToOneField(
+        "schedule.Calendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="equipment",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("equipment")
+        verbose_name_plural = _("equipment")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_teaching__gte=0)
+                & Q(rate_academic__gte=0)
+                & Q(rate_industrial__gte=0),
+                name="equipment_rates_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    @property
+    def policy(self) -> Policy:
+        return effective_policy(self.policy_overrides)
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        return {
+            "teaching": self.rate_teaching,
+            "academic": self.rate_academic,
+            "industrial": self.rate_industrial,
+        }
+
+
+class Qualification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="qualifications",
+        verbose_name=_("user"),
+    )
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="qualifications",
+        verbose_name=_("equipment"),
+    )
+    valid_until = models.DateField(_("valid until"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["equipment__code", "user__username"]
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "equipment"], name="qualification_one_per_user_equipment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.equipment.code} ({self.valid_until})"
+
+
+class Closure(models.Model):
+    """Equipment, a site, or (both empty) every site is unavailable over a period."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("maintenance")
+        HOLIDAY = "holiday", _("holiday")
+        EVENT = "event", _("event")
+        OTHER = "other", _("other")
+
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("equipment"),
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("site"),
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    # Where it came from: "" (by hand), "ics:<uid>", "holiday:<date>".
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="closure_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(equipment__isnull=True) | Q(site__isnull=True),
+                name="closure_equipment_or_site",
+            ),
+        ]
+        indexes = [models.Index(fields=["start", "end"], name="closure_period")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.start:%Y-%m-%d} – {self.end:%Y-%m-%d})"

@@ -1,0 +1,74 @@
+"""One error body for the whole API: `{code, detail}` plus `fields` for field errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from platform_booking.exceptions import DomainError
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into `{"a.b": [messages]}`."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for sub, messages in flatten_errors(value, name).items():
+                flat.setdefault(sub, []).extend(messages)
+    elif isinstance(errors, list):
+        if all(not isinstance(item, dict | list) for item in errors):
+            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
+        else:
+            for index, item in enumerate(errors):
+                if item:
+                    name = f"{prefix}.{index}" if prefix else str(index)
+                    for sub, messages in flatten_errors(item, name).items():
+                        flat.setdefault(sub, []).extend(messages)
+    else:
+        flat[prefix or "non_field_errors"] = [str(errors)]
+    return flat
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.body(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = flatten_errors(exc.detail)
+        general = fields.pop("non_field_errors", None) or fields.pop("__all__", None)
+        body: dict[str, Any] = {
+            "code": "invalid",
+            "detail": general[0] if general else _("Invalid input."),
+        }
+        if fields:
+            body["fields"] = fields
+        response.data = body
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    assert isinstance(exc, exceptions.APIException)
+    codes = exc.get_codes()
+    response.data = {
+        "code": codes if isinstance(codes, str) else exc.default_code,
+        "detail": str(exc.detail)
+        if not isinstance(exc.detail, dict | list)
+        else str(exc.default_detail),
+    }
+    return response

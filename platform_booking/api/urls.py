@@ -1,0 +1,24 @@
+"""The `/api/v1/` router."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
+from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
+
+from .auth import TokenLoginView
+
+router = DefaultRouter()
+router.register("sites", SiteViewSet, basename="site")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("partners", PartnerViewSet, basename="partner")
+router.register("equipment", EquipmentViewSet, basename="equipment")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("qualifications", QualificationViewSet, basename="qualification")
+
+urlpatterns = [
+    path("auth/token/", TokenLoginView.as_view(), name="token-login"),
+    path("me/", MeView.as_view(), name="me"),
+    path("me/feed-token/", FeedTokenView.as_view(), name="me-feed-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,17 @@
+"""Test settings: the production module plus the speed-ups tests need, in one place."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("EMAIL_URL", "locmem://")
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/minute"}  # noqa: F405
+# Serve static files from the apps, as in development: no collectstatic before tests.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

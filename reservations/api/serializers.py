@@ -1,0 +1,100 @@
+"""Shapes of the partner, project and profile API. Writes go through reservations.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from reservations.models import Partner, Project
+from reservations.services import partner_create, partner_update, project_create, project_update
+
+User = get_user_model()
+_active_users = User.objects.filter(is_active=True)
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    referents = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=_active_users, required=False
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "kind", "rate_category", "referents"]
+
+    def create(self, validated_data: dict[str, Any]) -> Partner:
+        return partner_create(**validated_data)
+
+    def update(self, instance: Partner, validated_data: dict[str, Any]) -> Partner:
+        return partner_update(partner=instance, **validated_data)
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    leader = serializers.PrimaryKeyRelatedField(
+        queryset=_active_users, required=False, help_text="Defaults to the requesting user."
+    )
+    members = serializers.PrimaryKeyRelatedField(many=True, queryset=_active_users, required=False)
+    confidential = serializers.BooleanField(
+        required=False, help_text="Always true for industrial projects."
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "partner",
+            "leader",
+            "members",
+            "description",
+            "active_from",
+            "active_until",
+            "confidential",
+        ]
+
+    def create(self, validated_data: dict[str, Any]) -> Project:
+        return project_create(**validated_data)
+
+    def update(self, instance: Project, validated_data: dict[str, Any]) -> Project:
+        return project_update(project=instance, **validated_data)
+
+
+class MiniPartnerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "kind", "rate_category"]
+
+
+class MiniProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "kind", "partner", "confidential", "active_from", "active_until"]
+
+
+class FeedsSerializer(serializers.Serializer):
+    me = serializers.URLField()
+    projects = serializers.DictField(child=serializers.URLField())
+    partners = serializers.DictField(child=serializers.URLField())
+    equipment_template = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField()
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["platform_manager", "equipment_manager", "partner_referent", "project_member"]
+        )
+    )
+    is_platform_manager = serializers.BooleanField()
+    partners = MiniPartnerSerializer(many=True)
+    referent_of = serializers.ListField(child=serializers.IntegerField())
+    projects = MiniProjectSerializer(many=True)
+    managed_equipment = serializers.ListField(child=serializers.IntegerField())
+    feed_token = serializers.CharField()
+    feeds = FeedsSerializer()

@@ -1,0 +1,143 @@
+"""Partner, project and profile endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from equipment.api.views import ReferenceViewSet
+from platform_booking.roles import is_platform_manager
+from reservations.models import Partner, Project
+from reservations.selectors import (
+    can_edit_project,
+    is_partner_referent,
+    partners_of_user,
+    projects_visible_to,
+)
+from reservations.services import feed_token_for, feed_token_rotate
+
+from .serializers import MeSerializer, PartnerSerializer, ProjectSerializer
+
+
+class PartnerViewSet(ReferenceViewSet):
+    queryset = Partner.objects.prefetch_related("referents")
+    serializer_class = PartnerSerializer
+    filterset_fields = ["kind", "rate_category"]
+
+
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Projects and their members. A confidential project is invisible (404) to outsiders."""
+
+    serializer_class = ProjectSerializer
+    filterset_fields = ["kind", "partner", "confidential"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Project]:
+        if getattr(self, "swagger_fake_view", False):
+            return Project.objects.none()
+        return projects_visible_to(self.request.user)
+
+    def perform_create(self, serializer: ProjectSerializer) -> None:  # type: ignore[override]
+        partner = serializer.validated_data["partner"]
+        user = self.request.user
+        if not (is_platform_manager(user) or is_partner_referent(user, partner)):
+            raise PermissionDenied()
+        serializer.validated_data.setdefault("leader", user)
+        serializer.save()
+
+    def perform_update(self, serializer: ProjectSerializer) -> None:  # type: ignore[override]
+        project = serializer.instance
+        user = self.request.user
+        assert project is not None
+        if not can_edit_project(user, project):
+            raise PermissionDenied()
+        data = serializer.validated_data
+        moves = ("partner" in data and data["partner"] != project.partner) or (
+            "kind" in data and data["kind"] != project.kind
+        )
+        # A leader manages the team and the dates; moving a project to another partner or
+        # kind (its priority) is for platform managers and the partner's referents.
+        if moves and not is_platform_manager(user):
+            partners = {project.partner, data.get("partner", project.partner)}
+            if not all(is_partner_referent(user, p) for p in partners):
+                raise PermissionDenied()
+        serializer.save()
+
+
+def feeds_for(user: Any, key: str, projects: list[Project], partner_ids: list[int]) -> dict:
+    base = settings.SITE_URL
+    return {
+        "me": f"{base}/calendars/me.ics?token={key}",
+        "projects": {
+            str(p.pk): f"{base}/calendars/projects/{p.pk}.ics?token={key}" for p in projects
+        },
+        "partners": {
+            str(pk): f"{base}/calendars/partners/{pk}.ics?token={key}" for pk in partner_ids
+        },
+        "equipment_template": f"{base}/calendars/equipment/{{id}}.ics?token={key}",
+    }
+
+
+def me_payload(user: Any) -> dict[str, Any]:
+    projects = list(
+        Project.objects.filter(Q(members=user) | Q(leader=user)).distinct().order_by("name")
+    )
+    partners = list(partners_of_user(user))
+    referent_of = list(user.referent_of.values_list("pk", flat=True))
+    managed = list(user.managed_equipment.values_list("pk", flat=True))
+    roles = []
+    if is_platform_manager(user):
+        roles.append("platform_manager")
+    if managed:
+        roles.append("equipment_manager")
+    if referent_of:
+        roles.append("partner_referent")
+    if projects:
+        roles.append("project_member")
+    key = feed_token_for(user=user).key
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "roles": roles,
+        "is_platform_manager": is_platform_manager(user),
+        "partners": partners,
+        "referent_of": referent_of,
+        "projects": projects,
+        "managed_equipment": managed,
+        "feed_token": key,
+        "feeds": feeds_for(user, key, projects, referent_of),
+    }
+
+
+class MeView(APIView):
+    """The current user, their partners, projects, roles and calendar feed URLs."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(me_payload(request.user)).data)
+
+
+class FeedTokenView(APIView):
+    """Issue a new feed token: the previous one stops working at once."""
+
+    @extend_schema(request=None, responses=MeSerializer)
+    def post(self, request: Request) -> Response:
+        feed_token_rotate(user=request.user)
+        return Response(MeSerializer(me_payload(request.user)).data)

@@ -1,0 +1,106 @@
+"""Writes for partners, projects and feed tokens."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import FeedToken, Partner, Project, ProjectKind
+
+PROJECT_FIELDS = (
+    "name",
+    "kind",
+    "partner",
+    "leader",
+    "description",
+    "active_from",
+    "active_until",
+    "confidential",
+)
+
+
+@transaction.atomic
+def partner_create(
+    *, name: str, kind: str, rate_category: str, referents: Iterable[Any] = ()
+) -> Partner:
+    partner = Partner(name=name, kind=kind, rate_category=rate_category)
+    partner.full_clean()
+    partner.save()
+    partner.referents.set(referents)
+    return partner
+
+
+@transaction.atomic
+def partner_update(
+    *, partner: Partner, referents: Iterable[Any] | None = None, **fields: Any
+) -> Partner:
+    for name, value in fields.items():
+        if name not in ("name", "kind", "rate_category"):
+            raise TypeError(f"unknown partner field: {name}")
+        setattr(partner, name, value)
+    partner.full_clean()
+    partner.save()
+    if referents is not None:
+        partner.referents.set(referents)
+    return partner
+
+
+def _check_project(project: Project) -> None:
+    # Industrial details are always confidential, whatever the request says.
+    if project.kind == ProjectKind.INDUSTRIAL:
+        project.confidential = True
+    if project.active_until and project.active_from and project.active_until < project.active_from:
+        raise ValidationError({"active_until": [_("Must not be before the start of the project.")]})
+    project.full_clean()
+
+
+@transaction.atomic
+def project_create(*, members: Iterable[Any] = (), **fields: Any) -> Project:
+    """Create a project; its leader is always one of its members."""
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project(**fields)
+    _check_project(project)
+    project.save()
+    project.members.set({*members, project.leader})
+    return project
+
+
+@transaction.atomic
+def project_update(
+    *, project: Project, members: Iterable[Any] | None = None, **fields: Any
+) -> Project:
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    _check_project(project)
+    project.save()
+    if members is not None:
+        project.members.set({*members, project.leader})
+    elif "leader" in fields:
+        project.members.add(project.leader)
+    return project
+
+
+@transaction.atomic
+def feed_token_rotate(*, user: Any) -> FeedToken:
+    """Give the user a new feed token; the old one stops working at once."""
+    token, created = FeedToken.objects.get_or_create(user=user)
+    if not created:
+        token.key = secrets.token_urlsafe(32)
+        token.save(update_fields=["key", "created_at"])
+    return token
+
+
+def feed_token_for(*, user: Any) -> FeedToken:
+    token, _created = FeedToken.objects.get_or_create(user=user)
+    return token

@@ -1,0 +1,106 @@
+"""Login by token, the uniform error body, anonymous access."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_token_login_then_me(client_for, make_user):
+    make_user("alice", first_name="Alice")
+    client = client_for()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "pw-alice"}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = client.get("/api/v1/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == "alice"
+
+
+@pytest.mark.django_db
+def test_wrong_password_is_a_400_with_a_code(client_for, make_user):
+    make_user("alice")
+    response = client_for().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/me/",
+        "/api/v1/sites/",
+        "/api/v1/categories/",
+        "/api/v1/partners/",
+        "/api/v1/equipment/",
+        "/api/v1/projects/",
+        "/api/v1/qualifications/",
+        "/api/schema/?format=json",
+    ],
+)
+def test_anonymous_gets_401_with_code(client_for, path):
+    response = client_for().get(path)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_bad_token_is_401(client_for):
+    client = client_for()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+@pytest.mark.django_db
+def test_unknown_object_is_404_with_code(client_for, campus):
+    response = client_for(campus.teacher).get("/api/v1/equipment/999999/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_field_errors_are_listed_by_name(client_for, campus):
+    response = client_for(campus.admin).post(
+        "/api/v1/partners/", {"name": "", "kind": "spaceship"}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert set(body["fields"]) == {"name", "kind", "rate_category"}
+    assert all(isinstance(m, list) and m for m in body["fields"].values())
+
+
+@pytest.mark.django_db
+def test_error_detail_is_translated(client_for, campus):
+    client = client_for(campus.teacher)
+    french = client.get("/api/v1/equipment/999999/", HTTP_ACCEPT_LANGUAGE="fr")
+    english = client.get("/api/v1/equipment/999999/", HTTP_ACCEPT_LANGUAGE="en")
+    assert french.json()["code"] == english.json()["code"] == "not_found"
+    assert french.json()["detail"] != english.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_a_400_not_a_500(client_for, campus):
+    response = client_for(campus.admin).post(
+        "/api/v1/sites/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

@@ -1,0 +1,119 @@
+"""Shared fixtures: a small campus with one user per role."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from equipment.services import category_create, equipment_create, site_create
+from reservations.models import Partner, ProjectKind
+from reservations.services import partner_create, project_create
+
+User = get_user_model()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, **extra: Any):
+        return User.objects.create_user(username=username, password="pw-" + username, **extra)
+
+    return make
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated with the user's token (None: anonymous)."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+class Campus:
+    """Two partners, their people and projects, and two pieces of equipment."""
+
+    def __init__(self, make_user):
+        self.admin = make_user("plateforme", is_staff=True)
+        self.eq_manager = make_user("gestionnaire")
+        self.teacher = make_user("enseignant")
+        self.researcher = make_user("chercheur")
+        self.industrial = make_user("industriel")
+        self.referent = make_user("referent")
+        self.outsider = make_user("externe")
+        self.orleans = partner_create(
+            name="Université d'Orléans",
+            kind=Partner.Kind.UNIVERSITY,
+            rate_category=Partner.RateCategory.ACADEMIC,
+            referents=[self.referent],
+        )
+        self.servier = partner_create(
+            name="Servier", kind=Partner.Kind.COMPANY, rate_category=Partner.RateCategory.INDUSTRIAL
+        )
+        self.lycee = partner_create(
+            name="Lycée Jean Zay", kind=Partner.Kind.SCHOOL, rate_category="academic"
+        )
+        start = date(2026, 1, 1)
+        self.teaching = project_create(
+            name="TP formulation",
+            kind=ProjectKind.PEDAGOGICAL,
+            partner=self.lycee,
+            leader=self.teacher,
+            active_from=start,
+        )
+        self.research = project_create(
+            name="Thèse émulsions",
+            kind=ProjectKind.RESEARCH,
+            partner=self.orleans,
+            leader=self.researcher,
+            active_from=start,
+            confidential=True,
+        )
+        self.open_research = project_create(
+            name="Projet ouvert",
+            kind=ProjectKind.RESEARCH,
+            partner=self.orleans,
+            leader=self.researcher,
+            active_from=start,
+        )
+        self.confidential = project_create(
+            name="Servier – validation HPLC",
+            kind=ProjectKind.INDUSTRIAL,
+            partner=self.servier,
+            leader=self.industrial,
+            active_from=start,
+        )
+        self.site = site_create(name="We Lab", city="Orléans", address="1 rue de Chartres")
+        self.other_site = site_create(name="Plateau Tours", city="Tours")
+        self.chroma = category_create(name="Chromatographie")
+        self.rheo = category_create(name="Rhéologie")
+        self.hplc = equipment_create(
+            code="WL-HPLC-01",
+            name="Chaîne HPLC Agilent 1260",
+            category=self.chroma,
+            site=self.site,
+            requires_qualification=True,
+            managers=[self.eq_manager],
+            rates={"teaching": 5, "academic": 30, "industrial": 120},
+        )
+        self.rheometer = equipment_create(
+            code="TO-RHEO-01",
+            name="Rhéomètre Anton Paar",
+            category=self.rheo,
+            site=self.other_site,
+            description="Rhéomètre rotatif pour crèmes et gels",
+        )
+
+
+@pytest.fixture
+def campus(make_user) -> Campus:
+    return Campus(make_user)

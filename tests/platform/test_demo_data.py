@@ -1,0 +1,59 @@
+"""The demo data command fills an empty database, and running it again changes nothing."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from equipment.models import Category, Equipment, Qualification, Site
+from reservations.models import Partner, Project, ProjectKind
+
+User = get_user_model()
+MODELS = (Site, Category, Equipment, Partner, Project, User, Qualification)
+
+
+def _run() -> str:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_demo_data_is_idempotent():
+    _run()
+    first = _counts()
+    _run()
+    assert _counts() == first
+    assert all(count > 0 for count in first.values())
+
+
+@pytest.mark.django_db
+def test_demo_data_content():
+    output = _run()
+
+    assert Site.objects.count() == 3
+    assert 20 <= Equipment.objects.count() <= 30
+    assert not Equipment.objects.filter(calendar__isnull=True).exists()
+    kinds = set(Project.objects.values_list("kind", flat=True))
+    assert kinds == {ProjectKind.PEDAGOGICAL, ProjectKind.RESEARCH, ProjectKind.INDUSTRIAL}
+    industrial = Project.objects.filter(kind=ProjectKind.INDUSTRIAL)
+    assert industrial.exists()
+    assert all(project.confidential for project in industrial)
+    assert Equipment.objects.filter(status=Equipment.Status.MAINTENANCE).exists()
+    assert "3 sites" in output
+
+
+@pytest.mark.django_db
+def test_admin_logs_in_with_the_printed_default_password():
+    output = _run()
+
+    assert "demo-campus-2026" in output
+    user = authenticate(username="admin", password="demo-campus-2026")
+    assert user is not None
+    assert user.is_superuser
+    assert user.is_staff

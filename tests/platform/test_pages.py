@@ -1,0 +1,63 @@
+"""The server-rendered pages answer, in French by default and in English on request."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_is_sent_to_the_login_page(client):
+    response = client.get("/equipment/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    login = client.get("/accounts/login/")
+    assert login.status_code == 200
+    assert "Connexion" in login.content.decode()
+
+
+def test_login_form_logs_in(client, campus):
+    response = client.post(
+        "/accounts/login/", {"username": "enseignant", "password": "pw-enseignant"}
+    )
+    assert response.status_code == 302
+    assert client.get("/equipment/").status_code == 200
+
+
+def test_catalogue_lists_and_filters_in_french(client, campus):
+    client.force_login(campus.teacher)
+    page = client.get("/equipment/").content.decode()
+    assert "Catalogue des équipements" in page
+    assert "WL-HPLC-01" in page and "TO-RHEO-01" in page
+    filtered = client.get(f"/equipment/?site={campus.other_site.pk}&q=rh").content.decode()
+    assert "TO-RHEO-01" in filtered and "WL-HPLC-01" not in filtered
+
+
+def test_catalogue_in_english(client, campus):
+    client.force_login(campus.teacher)
+    page = client.get("/equipment/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Equipment catalogue" in page
+
+
+def test_equipment_page_explains_its_policy(client, campus):
+    client.force_login(campus.teacher)
+    response = client.get(f"/equipment/{campus.hplc.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Chaîne HPLC Agilent 1260" in page
+    assert "lundi 08:00–19:00" in page.lower()
+    assert "365" in page
+
+
+def test_unknown_equipment_page_is_404(client, campus):
+    client.force_login(campus.teacher)
+    assert client.get("/equipment/999999/").status_code == 404
+
+
+def test_admin_lists_equipment_for_platform_managers(client, campus):
+    campus.admin.is_superuser = True
+    campus.admin.save()
+    client.force_login(campus.admin)
+    response = client.get("/admin/equipment/equipment/")
+    assert response.status_code == 200
+    assert "WL-HPLC-01" in response.content.decode()
