@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .policy import Policy, effective_policy
 
@@ -117,7 +118,7 @@ class Equipment(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("equipment")
-        verbose_name_plural = _("equipment")
+        verbose_name_plural = pgettext_lazy("plural", "equipment")
         constraints = [
             models.CheckConstraint(
                 condition=Q(rate_teaching__gte=0)
