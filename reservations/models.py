@@ -5,9 +5,12 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .constraints import CONSTRAINT_NAME, PostgresOnlyExclusionConstraint
 
 
 class ProjectKind(models.TextChoices):
@@ -126,3 +129,209 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+
+class ReservationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    CONFIRMED = "confirmed", _("confirmed")
+    CANCELLED = "cancelled", _("cancelled")
+    REJECTED = "rejected", _("rejected")
+    DISPLACED = "displaced", _("displaced")
+    COMPLETED = "completed", _("completed")
+    NO_SHOW = "no_show", _("no show")
+
+
+# Live reservations hold their slot: the database forbids two of them overlapping.
+LIVE_STATUSES = (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+
+
+class Series(models.Model):
+    """Recurring reservations made by one request (an RRULE in Europe/Paris local time)."""
+
+    rrule = models.CharField(_("recurrence rule"), max_length=500)
+    skip_school_holidays = models.BooleanField(_("skip school holidays"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.rrule}"
+
+
+class Session(models.Model):
+    """Several equipment booked together for the same times, all or nothing."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Reservation(models.Model):
+    """A booking of one equipment for a project. Never deleted: its status tells its fate."""
+
+    equipment = models.ForeignKey(
+        "equipment.Equipment",
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("equipment"),
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("project")
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("booked by"),
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # End plus the equipment's buffer at booking time: the slot it holds in the constraint.
+    blocked_until = models.DateTimeField(_("blocked until"))
+    title = models.CharField(_("title"), max_length=200)
+    expected_participants = models.PositiveIntegerField(_("expected participants"), default=1)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReservationStatus.choices, db_index=True
+    )
+    # The project's kind when booked: pedagogical > research > industrial.
+    priority = models.CharField(_("priority"), max_length=12, choices=ProjectKind.choices)
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("series"),
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("session"),
+    )
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    status_changed_at = models.DateTimeField(_("status changed at"))
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="reservation_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=models.F("end")),
+                name="reservation_blocked_after_end",
+            ),
+            PostgresOnlyExclusionConstraint(
+                name=CONSTRAINT_NAME,
+                expressions=[
+                    ("equipment", RangeOperators.EQUAL),
+                    (
+                        TsTzRange("start", "blocked_until", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(status__in=LIVE_STATUSES),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["equipment", "start"], name="reservation_equipment_start"),
+            models.Index(fields=["project", "start"], name="reservation_project_start"),
+            models.Index(fields=["start", "end"], name="reservation_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.start:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+class UsageRecord(models.Model):
+    """The real use of a reservation: check-in and check-out."""
+
+    reservation = models.OneToOneField(
+        Reservation, on_delete=models.CASCADE, related_name="usage", verbose_name=_("reservation")
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    checked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True)
+                | Q(checked_out_at__gte=models.F("checked_in_at")),
+                name="usage_out_after_in",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation_id}: {self.checked_in_at} – {self.checked_out_at}"
+
+
+class AuditEntry(models.Model):
+    """Every change of a reservation's status or times: who, when, from what to what, why."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="audit", verbose_name=_("reservation")
+    )
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(_("from status"), max_length=10, blank=True)
+    to_status = models.CharField(_("to status"), max_length=10)
+    from_start = models.DateTimeField(null=True, blank=True)
+    from_end = models.DateTimeField(null=True, blank=True)
+    to_start = models.DateTimeField()
+    to_end = models.DateTimeField()
+    reason = models.TextField(_("reason"), blank=True)
+    # Rules a manager explicitly overrode for this change (their codes).
+    overridden = models.JSONField(_("overridden rules"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"{self.reservation_id} {self.action} {self.from_status}→{self.to_status}"

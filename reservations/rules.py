@@ -1,0 +1,341 @@
+"""The booking rules of SPEC §3 as pure functions over plain values.
+
+No ORM, no HTTP: the service gathers the facts (policy, busy intervals, closures,
+membership, quotas, `now`) into a `BookingFacts`, and `check_booking` answers the
+violations in the order of the spec's table, plus what a pedagogical request would
+displace. Local notions (days, opening hours, teaching windows, weeks) are computed in
+the platform time zone, then compared as aware instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from equipment.policy import WEEKDAYS, Policy, to_minutes
+
+PEDAGOGICAL, RESEARCH, INDUSTRIAL = "pedagogical", "research", "industrial"
+RANK = {PEDAGOGICAL: 0, RESEARCH: 1, INDUSTRIAL: 2}
+
+# The table order of SPEC §3: when a request breaks several rules, the first answers.
+ORDER = (
+    "invalid",
+    "ambiguous_time",
+    "in_past",
+    "bad_granularity",
+    "too_short",
+    "too_long",
+    "outside_opening_hours",
+    "closed",
+    "equipment_unavailable",
+    "beyond_horizon",
+    "too_late",
+    "not_project_member",
+    "project_inactive",
+    "not_qualified",
+    "teaching_window",
+    "quota_exceeded",
+    "conflict",
+)
+# What a manager may override explicitly. Never the shape of the request, the past, or
+# an overlap: the database refuses overlaps anyway.
+OVERRIDABLE = frozenset(ORDER) - {"invalid", "ambiguous_time", "in_past", "conflict"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A live reservation of the same equipment, with the slot it holds (buffer included)."""
+
+    id: int
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    priority: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    start: datetime
+    end: datetime
+    now: datetime
+    tz: ZoneInfo
+    policy: Policy
+    kind: str
+    equipment_active: bool = True
+    closures: tuple[Interval, ...] = ()
+    is_member: bool = True
+    project_active: bool = True
+    qualification_required: bool = False
+    qualified: bool = True
+    school_holidays: frozenset[date] = frozenset()
+    # Hours the partner already books on this equipment for this kind, per local week
+    # (keyed by the Monday), not counting the reservation being moved.
+    quota_used: dict[date, float] = field(default_factory=dict)
+    busy: tuple[Busy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violations: tuple[Violation, ...]
+    displace: tuple[int, ...]
+    conflicts: tuple[Busy, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def first(self) -> Violation | None:
+        return self.violations[0] if self.violations else None
+
+
+class TimeError(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def make_aware(value: datetime, tz: ZoneInfo) -> datetime:
+    """Read a naive local time in `tz`; refuse one that does not exist or is ambiguous."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    first = value.replace(tzinfo=tz, fold=0)
+    second = value.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise TimeError(
+            "ambiguous_time",
+            _("%(time)s happens twice in %(tz)s (daylight saving change): give the offset.")
+            % {"time": value.isoformat(), "tz": tz.key},
+        )
+    # A time skipped by the spring change does not survive a round trip through UTC.
+    if first.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None) != value:
+        raise TimeError(
+            "ambiguous_time",
+            _("%(time)s does not exist in %(tz)s (daylight saving change).")
+            % {"time": value.isoformat(), "tz": tz.key},
+        )
+    return first
+
+
+def _local_at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The instant of a local wall-clock time (minutes since midnight, 1440 = next day)."""
+    if minutes >= 24 * 60:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
+
+
+def _days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for item in sorted(intervals, key=lambda i: i.start):
+        if merged and item.start <= merged[-1].end:
+            if item.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, item.end)
+        else:
+            merged.append(item)
+    return merged
+
+
+def opening_intervals(
+    policy: Policy, start: datetime, end: datetime, tz: ZoneInfo
+) -> list[Interval]:
+    """The equipment's open time over the local days that [start, end) touches, merged."""
+    intervals = []
+    for day in _days(start, end, tz):
+        for open_min, close_min in policy.opening_minutes(day.weekday()):
+            intervals.append(Interval(_local_at(day, open_min, tz), _local_at(day, close_min, tz)))
+    return _merge(intervals)
+
+
+def teaching_intervals(
+    policy: Policy, start: datetime, end: datetime, tz: ZoneInfo, school_holidays: frozenset[date]
+) -> list[Interval]:
+    """Teaching windows over [start, end): in force on school days only."""
+    if not policy.teaching_windows:
+        return []
+    request = Interval(start, end)
+    result = []
+    for day in _days(start, end, tz):
+        if day in school_holidays:
+            continue
+        weekday = WEEKDAYS[day.weekday()]
+        for window in policy.teaching_windows:
+            if window["weekday"] == weekday:
+                interval = Interval(
+                    _local_at(day, to_minutes(window["start"]), tz),
+                    _local_at(day, to_minutes(window["end"]), tz),
+                )
+                if interval.overlaps(request):
+                    result.append(interval)
+    return result
+
+
+def week_hours(start: datetime, end: datetime, tz: ZoneInfo) -> dict[date, float]:
+    """Split [start, end) into hours per local week, keyed by the week's Monday."""
+    hours: dict[date, float] = {}
+    cursor = start
+    while cursor < end:
+        local = cursor.astimezone(tz).date()
+        monday = local - timedelta(days=local.weekday())
+        next_monday = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+        piece_end = min(end, next_monday)
+        hours[monday] = hours.get(monday, 0.0) + (piece_end - cursor).total_seconds() / 3600
+        cursor = piece_end
+    return hours
+
+
+def _minutes_of_day(moment: datetime, tz: ZoneInfo) -> tuple[int, int]:
+    local = moment.astimezone(tz)
+    return local.hour * 60 + local.minute, local.second * 1_000_000 + local.microsecond
+
+
+def check_shape(start: datetime, end: datetime) -> Violation | None:
+    if start.tzinfo is None or end.tzinfo is None:
+        return Violation("invalid", _("Start and end must be instants with a time zone."))
+    if start >= end:
+        return Violation("invalid", _("The reservation must end after it starts."))
+    return None
+
+
+def check_booking(facts: BookingFacts) -> Verdict:
+    """Apply every rule of SPEC §3 to one request; answer violations in the table's order."""
+    shape = check_shape(facts.start, facts.end)
+    if shape:
+        return Verdict((shape,), (), ())
+    found: list[Violation] = []
+    policy, tz, start, end = facts.policy, facts.tz, facts.start, facts.end
+
+    def add(code: str, message: str) -> None:
+        found.append(Violation(code, message))
+
+    if start < facts.now:
+        add("in_past", _("The reservation cannot start in the past."))
+
+    grid = policy.granularity_minutes
+    for moment in (start, end):
+        minutes, rest = _minutes_of_day(moment, tz)
+        if rest or minutes % grid:
+            add(
+                "bad_granularity",
+                _("Start and end must fall on a %(n)d-minute grid.") % {"n": grid},
+            )
+            break
+
+    duration = (end - start).total_seconds() / 60
+    if duration < policy.min_duration_minutes:
+        add(
+            "too_short",
+            _("A reservation lasts at least %(n)d minutes.") % {"n": policy.min_duration_minutes},
+        )
+    elif duration > policy.max_duration_minutes:
+        add(
+            "too_long",
+            _("A reservation lasts at most %(n)d minutes.") % {"n": policy.max_duration_minutes},
+        )
+
+    request = Interval(start, end)
+    opening = opening_intervals(policy, start, end, tz)
+    if not any(o.start <= start and end <= o.end for o in opening):
+        add("outside_opening_hours", _("The reservation is outside the opening hours."))
+
+    if any(c.overlaps(request) for c in facts.closures):
+        add("closed", _("The equipment is closed during this period."))
+
+    if not facts.equipment_active:
+        add("equipment_unavailable", _("The equipment is not available for booking."))
+
+    horizon = policy.horizon_days[facts.kind]
+    if start > facts.now + timedelta(days=horizon):
+        add(
+            "beyond_horizon",
+            _("Projects of this kind book at most %(n)d days ahead.") % {"n": horizon},
+        )
+
+    if facts.now <= start < facts.now + timedelta(minutes=policy.min_notice_minutes):
+        add(
+            "too_late",
+            _("Book at least %(n)d minutes before the start.") % {"n": policy.min_notice_minutes},
+        )
+
+    if not facts.is_member:
+        add("not_project_member", _("You are not a member of this project."))
+    elif not facts.project_active:
+        add("project_inactive", _("The project is not active at these dates."))
+
+    if facts.qualification_required and not facts.qualified:
+        add("not_qualified", _("This equipment requires a valid qualification."))
+
+    if facts.kind != PEDAGOGICAL:
+        release = timedelta(days=policy.teaching_release_days)
+        for window in teaching_intervals(policy, start, end, tz, facts.school_holidays):
+            if window.start - facts.now > release:
+                add(
+                    "teaching_window",
+                    _("This slot is kept for teaching until %(days)d days before.")
+                    % {"days": policy.teaching_release_days},
+                )
+                break
+
+    quota = policy.weekly_quota_hours.get(facts.kind) if facts.kind != PEDAGOGICAL else None
+    if quota is not None:
+        for monday, hours in week_hours(start, end, tz).items():
+            if facts.quota_used.get(monday, 0.0) + hours > quota + 1e-9:
+                add(
+                    "quota_exceeded",
+                    _("Your partner's weekly quota on this equipment is %(q)s hours.")
+                    % {"q": f"{quota:g}"},
+                )
+                break
+
+    displace, conflicts = resolve_overlaps(facts)
+    if conflicts:
+        add("conflict", _("The equipment is already booked at this time."))
+
+    found.sort(key=lambda v: ORDER.index(v.code))
+    return Verdict(tuple(found), tuple(b.id for b in displace), tuple(conflicts))
+
+
+def resolve_overlaps(facts: BookingFacts) -> tuple[list[Busy], list[Busy]]:
+    """Split the overlapping live reservations into those displaced and those in conflict.
+
+    A pedagogical request displaces research and industrial reservations that start at
+    least the preemption notice ahead; it displaces nothing if any overlap is another
+    pedagogical reservation or too close. Everything else is a plain conflict.
+    """
+    blocked = Interval(facts.start, facts.end + timedelta(minutes=facts.policy.buffer_minutes))
+    overlapping = [b for b in facts.busy if Interval(b.start, b.blocked_until).overlaps(blocked)]
+    if not overlapping:
+        return [], []
+    if facts.kind == PEDAGOGICAL:
+        notice = facts.now + timedelta(days=facts.policy.preemption_notice_days)
+        if all(b.priority != PEDAGOGICAL and b.start >= notice for b in overlapping):
+            return overlapping, []
+    return [], overlapping
