@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import FeedToken, Partner, Project, ProjectKind
+from reservations.models import FeedToken, Partner, Project, ProjectKind
 
 PROJECT_FIELDS = (
     "name",

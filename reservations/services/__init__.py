@@ -1,0 +1,21 @@
+"""Every write of the reservations app; the API, pages, admin and commands call these."""
+
+from .projects import (
+    PROJECT_FIELDS,
+    feed_token_for,
+    feed_token_rotate,
+    partner_create,
+    partner_update,
+    project_create,
+    project_update,
+)
+
+__all__ = [
+    "PROJECT_FIELDS",
+    "feed_token_for",
+    "feed_token_rotate",
+    "partner_create",
+    "partner_update",
+    "project_create",
+    "project_update",
+]
