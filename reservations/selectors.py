@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from platform_booking.roles import is_platform_manager
 
-from .models import Partner, Project
+from .models import LIVE_STATUSES, Partner, Project, Reservation
 
 
 def projects_visible_to(user: Any) -> QuerySet[Project]:
@@ -55,3 +58,91 @@ def can_edit_project(user: Any, project: Project) -> bool:
         or project.leader_id == user.pk
         or is_partner_referent(user, project.partner)
     )
+
+
+def reservations_visible_to(user: Any) -> QuerySet[Reservation]:
+    """Reservations the user may see in full (SPEC §6); others are only busy time."""
+    qs = Reservation.objects.select_related("project", "equipment")
+    if is_platform_manager(user):
+        return qs
+    return qs.filter(
+        Q(project__in=project_ids_with_full_view(user))
+        | Q(equipment__managers=user)
+        | Q(booked_by=user)
+    ).distinct()
+
+
+def suggest_alternatives(
+    *, equipment: Any, start: datetime, end: datetime, now: datetime, limit: int = 5
+) -> list[dict[str, Any]]:
+    """Up to `limit` free slots: the same equipment at the nearest free times (same
+    duration, within opening hours, a week either way), then equipment of the same
+    category at the same site at the requested time."""
+    from equipment.models import Closure, Equipment
+    from reservations import rules
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    policy = equipment.policy
+    duration = end - start
+    step = timedelta(minutes=policy.granularity_minutes)
+    reach = timedelta(days=7)
+    window = rules.Interval(start - reach, end + reach + timedelta(minutes=policy.buffer_minutes))
+    busy = [
+        rules.Interval(s, b)
+        for s, b in Reservation.objects.filter(
+            equipment=equipment,
+            status__in=LIVE_STATUSES,
+            start__lt=window.end,
+            blocked_until__gt=window.start,
+        ).values_list("start", "blocked_until")
+    ]
+    busy += [
+        rules.Interval(s, e)
+        for s, e in Closure.objects.filter(
+            Q(equipment=equipment)
+            | Q(site_id=equipment.site_id)
+            | Q(equipment__isnull=True, site__isnull=True),
+            start__lt=window.end,
+            end__gt=window.start,
+        ).values_list("start", "end")
+    ]
+    opening = rules.opening_intervals(policy, window.start, window.end, tz)
+    earliest = now + timedelta(minutes=policy.min_notice_minutes)
+    buffer = timedelta(minutes=policy.buffer_minutes)
+
+    def free(candidate: datetime) -> bool:
+        slot = rules.Interval(candidate, candidate + duration)
+        held = rules.Interval(candidate, candidate + duration + buffer)
+        return (
+            candidate >= earliest
+            and any(o.start <= slot.start and slot.end <= o.end for o in opening)
+            and not any(b.overlaps(held) for b in busy)
+        )
+
+    found: list[dict[str, Any]] = []
+    offset = step
+    while offset <= reach and len(found) < 3:
+        for candidate in (start + offset, start - offset):
+            if len(found) < 3 and free(candidate):
+                found.append(
+                    {"equipment": equipment.pk, "start": candidate, "end": candidate + duration}
+                )
+        offset += step
+    others = (
+        Equipment.objects.filter(
+            category_id=equipment.category_id,
+            site_id=equipment.site_id,
+            status=Equipment.Status.ACTIVE,
+        )
+        .exclude(pk=equipment.pk)
+        .exclude(
+            reservations__status__in=LIVE_STATUSES,
+            reservations__start__lt=end,
+            reservations__blocked_until__gt=start,
+        )
+        .order_by("code")
+        .values_list("pk", flat=True)[: limit - len(found)]
+    )
+    found += [{"equipment": pk, "start": start, "end": end} for pk in others]
+    found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
+    return found[:limit]

@@ -19,3 +19,21 @@ __all__ = [
     "project_create",
     "project_update",
 ]
+
+from .booking import (
+    BookingOutcome,
+    reservation_approve,
+    reservation_cancel,
+    reservation_create,
+    reservation_reject,
+    reservation_update,
+)
+
+__all__ += [
+    "BookingOutcome",
+    "reservation_approve",
+    "reservation_cancel",
+    "reservation_create",
+    "reservation_reject",
+    "reservation_update",
+]

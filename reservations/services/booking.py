@@ -1,0 +1,827 @@
+"""The one write path for reservations: create, move, cancel, approve, reject.
+
+Every entry point (API, pages, admin, commands) calls these with `now` passed in. Rules
+are applied by `reservations.rules` on facts gathered here in a fixed number of queries;
+the database's no-overlap guarantee (exclusion constraint or trigger) backs them, and its
+violation is answered as a plain `conflict`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as time_module
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from equipment.models import Closure, Equipment, Qualification
+from platform_booking.roles import is_platform_manager
+from reservations import rules
+from reservations.constraints import CONSTRAINT_NAME
+from reservations.exceptions import BookingError
+from reservations.french_calendars import public_holidays, school_holidays
+from reservations.models import (
+    LIVE_STATUSES,
+    AuditEntry,
+    Project,
+    ProjectKind,
+    Reservation,
+    ReservationStatus,
+    Series,
+    Session,
+)
+from reservations.recurrence import RecurrenceError, expand
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Statuses whose hours count in a partner's weekly quota.
+QUOTA_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass
+class BookingOutcome:
+    reservations: list[Reservation]
+    displaced: list[Reservation]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    series: Series | None = None
+    session: Session | None = None
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None) == CONSTRAINT_NAME:
+        return True
+    return CONSTRAINT_NAME in str(error)
+
+
+def _is_retryable(error: DatabaseError) -> bool:
+    # PostgreSQL: deadlock_detected (40P01) and serialization_failure (40001).
+    code = getattr(error.__cause__, "sqlstate", None) or getattr(error.__cause__, "pgcode", None)
+    return code in {"40P01", "40001"} or "database is locked" in str(error)
+
+
+def run_in_transaction(work: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run `work` atomically, retrying deadlocks and serialisation failures."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except IntegrityError:
+            raise
+        except OperationalError as error:
+            if attempt == attempts or not _is_retryable(error):
+                raise
+            log.info("retrying a booking transaction after %s", error)
+            time_module.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _audit(
+    reservation: Reservation,
+    *,
+    by: Any,
+    action: str,
+    at: datetime,
+    from_status: str = "",
+    from_start: datetime | None = None,
+    from_end: datetime | None = None,
+    reason: str = "",
+    overridden: Sequence[str] = (),
+) -> AuditEntry:
+    return AuditEntry(
+        reservation=reservation,
+        at=at,
+        by=by if by is not None and getattr(by, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=reservation.status,
+        from_start=from_start,
+        from_end=from_end,
+        to_start=reservation.start,
+        to_end=reservation.end,
+        reason=reason,
+        overridden=list(overridden),
+    )
+
+
+def managed_equipment_ids(user: Any, equipment_ids: Sequence[int]) -> set[int]:
+    if is_platform_manager(user):
+        return set(equipment_ids)
+    return set(user.managed_equipment.filter(pk__in=equipment_ids).values_list("pk", flat=True))
+
+
+@dataclass
+class _Facts:
+    """What the rules need for a set of equipment over a span, fetched in a few queries."""
+
+    busy: dict[int, list[rules.Busy]]
+    closures: dict[int, list[rules.Interval]]
+    qualified_until: dict[int, Any]
+    quota_used: dict[int, dict[Any, float]]
+    school: frozenset
+    holidays: dict
+
+
+def _gather(
+    *,
+    equipment: Sequence[Equipment],
+    project: Project,
+    user: Any,
+    span_start: datetime,
+    span_end: datetime,
+    exclude_id: int | None,
+    tz: ZoneInfo,
+) -> _Facts:
+    ids = [e.pk for e in equipment]
+    busy: dict[int, list[rules.Busy]] = defaultdict(list)
+    live = Reservation.objects.filter(
+        equipment_id__in=ids,
+        status__in=LIVE_STATUSES,
+        start__lt=span_end,
+        blocked_until__gt=span_start,
+    )
+    if exclude_id:
+        live = live.exclude(pk=exclude_id)
+    for row in live.values_list("pk", "equipment_id", "start", "end", "blocked_until", "priority"):
+        busy[row[1]].append(rules.Busy(row[0], row[2], row[3], row[4], row[5]))
+
+    closures: dict[int, list[rules.Interval]] = defaultdict(list)
+    site_ids = {e.site_id for e in equipment}
+    rows = Closure.objects.filter(
+        Q(equipment_id__in=ids)
+        | Q(site_id__in=site_ids)
+        | Q(equipment__isnull=True, site__isnull=True),
+        start__lt=span_end,
+        end__gt=span_start,
+    ).values_list("equipment_id", "site_id", "start", "end")
+    for eq_id, site_id, start, end in rows:
+        for item in equipment:
+            if eq_id == item.pk or (eq_id is None and site_id in (None, item.site_id)):
+                closures[item.pk].append(rules.Interval(start, end))
+
+    qualified_until = dict(
+        Qualification.objects.filter(user=user, equipment_id__in=ids).values_list(
+            "equipment_id", "valid_until"
+        )
+    )
+
+    quota_used: dict[int, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
+    kind = project.kind
+    needs_quota = kind != ProjectKind.PEDAGOGICAL and any(
+        e.policy.weekly_quota_hours.get(kind) is not None for e in equipment
+    )
+    if needs_quota:
+        # Whole local weeks around the span, so that every touched week is complete.
+        first = span_start.astimezone(tz).date()
+        week_start = datetime.combine(
+            first - timedelta(days=first.weekday()), datetime.min.time(), tzinfo=tz
+        )
+        last = span_end.astimezone(tz).date()
+        week_end = datetime.combine(
+            last + timedelta(days=7 - last.weekday()), datetime.min.time(), tzinfo=tz
+        )
+        used = Reservation.objects.filter(
+            equipment_id__in=ids,
+            project__partner_id=project.partner_id,
+            priority=kind,
+            status__in=QUOTA_STATUSES,
+            start__lt=week_end,
+            end__gt=week_start,
+        )
+        if exclude_id:
+            used = used.exclude(pk=exclude_id)
+        for eq_id, start, end in used.values_list("equipment_id", "start", "end"):
+            for monday, hours in rules.week_hours(start, end, tz).items():
+                quota_used[eq_id][monday] += hours
+
+    first_day = span_start.astimezone(tz).date()
+    last_day = span_end.astimezone(tz).date()
+    return _Facts(
+        busy=busy,
+        closures=closures,
+        qualified_until=qualified_until,
+        quota_used=quota_used,
+        school=school_holidays(first_day, last_day),
+        holidays=public_holidays(first_day, last_day),
+    )
+
+
+def _project_active(project: Project, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    if project.active_from and first < project.active_from:
+        return False
+    return not (project.active_until and last > project.active_until)
+
+
+def _is_member(project: Project, user: Any) -> bool:
+    return project.leader_id == user.pk or project.members.filter(pk=user.pk).exists()
+
+
+def _occurrence_payload(equipment_id: int | None, start: datetime, end: datetime, code: str):
+    item: dict[str, Any] = {"start": start, "end": end, "code": code}
+    if equipment_id is not None:
+        item["equipment"] = equipment_id
+    return item
+
+
+def reservation_create(
+    *,
+    user: Any,
+    project: Project,
+    equipment: Sequence[Equipment],
+    start: datetime,
+    end: datetime,
+    title: str,
+    now: datetime,
+    expected_participants: int = 1,
+    rrule: str | None = None,
+    skip_school_holidays: bool = False,
+    skip_conflicts: bool = False,
+    override: bool = False,
+) -> BookingOutcome:
+    """Book one equipment, a session of several, or a recurring series, all rules applied."""
+    equipment = list(equipment)
+    if not equipment:
+        raise BookingError("invalid", _("Choose at least one equipment."))
+    if len({e.pk for e in equipment}) != len(equipment):
+        raise BookingError("invalid", _("The same equipment is listed twice."))
+    shape = rules.check_shape(start, end)
+    if shape:
+        raise BookingError(shape.code, shape.message)
+    if not title.strip():
+        raise BookingError(
+            "invalid",
+            _("Give the reservation a title."),
+            fields={"title": [_("This field is required.")]},
+        )
+    if expected_participants < 1:
+        raise BookingError("invalid", _("At least one participant is expected."))
+    tz = local_tz()
+    if rrule:
+        try:
+            occurrences = expand(rrule, start, end, tz)
+        except RecurrenceError as error:
+            raise BookingError(
+                "invalid", str(error), fields={"recurrence.rrule": [str(error)]}
+            ) from None
+    else:
+        occurrences = [(start, end)]
+    ids = [e.pk for e in equipment]
+    managed = managed_equipment_ids(user, ids)
+    if override and len(managed) != len(ids):
+        raise BookingError(
+            "permission_denied", _("Only the equipment's managers may override a rule."), status=403
+        )
+
+    def work() -> BookingOutcome:
+        locked = list(Equipment.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        by_id = {e.pk: e for e in locked}
+        items = [by_id[pk] for pk in ids]
+        policies = {e.pk: e.policy for e in items}
+        max_buffer = max(p.buffer_minutes for p in policies.values())
+        span_start = min(s for s, _e in occurrences)
+        span_end = max(e for _s, e in occurrences) + timedelta(minutes=max_buffer)
+        facts = _gather(
+            equipment=items,
+            project=project,
+            user=user,
+            span_start=span_start,
+            span_end=span_end,
+            exclude_id=None,
+            tz=tz,
+        )
+        member = _is_member(project, user)
+        kind = project.kind
+        accepted: list[tuple[datetime, datetime]] = []
+        skipped: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        failure_codes: list[str] = []
+        displace: set[int] = set()
+        overridden_codes: set[str] = set()
+        conflicts: list[rules.Busy] = []
+        series_mode = bool(rrule)
+        for occ_start, occ_end in occurrences:
+            local_day = occ_start.astimezone(tz).date()
+            if series_mode and local_day in facts.holidays:
+                skipped.append(_occurrence_payload(None, occ_start, occ_end, "closed"))
+                continue
+            if series_mode and skip_school_holidays and local_day in facts.school:
+                skipped.append(_occurrence_payload(None, occ_start, occ_end, "school_holiday"))
+                continue
+            occurrence_codes: list[tuple[int, str]] = []
+            occurrence_displace: set[int] = set()
+            occurrence_overridden: set[str] = set()
+            for item in items:
+                policy = policies[item.pk]
+                valid_until = facts.qualified_until.get(item.pk)
+                verdict = rules.check_booking(
+                    rules.BookingFacts(
+                        start=occ_start,
+                        end=occ_end,
+                        now=now,
+                        tz=tz,
+                        policy=policy,
+                        kind=kind,
+                        equipment_active=item.status == Equipment.Status.ACTIVE,
+                        closures=tuple(facts.closures.get(item.pk, ())),
+                        is_member=member,
+                        project_active=_project_active(project, occ_start, occ_end, tz),
+                        qualification_required=item.requires_qualification,
+                        qualified=valid_until is not None
+                        and valid_until
+                        >= (occ_end - timedelta(microseconds=1)).astimezone(tz).date(),
+                        school_holidays=facts.school,
+                        quota_used=dict(facts.quota_used.get(item.pk, {})),
+                        busy=tuple(facts.busy.get(item.pk, ())),
+                    )
+                )
+                violations = list(verdict.violations)
+                if override:
+                    occurrence_overridden |= {
+                        v.code for v in violations if v.code in rules.OVERRIDABLE
+                    }
+                    violations = [v for v in violations if v.code not in rules.OVERRIDABLE]
+                if violations:
+                    occurrence_codes.append((item.pk, violations[0].code))
+                    if violations[0].code == "conflict":
+                        conflicts.extend(verdict.conflicts)
+                occurrence_displace |= set(verdict.displace)
+            if not occurrence_codes:
+                accepted.append((occ_start, occ_end))
+                displace |= occurrence_displace
+                overridden_codes |= occurrence_overridden
+                # Later occurrences see this one: as busy time and in the quota.
+                for item in items:
+                    blocked = occ_end + timedelta(minutes=policies[item.pk].buffer_minutes)
+                    facts.busy[item.pk].append(rules.Busy(0, occ_start, occ_end, blocked, kind))
+                    for monday, hours in rules.week_hours(occ_start, occ_end, tz).items():
+                        facts.quota_used[item.pk][monday] += hours
+                continue
+            first_code = occurrence_codes[0][1]
+            if series_mode and first_code == "closed":
+                skipped.append(_occurrence_payload(None, occ_start, occ_end, "closed"))
+            elif skip_conflicts and (series_mode or len(items) > 1):
+                skipped.append(_occurrence_payload(None, occ_start, occ_end, first_code))
+            else:
+                for eq_id, code in occurrence_codes:
+                    failures.append(
+                        _occurrence_payload(
+                            eq_id if len(items) > 1 else None, occ_start, occ_end, code
+                        )
+                    )
+                    failure_codes.append(code)
+        if failures:
+            raise _refusal(
+                failures,
+                failure_codes,
+                conflicts,
+                series_mode or len(items) > 1,
+                items,
+                start,
+                end,
+                now,
+            )
+        if not accepted:
+            raise BookingError(
+                "invalid",
+                _("No occurrence of the series can be booked."),
+                occurrences=skipped,
+            )
+        return _write(
+            user=user,
+            project=project,
+            items=items,
+            accepted=accepted,
+            skipped=skipped,
+            displace=displace,
+            overridden=sorted(overridden_codes),
+            managed=managed,
+            policies=policies,
+            title=title,
+            expected_participants=expected_participants,
+            rrule=rrule if series_mode else None,
+            skip_school_holidays=skip_school_holidays,
+            now=now,
+        )
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        # Another booking won the race between our checks and our insert.
+        raise conflict_error(equipment[0], start, end, now) from None
+
+
+def _refusal(
+    failures: list[dict[str, Any]],
+    codes: list[str],
+    conflicts: list[rules.Busy],
+    grouped: bool,
+    items: list[Equipment],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> BookingError:
+    if not grouped:
+        code = codes[0]
+        if code == "conflict":
+            return conflict_error(items[0], start, end, now, conflicts=conflicts)
+        message = _message_for(code)
+        return BookingError(code, message)
+    if all(c == "conflict" for c in codes):
+        return BookingError(
+            "conflict",
+            _("Some occurrences conflict with other reservations: nothing was booked."),
+            occurrences=failures,
+            conflicts=[{"start": b.start, "end": b.end} for b in conflicts],
+            alternatives=[],
+        )
+    code = next(c for c in codes if c != "conflict")
+    return BookingError(
+        code,
+        _("Some occurrences break the booking rules: nothing was booked."),
+        occurrences=failures,
+    )
+
+
+def _message_for(code: str) -> str:
+    messages = {
+        "in_past": _("The reservation cannot start in the past."),
+        "bad_granularity": _("Start and end must fall on the equipment's time grid."),
+        "too_short": _("The reservation is too short for this equipment."),
+        "too_long": _("The reservation is too long for this equipment."),
+        "outside_opening_hours": _("The reservation is outside the opening hours."),
+        "closed": _("The equipment is closed during this period."),
+        "equipment_unavailable": _("The equipment is not available for booking."),
+        "beyond_horizon": _("This is too far ahead for projects of this kind."),
+        "too_late": _("This is too close to the start: book earlier."),
+        "not_project_member": _("You are not a member of this project."),
+        "project_inactive": _("The project is not active at these dates."),
+        "not_qualified": _("This equipment requires a valid qualification."),
+        "teaching_window": _("This slot is kept for teaching."),
+        "quota_exceeded": _("Your partner's weekly quota on this equipment is reached."),
+        "invalid": _("Invalid reservation."),
+    }
+    return messages.get(code, _("The booking rules refuse this reservation."))
+
+
+def conflict_error(
+    equipment: Equipment,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    conflicts: Sequence[rules.Busy] = (),
+) -> BookingError:
+    from reservations.selectors import suggest_alternatives
+
+    if not conflicts:
+        rows = Reservation.objects.filter(
+            equipment=equipment, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
+        ).values_list("pk", "start", "end", "blocked_until", "priority")
+        conflicts = [rules.Busy(*row) for row in rows]
+    return BookingError(
+        "conflict",
+        _("The equipment is already booked at this time."),
+        conflicts=[{"start": b.start, "end": b.end} for b in conflicts if b.id],
+        alternatives=suggest_alternatives(equipment=equipment, start=start, end=end, now=now),
+    )
+
+
+def _write(
+    *,
+    user: Any,
+    project: Project,
+    items: list[Equipment],
+    accepted: list[tuple[datetime, datetime]],
+    skipped: list[dict[str, Any]],
+    displace: set[int],
+    overridden: list[str],
+    managed: set[int],
+    policies: dict,
+    title: str,
+    expected_participants: int,
+    rrule: str | None,
+    skip_school_holidays: bool,
+    now: datetime,
+) -> BookingOutcome:
+    from reservations.notifications import notify_after_commit
+
+    displaced = _displace(displace, by=user, now=now, reason=_("Displaced by a teaching booking."))
+    series = (
+        Series.objects.create(
+            rrule=rrule, skip_school_holidays=skip_school_holidays, created_by=user
+        )
+        if rrule
+        else None
+    )
+    session = Session.objects.create(created_by=user) if len(items) > 1 else None
+    new: list[Reservation] = []
+    for occ_start, occ_end in accepted:
+        for item in items:
+            needs_approval = project.kind in policies[item.pk].approval_required_for
+            status = (
+                ReservationStatus.PENDING
+                if needs_approval and item.pk not in managed
+                else ReservationStatus.CONFIRMED
+            )
+            new.append(
+                Reservation(
+                    equipment=item,
+                    project=project,
+                    booked_by=user,
+                    start=occ_start,
+                    end=occ_end,
+                    blocked_until=occ_end + timedelta(minutes=policies[item.pk].buffer_minutes),
+                    title=title.strip(),
+                    expected_participants=expected_participants,
+                    status=status,
+                    priority=project.kind,
+                    series=series,
+                    session=session,
+                    revision=0,
+                    status_changed_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    created = Reservation.objects.bulk_create(new)
+    AuditEntry.objects.bulk_create(
+        [_audit(r, by=user, action="create", at=now, overridden=overridden) for r in created]
+    )
+    notify_after_commit("created", created)
+    notify_after_commit("displaced", displaced)
+    return BookingOutcome(created, displaced, skipped, series, session)
+
+
+def _displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Reservation]:
+    """Turn live reservations into `displaced`, with their audit entries."""
+    if not ids:
+        return []
+    victims = list(
+        Reservation.objects.select_for_update()
+        .filter(pk__in=ids, status__in=LIVE_STATUSES)
+        .order_by("pk")
+    )
+    audits = []
+    for victim in victims:
+        previous = victim.status
+        victim.status = ReservationStatus.DISPLACED
+        victim.revision += 1
+        victim.status_changed_at = now
+        victim.updated_at = now
+        audits.append(
+            _audit(victim, by=by, action="displace", at=now, from_status=previous, reason=reason)
+        )
+    Reservation.objects.bulk_update(
+        victims, ["status", "revision", "status_changed_at", "updated_at"]
+    )
+    AuditEntry.objects.bulk_create(audits)
+    return victims
+
+
+def can_act_on(user: Any, reservation: Reservation) -> bool:
+    """The booker, the project's leader and members, its partner's referents, managers."""
+    if is_platform_manager(user) or reservation.booked_by_id == user.pk:
+        return True
+    if reservation.equipment.managers.filter(pk=user.pk).exists():
+        return True
+    project = reservation.project
+    return (
+        project.leader_id == user.pk
+        or project.members.filter(pk=user.pk).exists()
+        or project.partner.referents.filter(pk=user.pk).exists()
+    )
+
+
+def reservation_update(
+    *,
+    reservation: Reservation,
+    user: Any,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    title: str | None = None,
+    expected_participants: int | None = None,
+    override: bool = False,
+) -> Reservation:
+    """Move or resize a live reservation (every rule again) or change its title."""
+    if not can_act_on(user, reservation):
+        raise BookingError(
+            "permission_denied", _("You may not change this reservation."), status=403
+        )
+    if reservation.status not in LIVE_STATUSES:
+        raise BookingError("invalid", _("Only pending or confirmed reservations can be changed."))
+    new_start = start or reservation.start
+    new_end = end or reservation.end
+    shape = rules.check_shape(new_start, new_end)
+    if shape:
+        raise BookingError(shape.code, shape.message)
+    if title is not None and not title.strip():
+        raise BookingError("invalid", _("Give the reservation a title."))
+    tz = local_tz()
+    managed = managed_equipment_ids(user, [reservation.equipment_id])
+    if override and not managed:
+        raise BookingError(
+            "permission_denied", _("Only the equipment's managers may override a rule."), status=403
+        )
+    moved = (new_start, new_end) != (reservation.start, reservation.end)
+
+    def work() -> Reservation:
+        equipment = Equipment.objects.select_for_update().get(pk=reservation.equipment_id)
+        current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if current.status not in LIVE_STATUSES:
+            raise BookingError(
+                "invalid", _("Only pending or confirmed reservations can be changed.")
+            )
+        overridden: list[str] = []
+        if moved:
+            policy = equipment.policy
+            project = current.project
+            facts = _gather(
+                equipment=[equipment],
+                project=project,
+                user=current.booked_by,
+                span_start=new_start,
+                span_end=new_end + timedelta(minutes=policy.buffer_minutes),
+                exclude_id=current.pk,
+                tz=tz,
+            )
+            valid_until = facts.qualified_until.get(equipment.pk)
+            verdict = rules.check_booking(
+                rules.BookingFacts(
+                    start=new_start,
+                    end=new_end,
+                    now=now,
+                    tz=tz,
+                    policy=policy,
+                    kind=current.priority,
+                    equipment_active=equipment.status == Equipment.Status.ACTIVE,
+                    closures=tuple(facts.closures.get(equipment.pk, ())),
+                    is_member=_is_member(project, current.booked_by),
+                    project_active=_project_active(project, new_start, new_end, tz),
+                    qualification_required=equipment.requires_qualification,
+                    qualified=valid_until is not None
+                    and valid_until >= (new_end - timedelta(microseconds=1)).astimezone(tz).date(),
+                    school_holidays=facts.school,
+                    quota_used=dict(facts.quota_used.get(equipment.pk, {})),
+                    busy=tuple(facts.busy.get(equipment.pk, ())),
+                )
+            )
+            violations = list(verdict.violations)
+            if override:
+                overridden = [v.code for v in violations if v.code in rules.OVERRIDABLE]
+                violations = [v for v in violations if v.code not in rules.OVERRIDABLE]
+            if violations:
+                code = violations[0].code
+                if code == "conflict":
+                    raise conflict_error(
+                        equipment, new_start, new_end, now, conflicts=verdict.conflicts
+                    )
+                raise BookingError(code, violations[0].message)
+            displaced = _displace(
+                set(verdict.displace),
+                by=user,
+                now=now,
+                reason=_("Displaced by a teaching booking."),
+            )
+            from reservations.notifications import notify_after_commit
+
+            notify_after_commit("displaced", displaced)
+        previous = (current.status, current.start, current.end)
+        current.start, current.end = new_start, new_end
+        current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
+        if title is not None:
+            current.title = title.strip()
+        if expected_participants is not None:
+            current.expected_participants = expected_participants
+        current.revision += 1
+        current.updated_at = now
+        current.save()
+        if moved:
+            _audit(
+                current,
+                by=user,
+                action="move",
+                at=now,
+                from_status=previous[0],
+                from_start=previous[1],
+                from_end=previous[2],
+                overridden=overridden,
+            ).save()
+        return current
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        raise conflict_error(reservation.equipment, new_start, new_end, now) from None
+
+
+def reservation_cancel(
+    *, reservation: Reservation, user: Any, now: datetime, scope: str = "this", reason: str = ""
+) -> list[Reservation]:
+    """Cancel one occurrence, the following ones of its series, or the whole series."""
+    if scope not in ("this", "following", "series"):
+        raise BookingError("invalid", _("scope must be this, following or series."))
+    if not can_act_on(user, reservation):
+        raise BookingError(
+            "permission_denied", _("You may not cancel this reservation."), status=403
+        )
+    if scope != "this" and reservation.series_id is None:
+        scope = "this"
+    if scope == "this" and reservation.status not in LIVE_STATUSES:
+        raise BookingError("invalid", _("Only pending or confirmed reservations can be cancelled."))
+
+    def work() -> list[Reservation]:
+        targets = Reservation.objects.select_for_update().filter(status__in=LIVE_STATUSES)
+        if scope == "this":
+            targets = targets.filter(pk=reservation.pk)
+        elif scope == "following":
+            targets = targets.filter(series=reservation.series, start__gte=reservation.start)
+        else:
+            targets = targets.filter(series=reservation.series)
+        items = list(targets.order_by("pk"))
+        audits = []
+        for item in items:
+            previous = item.status
+            item.status = ReservationStatus.CANCELLED
+            item.revision += 1
+            item.status_changed_at = now
+            item.updated_at = now
+            audits.append(
+                _audit(item, by=user, action="cancel", at=now, from_status=previous, reason=reason)
+            )
+        Reservation.objects.bulk_update(
+            items, ["status", "revision", "status_changed_at", "updated_at"]
+        )
+        AuditEntry.objects.bulk_create(audits)
+        from reservations.notifications import notify_after_commit
+
+        notify_after_commit("cancelled", items)
+        return items
+
+    return run_in_transaction(work)
+
+
+def _decide(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str, approve: bool
+) -> Reservation:
+    if not managed_equipment_ids(user, [reservation.equipment_id]):
+        raise BookingError(
+            "permission_denied", _("Only the equipment's managers decide on requests."), status=403
+        )
+
+    def work() -> Reservation:
+        current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if current.status != ReservationStatus.PENDING:
+            raise BookingError(
+                "invalid", _("Only pending reservations can be approved or rejected.")
+            )
+        current.status = ReservationStatus.CONFIRMED if approve else ReservationStatus.REJECTED
+        current.revision += 1
+        current.status_changed_at = now
+        current.updated_at = now
+        current.save()
+        _audit(
+            current,
+            by=user,
+            action="approve" if approve else "reject",
+            at=now,
+            from_status=ReservationStatus.PENDING,
+            reason=reason,
+        ).save()
+        from reservations.notifications import notify_after_commit
+
+        notify_after_commit("approved" if approve else "rejected", [current])
+        return current
+
+    return run_in_transaction(work)
+
+
+def reservation_approve(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str = ""
+) -> Reservation:
+    return _decide(reservation=reservation, user=user, now=now, reason=reason, approve=True)
+
+
+def reservation_reject(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str = ""
+) -> Reservation:
+    return _decide(reservation=reservation, user=user, now=now, reason=reason, approve=False)
