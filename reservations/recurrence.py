@@ -103,4 +103,4 @@ def expand(
 
 def _instant(local: datetime, tz: ZoneInfo) -> datetime:
     # A wall time skipped by the spring change moves forward, as clocks do.
-    return local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")).astimezone(tz)
+    return local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))

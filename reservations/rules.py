@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from equipment.policy import WEEKDAYS, Policy, to_minutes
 
+UTC = ZoneInfo("UTC")
 PEDAGOGICAL, RESEARCH, INDUSTRIAL = "pedagogical", "research", "industrial"
 RANK = {PEDAGOGICAL: 0, RESEARCH: 1, INDUSTRIAL: 2}
 
@@ -124,27 +125,31 @@ def make_aware(value: datetime, tz: ZoneInfo) -> datetime:
         return value
     first = value.replace(tzinfo=tz, fold=0)
     second = value.replace(tzinfo=tz, fold=1)
+    # A time skipped by the spring change does not survive a round trip through UTC.
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
+        raise TimeError(
+            "ambiguous_time",
+            _("%(time)s does not exist in %(tz)s (daylight saving change).")
+            % {"time": value.isoformat(), "tz": tz.key},
+        )
     if first.utcoffset() != second.utcoffset():
         raise TimeError(
             "ambiguous_time",
             _("%(time)s happens twice in %(tz)s (daylight saving change): give the offset.")
             % {"time": value.isoformat(), "tz": tz.key},
         )
-    # A time skipped by the spring change does not survive a round trip through UTC.
-    if first.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None) != value:
-        raise TimeError(
-            "ambiguous_time",
-            _("%(time)s does not exist in %(tz)s (daylight saving change).")
-            % {"time": value.isoformat(), "tz": tz.key},
-        )
     return first
 
 
 def _local_at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
-    """The instant of a local wall-clock time (minutes since midnight, 1440 = next day)."""
+    """The instant (in UTC) of a local wall-clock time (minutes since midnight, 1440 = next day).
+
+    Instants are kept in UTC: Python compares and subtracts two datetimes sharing one
+    tzinfo by their wall clocks, which is wrong across a daylight-saving change.
+    """
     if minutes >= 24 * 60:
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz).astimezone(UTC)
 
 
 def _days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
@@ -201,11 +206,11 @@ def teaching_intervals(
 def week_hours(start: datetime, end: datetime, tz: ZoneInfo) -> dict[date, float]:
     """Split [start, end) into hours per local week, keyed by the week's Monday."""
     hours: dict[date, float] = {}
-    cursor = start
+    cursor, end = start.astimezone(UTC), end.astimezone(UTC)
     while cursor < end:
         local = cursor.astimezone(tz).date()
         monday = local - timedelta(days=local.weekday())
-        next_monday = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+        next_monday = _local_at(monday + timedelta(days=7), 0, tz)
         piece_end = min(end, next_monday)
         hours[monday] = hours.get(monday, 0.0) + (piece_end - cursor).total_seconds() / 3600
         cursor = piece_end
@@ -231,12 +236,15 @@ def check_booking(facts: BookingFacts) -> Verdict:
     if shape:
         return Verdict((shape,), (), ())
     found: list[Violation] = []
-    policy, tz, start, end = facts.policy, facts.tz, facts.start, facts.end
+    # In UTC from here on: real durations and comparisons across daylight-saving changes.
+    policy, tz = facts.policy, facts.tz
+    start, end = facts.start.astimezone(UTC), facts.end.astimezone(UTC)
+    now = facts.now.astimezone(UTC)
 
     def add(code: str, message: str) -> None:
         found.append(Violation(code, message))
 
-    if start < facts.now:
+    if start < now:
         add("in_past", _("The reservation cannot start in the past."))
 
     grid = policy.granularity_minutes
@@ -273,13 +281,13 @@ def check_booking(facts: BookingFacts) -> Verdict:
         add("equipment_unavailable", _("The equipment is not available for booking."))
 
     horizon = policy.horizon_days[facts.kind]
-    if start > facts.now + timedelta(days=horizon):
+    if start > now + timedelta(days=horizon):
         add(
             "beyond_horizon",
             _("Projects of this kind book at most %(n)d days ahead.") % {"n": horizon},
         )
 
-    if facts.now <= start < facts.now + timedelta(minutes=policy.min_notice_minutes):
+    if now <= start < now + timedelta(minutes=policy.min_notice_minutes):
         add(
             "too_late",
             _("Book at least %(n)d minutes before the start.") % {"n": policy.min_notice_minutes},
@@ -296,7 +304,7 @@ def check_booking(facts: BookingFacts) -> Verdict:
     if facts.kind != PEDAGOGICAL:
         release = timedelta(days=policy.teaching_release_days)
         for window in teaching_intervals(policy, start, end, tz, facts.school_holidays):
-            if window.start - facts.now > release:
+            if window.start - now > release:
                 add(
                     "teaching_window",
                     _("This slot is kept for teaching until %(days)d days before.")
@@ -330,7 +338,8 @@ def resolve_overlaps(facts: BookingFacts) -> tuple[list[Busy], list[Busy]]:
     least the preemption notice ahead; it displaces nothing if any overlap is another
     pedagogical reservation or too close. Everything else is a plain conflict.
     """
-    blocked = Interval(facts.start, facts.end + timedelta(minutes=facts.policy.buffer_minutes))
+    end = facts.end.astimezone(UTC)
+    blocked = Interval(facts.start, end + timedelta(minutes=facts.policy.buffer_minutes))
     overlapping = [b for b in facts.busy if Interval(b.start, b.blocked_until).overlaps(blocked)]
     if not overlapping:
         return [], []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -38,9 +40,20 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def _local_times(value: Any) -> Any:
+    """Show the instants of an error body in local time, as the rest of the API does."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value)
+    if isinstance(value, dict):
+        return {k: _local_times(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_local_times(v) for v in value]
+    return value
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(exc.body(), status=exc.status)
+        return Response(_local_times(exc.body()), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

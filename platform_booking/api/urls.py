@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
+from reservations.api.booking import AvailabilityView, ReservationViewSet
 from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 
 from .auth import TokenLoginView
@@ -15,10 +16,16 @@ router.register("partners", PartnerViewSet, basename="partner")
 router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("qualifications", QualificationViewSet, basename="qualification")
+router.register("reservations", ReservationViewSet, basename="reservation")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),
     path("me/", MeView.as_view(), name="me"),
     path("me/feed-token/", FeedTokenView.as_view(), name="me-feed-token"),
+    path(
+        "equipment/<int:pk>/availability/",
+        AvailabilityView.as_view(),
+        name="equipment-availability",
+    ),
     path("", include(router.urls)),
 ]

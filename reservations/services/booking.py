@@ -262,6 +262,8 @@ def reservation_create(
     shape = rules.check_shape(start, end)
     if shape:
         raise BookingError(shape.code, shape.message)
+    # UTC from here on: adding a buffer to a local time would use the wall clock.
+    start, end = start.astimezone(rules.UTC), end.astimezone(rules.UTC)
     if not title.strip():
         raise BookingError(
             "invalid",
@@ -632,6 +634,7 @@ def reservation_update(
     shape = rules.check_shape(new_start, new_end)
     if shape:
         raise BookingError(shape.code, shape.message)
+    new_start, new_end = new_start.astimezone(rules.UTC), new_end.astimezone(rules.UTC)
     if title is not None and not title.strip():
         raise BookingError("invalid", _("Give the reservation a title."))
     tz = local_tz()

@@ -1,0 +1,372 @@
+"""Reservation endpoints: book, read, move, cancel, approve, reject, and availability."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from equipment.models import Closure, Equipment
+from reservations import rules
+from reservations.exceptions import BookingError
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
+from reservations.selectors import projects_visible_to, reservations_visible_to
+from reservations.services import (
+    BookingOutcome,
+    reservation_approve,
+    reservation_cancel,
+    reservation_create,
+    reservation_reject,
+    reservation_update,
+)
+from reservations.services.booking import local_tz
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "equipment",
+            "project",
+            "booked_by",
+            "start",
+            "end",
+            "title",
+            "expected_participants",
+            "status",
+            "priority",
+            "series",
+            "session",
+            "revision",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def busy_view(reservation: Reservation) -> dict[str, Any]:
+    """What anyone may know of a reservation: when, where, and its priority."""
+    return {
+        "id": reservation.pk,
+        "equipment": reservation.equipment_id,
+        "start": timezone.localtime(reservation.start),
+        "end": timezone.localtime(reservation.end),
+        "priority": reservation.priority,
+        "status": reservation.status,
+    }
+
+
+class RecurrenceInput(serializers.Serializer):
+    rrule = serializers.CharField(max_length=500)
+    skip_school_holidays = serializers.BooleanField(default=False)
+
+
+class ReservationCreateInput(serializers.Serializer):
+    equipment = serializers.IntegerField(required=False)
+    equipment_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, allow_empty=False, max_length=50
+    )
+    project = serializers.IntegerField()
+    start = serializers.CharField(help_text="ISO 8601; without offset, read in Europe/Paris.")
+    end = serializers.CharField(help_text="ISO 8601; without offset, read in Europe/Paris.")
+    title = serializers.CharField(max_length=200)
+    expected_participants = serializers.IntegerField(min_value=1, default=1)
+    recurrence = RecurrenceInput(required=False)
+    skip_conflicts = serializers.BooleanField(default=False)
+    override = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("equipment" in attrs) == ("equipment_ids" in attrs):
+            raise serializers.ValidationError(
+                {"equipment": [_("Give either equipment or equipment_ids.")]}
+            )
+        return attrs
+
+
+class ReservationUpdateInput(serializers.Serializer):
+    start = serializers.CharField(required=False)
+    end = serializers.CharField(required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    expected_participants = serializers.IntegerField(min_value=1, required=False)
+    override = serializers.BooleanField(default=False)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class CancelInput(ReasonInput):
+    scope = serializers.ChoiceField(choices=["this", "following", "series"], default="this")
+
+
+def parse_instant(value: Any, name: str) -> datetime:
+    """Read an ISO 8601 instant; a local time without offset is read in Europe/Paris."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise BookingError(
+            "invalid",
+            _("Invalid input."),
+            fields={name: [_("Expected an ISO 8601 date and time.")]},
+        )
+    try:
+        return rules.make_aware(parsed, local_tz())
+    except rules.TimeError as error:
+        raise BookingError(error.code, error.message, fields={name: [error.message]}) from None
+
+
+def outcome_payload(outcome: BookingOutcome, *, grouped: bool) -> dict[str, Any]:
+    reservations = ReservationSerializer(outcome.reservations, many=True).data
+    displaced = [busy_view(r) for r in outcome.displaced]
+    if not grouped:
+        return {**reservations[0], "displaced": displaced}
+    return {
+        "series": outcome.series.pk if outcome.series else None,
+        "session": outcome.session.pk if outcome.session else None,
+        "reservations": reservations,
+        "skipped": outcome.skipped,
+        "displaced": displaced,
+    }
+
+
+class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Reservations the reader may see in full; others' appear only in availability."""
+
+    serializer_class = ReservationSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Reservation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Reservation.objects.none()
+        qs = reservations_visible_to(self.request.user)
+        params = self.request.query_params
+        try:
+            for name in ("equipment", "project"):
+                if params.get(name):
+                    qs = qs.filter(**{f"{name}_id": int(params[name])})
+            if params.get("partner"):
+                qs = qs.filter(project__partner_id=int(params["partner"]))
+            if params.get("user"):
+                who = params["user"]
+                qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
+        except ValueError:
+            raise BookingError("invalid", _("Filters take numeric ids.")) from None
+        if params.get("status"):
+            wanted = params["status"].split(",")
+            if not set(wanted) <= set(ReservationStatus.values):
+                raise BookingError(
+                    "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
+                )
+            qs = qs.filter(status__in=wanted)
+        if params.get("start"):
+            qs = qs.filter(end__gt=parse_instant(params["start"], "start"))
+        if params.get("end"):
+            qs = qs.filter(start__lt=parse_instant(params["end"], "end"))
+        return qs.order_by("start", "id")
+
+    @extend_schema(
+        request=ReservationCreateInput,
+        responses={201: ReservationSerializer},
+        description="Book one equipment, a session (`equipment_ids`) or a series (`recurrence`).",
+    )
+    def create(self, request: Request) -> Response:
+        data = ReservationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        start = parse_instant(values["start"], "start")
+        end = parse_instant(values["end"], "end")
+        project = projects_visible_to(request.user).filter(pk=values["project"]).first()
+        if project is None:
+            raise BookingError(
+                "invalid", _("Invalid input."), fields={"project": [_("Unknown project.")]}
+            )
+        ids = values.get("equipment_ids") or [values["equipment"]]
+        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise BookingError(
+                "invalid", _("Invalid input."), fields={"equipment": [_("Unknown equipment.")]}
+            )
+        recurrence = values.get("recurrence") or {}
+        outcome = reservation_create(
+            user=request.user,
+            project=project,
+            equipment=[found[pk] for pk in ids],
+            start=start,
+            end=end,
+            title=values["title"],
+            expected_participants=values["expected_participants"],
+            rrule=recurrence.get("rrule"),
+            skip_school_holidays=recurrence.get("skip_school_holidays", False),
+            skip_conflicts=values["skip_conflicts"],
+            override=values["override"],
+            now=timezone.now(),
+        )
+        grouped = bool(recurrence) or "equipment_ids" in values
+        return Response(outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReservationUpdateInput, responses=ReservationSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        reservation = self.get_object()
+        data = ReservationUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        updated = reservation_update(
+            reservation=reservation,
+            user=request.user,
+            now=timezone.now(),
+            start=parse_instant(values["start"], "start") if "start" in values else None,
+            end=parse_instant(values["end"], "end") if "end" in values else None,
+            title=values.get("title"),
+            expected_participants=values.get("expected_participants"),
+            override=values["override"],
+        )
+        return Response(ReservationSerializer(updated).data)
+
+    @extend_schema(request=CancelInput, responses=ReservationSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        reservation = self.get_object()
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cancelled = reservation_cancel(
+            reservation=reservation,
+            user=request.user,
+            now=timezone.now(),
+            scope=data.validated_data["scope"],
+            reason=data.validated_data["reason"],
+        )
+        reservation.refresh_from_db()
+        return Response(
+            {
+                **ReservationSerializer(reservation).data,
+                "cancelled": [r.pk for r in cancelled],
+            }
+        )
+
+    @extend_schema(request=ReasonInput, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, reservation_approve)
+
+    @extend_schema(request=ReasonInput, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, reservation_reject)
+
+    def _decide(self, request: Request, service: Any) -> Response:
+        reservation = self.get_object()
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = service(
+            reservation=reservation,
+            user=request.user,
+            now=timezone.now(),
+            reason=data.validated_data["reason"],
+        )
+        return Response(ReservationSerializer(decided).data)
+
+
+class AvailabilityView(APIView):
+    """Busy and free intervals of one equipment: everyone logged in sees busy time only."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, required=True),
+            OpenApiParameter("end", str, required=True),
+        ],
+        responses=inline_serializer(
+            "Availability",
+            {
+                "equipment": serializers.IntegerField(),
+                "busy": serializers.ListField(child=serializers.DictField()),
+                "free": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        equipment = Equipment.objects.filter(pk=pk).first()
+        if equipment is None:
+            raise NotFound()
+        start = parse_instant(request.query_params.get("start"), "start")
+        end = parse_instant(request.query_params.get("end"), "end")
+        if start >= end or end - start > timedelta(days=62):
+            raise BookingError("invalid", _("Give a window [start, end) of at most 62 days."))
+        return Response(availability(equipment, start, end))
+
+
+def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[str, Any]:
+    tz = local_tz()
+    window = rules.Interval(start, end)
+    busy: list[dict[str, Any]] = []
+    blocked: list[rules.Interval] = []
+    for r_start, r_end, r_blocked, priority in Reservation.objects.filter(
+        equipment=equipment, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
+    ).values_list("start", "end", "blocked_until", "priority"):
+        busy.append(
+            {
+                "start": timezone.localtime(r_start),
+                "end": timezone.localtime(r_end),
+                "kind": "reservation",
+                "priority": priority,
+            }
+        )
+        if r_blocked > r_end:
+            busy.append(
+                {
+                    "start": timezone.localtime(r_end),
+                    "end": timezone.localtime(r_blocked),
+                    "kind": "buffer",
+                }
+            )
+        blocked.append(rules.Interval(r_start, r_blocked))
+    for c_start, c_end in Closure.objects.filter(
+        Q(equipment=equipment)
+        | Q(site_id=equipment.site_id)
+        | Q(equipment__isnull=True, site__isnull=True),
+        start__lt=end,
+        end__gt=start,
+    ).values_list("start", "end"):
+        busy.append(
+            {
+                "start": timezone.localtime(c_start),
+                "end": timezone.localtime(c_end),
+                "kind": "closure",
+            }
+        )
+        blocked.append(rules.Interval(c_start, c_end))
+    busy.sort(key=lambda b: b["start"])
+    free = []
+    for opening in rules.opening_intervals(equipment.policy, start, end, tz):
+        piece = rules.Interval(max(opening.start, window.start), min(opening.end, window.end))
+        cursor = piece.start
+        for b in sorted(blocked, key=lambda i: i.start):
+            if b.end <= cursor or b.start >= piece.end:
+                continue
+            if b.start > cursor:
+                free.append(rules.Interval(cursor, b.start))
+            cursor = max(cursor, b.end)
+        if cursor < piece.end:
+            free.append(rules.Interval(cursor, piece.end))
+    return {
+        "equipment": equipment.pk,
+        "start": timezone.localtime(start),
+        "end": timezone.localtime(end),
+        "busy": busy,
+        "free": [
+            {"start": timezone.localtime(f.start), "end": timezone.localtime(f.end)}
+            for f in free
+            if f.start < f.end
+        ],
+    }
