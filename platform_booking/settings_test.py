@@ -15,3 +15,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/minute"}  # noqa: F40
 # Serve static files from the apps, as in development: no collectstatic before tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# One SQLite test database per test process, so that parallel runs do not collide.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
