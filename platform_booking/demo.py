@@ -10,15 +10,24 @@ modified, so running it twice creates nothing new.
 from __future__ import annotations
 
 import datetime
+import random
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import category_create, equipment_create, qualification_grant, site_create
-from reservations.models import Partner, Project
-from reservations.services import partner_create, project_create
+from reservations.exceptions import BookingError
+from reservations.models import Partner, Project, Reservation
+from reservations.services import (
+    partner_create,
+    project_create,
+    reservation_approve,
+    reservation_cancel,
+    reservation_create,
+)
 
 User = get_user_model()
 
@@ -636,16 +645,115 @@ def _qualifications(
             )
 
 
+# Slots (local hours) tried for demo bookings, and how often a day gets one.
+DEMO_SLOTS = ((9, 12), (13, 17), (14, 16), (10, 11), (8, 10), (15, 18))
+DEMO_EQUIPMENT = (
+    "WL-HPLC-01",
+    "WL-HPLC-02",
+    "WL-UHPLC-MS-01",
+    "TO-RHEO-01",
+    "CH-LYO-01",
+    "CH-COMP-01",
+    "TO-BIO-01",
+    "WL-ZETA-01",
+    "WL-EMUL-01",
+    "TO-FILL-01",
+)
+
+
+def _reservations(
+    users: dict[str, Any],
+    projects: dict[str, Project],
+    equipment: dict[str, Equipment],
+    now: datetime.datetime,
+) -> None:
+    """About three months of bookings around `now`, of every kind and several statuses.
+
+    Made through the booking service, as users would: each one is checked against the
+    rules with `now` set a few days before it starts (past ones were booked back then).
+    """
+    if Reservation.objects.exists():
+        return
+    rng = random.Random(2026)  # noqa: S311 - demo data, not secrets
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate(now)
+    qualified = set(
+        Qualification.objects.filter(valid_until__gte=today).values_list(
+            "user__username", "equipment__code"
+        )
+    )
+    current = [p for p in projects.values() if p.active_until is None or p.active_until >= today]
+    for offset in range(-60, 31):
+        day = today + datetime.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for code in DEMO_EQUIPMENT:
+            item = equipment.get(code)
+            if item is None or rng.random() < 0.45:
+                continue
+            first, last = rng.choice(DEMO_SLOTS)
+            start = datetime.datetime.combine(day, datetime.time(first), tzinfo=tz)
+            end = datetime.datetime.combine(day, datetime.time(last), tzinfo=tz)
+            candidates = [
+                p
+                for p in current
+                if not item.requires_qualification or (p.leader.username, code) in qualified
+            ]
+            if not candidates:
+                continue
+            project = rng.choice(candidates)
+            booked_at = min(now, start - datetime.timedelta(days=3))
+            try:
+                outcome = reservation_create(
+                    user=project.leader,
+                    project=project,
+                    equipment=[item],
+                    start=start,
+                    end=end,
+                    title=_demo_title(project),
+                    expected_participants=12 if project.kind == "pedagogical" else 1,
+                    now=booked_at,
+                )
+            except BookingError:
+                continue
+            reservation = outcome.reservations[0]
+            roll = rng.random()
+            if roll < 0.08:
+                reservation_cancel(
+                    reservation=reservation,
+                    user=project.leader,
+                    now=booked_at + datetime.timedelta(days=1),
+                    reason="Séance reportée",
+                )
+            elif reservation.status == "pending" and (start < now or roll < 0.5):
+                reservation_approve(
+                    reservation=reservation,
+                    user=users["manager"],
+                    now=booked_at + datetime.timedelta(hours=2),
+                )
+
+
+def _demo_title(project: Project) -> str:
+    titles = {
+        "pedagogical": "Séance de TP",
+        "research": "Campagne de mesures",
+        "industrial": "Essais partenaires",
+    }
+    return f"{titles[project.kind]} – {project.name.split(' – ')[0]}"
+
+
 @transaction.atomic
-def load_demo_data(*, today: datetime.date, password: str) -> dict[str, int]:
+def load_demo_data(*, now: datetime.datetime, password: str) -> dict[str, int]:
     """Create whatever demo data is missing; return how many of each object now exist."""
+    today = timezone.localdate(now)
     users = _users(password)
     sites = _sites()
     categories = _categories()
     partners = _partners(users)
     equipment = _equipment(users, sites, categories, partners)
-    _projects(users, partners, today)
+    projects = _projects(users, partners, today)
     _qualifications(users, equipment, today)
+    _reservations(users, projects, equipment, now)
     return {
         "sites": Site.objects.count(),
         "categories": Category.objects.count(),
@@ -654,4 +762,5 @@ def load_demo_data(*, today: datetime.date, password: str) -> dict[str, int]:
         "projects": Project.objects.count(),
         "users": User.objects.count(),
         "qualifications": Qualification.objects.count(),
+        "reservations": Reservation.objects.count(),
     }

@@ -12,7 +12,8 @@ from platform_booking.demo import DEFAULT_PASSWORD, DEMO_LOGINS, load_demo_data
 
 HELP = _(
     "Load realistic demo data (campus partners, three sites, about 25 equipment, "
-    "projects and users). Running it again creates nothing new."
+    "projects, users and three months of reservations). Running it again creates "
+    "nothing new."
 )
 PASSWORD_HELP = _("Password given to the demo users that are created (default: %(default)s).")
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["password"]
-        counts = load_demo_data(today=timezone.localdate(), password=password)
+        counts = load_demo_data(now=timezone.now(), password=password)
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}."))
         self.stdout.write(f"Log in as {', '.join(DEMO_LOGINS)} with the password {password!r}.")
