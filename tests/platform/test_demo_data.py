@@ -1,5 +1,6 @@
 """The demo data command fills an empty database, and running it again changes nothing."""
 
+import itertools
 from io import StringIO
 
 import pytest
@@ -57,3 +58,18 @@ def test_admin_logs_in_with_the_printed_default_password():
     assert user is not None
     assert user.is_superuser
     assert user.is_staff
+
+
+@pytest.mark.django_db
+def test_demo_reservations_cover_every_kind_and_never_overlap():
+    from reservations.models import LIVE_STATUSES, Reservation
+
+    call_command("demo_data", stdout=StringIO())
+    kinds = set(Reservation.objects.values_list("priority", flat=True))
+    assert kinds == {"pedagogical", "research", "industrial"}
+    statuses = set(Reservation.objects.values_list("status", flat=True))
+    assert {"confirmed", "pending", "cancelled"} <= statuses
+    live = list(Reservation.objects.filter(status__in=LIVE_STATUSES).order_by("equipment", "start"))
+    for previous, current in itertools.pairwise(live):
+        if previous.equipment_id == current.equipment_id:
+            assert previous.blocked_until <= current.start
