@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
-from reservations.api.booking import AvailabilityView, ReservationViewSet
+from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 
 from .auth import TokenLoginView
@@ -17,6 +17,7 @@ router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
+router.register("closures", ClosureViewSet, basename="closure")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),

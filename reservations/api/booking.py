@@ -24,6 +24,8 @@ from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.selectors import projects_visible_to, reservations_visible_to
 from reservations.services import (
     BookingOutcome,
+    closure_create,
+    closure_delete,
     reservation_approve,
     reservation_cancel,
     reservation_create,
@@ -370,3 +372,65 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
             if f.start < f.end
         ],
     }
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    start = serializers.CharField()
+    end = serializers.CharField()
+
+    class Meta:
+        model = Closure
+        fields = ["id", "equipment", "site", "start", "end", "reason", "kind", "source"]
+        read_only_fields = ["source"]
+
+    def to_representation(self, instance: Closure) -> dict[str, Any]:
+        return {
+            "id": instance.pk,
+            "equipment": instance.equipment_id,
+            "site": instance.site_id,
+            "start": timezone.localtime(instance.start).isoformat(),
+            "end": timezone.localtime(instance.end).isoformat(),
+            "reason": instance.reason,
+            "kind": instance.kind,
+            "source": instance.source,
+        }
+
+
+class ClosureViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Closures: everyone logged in reads them (they are busy time); managers write."""
+
+    serializer_class = ClosureSerializer
+    filterset_fields = ["equipment", "site", "kind"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Closure]:
+        return Closure.objects.order_by("start", "id")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = ClosureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        closure, displaced = closure_create(
+            user=request.user,
+            equipment=values.get("equipment"),
+            site=values.get("site"),
+            start=parse_instant(values["start"], "start"),
+            end=parse_instant(values["end"], "end"),
+            reason=values["reason"],
+            kind=values.get("kind", Closure.Kind.OTHER),
+            now=timezone.now(),
+        )
+        return Response(
+            {**ClosureSerializer(closure).data, "displaced": [busy_view(r) for r in displaced]},
+            status=status.HTTP_201_CREATED,
+        )
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        closure_delete(closure=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -37,3 +37,7 @@ __all__ += [
     "reservation_reject",
     "reservation_update",
 ]
+
+from .closures import closure_create, closure_delete  # noqa: E402
+
+__all__ += ["closure_create", "closure_delete"]
