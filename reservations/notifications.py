@@ -22,6 +22,7 @@ SUBJECTS = {
     "rejected": lambda: _("Reservation rejected"),
     "displaced": lambda: _("Reservation displaced by a teaching booking"),
     "cancelled": lambda: _("Reservation cancelled"),
+    "reminder": lambda: _("Reminder: your reservation tomorrow"),
 }
 
 
@@ -57,6 +58,10 @@ def build_messages(
                 (str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email])
             )
     return messages
+
+
+def send_now(messages: list[tuple[str, str, str, list[str]]]) -> int:
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 
 def notify_after_commit(event: str, reservations: Sequence[Any]) -> None:

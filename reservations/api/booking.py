@@ -28,6 +28,8 @@ from reservations.services import (
     closure_delete,
     reservation_approve,
     reservation_cancel,
+    reservation_check_in,
+    reservation_check_out,
     reservation_create,
     reservation_reject,
     reservation_update,
@@ -266,6 +268,22 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, reservation_reject)
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request: Request, pk: str | None = None) -> Response:
+        reservation = self.get_object()
+        reservation_check_in(reservation=reservation, user=request.user, now=timezone.now())
+        reservation.refresh_from_db()
+        return Response(ReservationSerializer(reservation).data)
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request: Request, pk: str | None = None) -> Response:
+        reservation = self.get_object()
+        reservation_check_out(reservation=reservation, user=request.user, now=timezone.now())
+        reservation.refresh_from_db()
+        return Response(ReservationSerializer(reservation).data)
 
     def _decide(self, request: Request, service: Any) -> Response:
         reservation = self.get_object()

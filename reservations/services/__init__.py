@@ -41,3 +41,7 @@ __all__ += [
 from .closures import closure_create, closure_delete  # noqa: E402
 
 __all__ += ["closure_create", "closure_delete"]
+
+from .usage import release_no_shows, reservation_check_in, reservation_check_out  # noqa: E402
+
+__all__ += ["release_no_shows", "reservation_check_in", "reservation_check_out"]

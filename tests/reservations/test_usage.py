@@ -1,0 +1,137 @@
+"""Check-in, check-out, no-shows and reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from equipment.services import equipment_update
+from reservations.exceptions import BookingError
+from reservations.models import Reservation
+from reservations.services import (
+    release_no_shows,
+    reservation_check_in,
+    reservation_check_out,
+    reservation_create,
+)
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+BOOKED_AT = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)
+START = datetime(2026, 11, 25, 9, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def booking(campus):
+    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    return reservation_create(
+        user=campus.researcher,
+        project=campus.research,
+        equipment=[campus.rheometer],
+        start=START,
+        end=START + timedelta(hours=3),
+        title="Mesures",
+        now=BOOKED_AT,
+    ).reservations[0]
+
+
+def test_check_in_window_opens_at_the_grace_before_start(campus, booking):
+    with pytest.raises(BookingError) as early:
+        reservation_check_in(
+            reservation=booking, user=campus.researcher, now=START - timedelta(minutes=31)
+        )
+    assert early.value.code == "invalid"
+    usage = reservation_check_in(
+        reservation=booking, user=campus.researcher, now=START - timedelta(minutes=30)
+    )
+    assert usage.checked_in_at == START
+
+
+def test_outsider_cannot_check_in(campus, booking):
+    with pytest.raises(BookingError) as error:
+        reservation_check_in(reservation=booking, user=campus.outsider, now=START)
+    assert error.value.status == 403
+
+
+def test_early_check_out_completes_and_frees_the_rest_of_the_slot(campus, booking):
+    reservation_check_in(reservation=booking, user=campus.researcher, now=START)
+    usage = reservation_check_out(
+        reservation=booking, user=campus.researcher, now=START + timedelta(hours=1)
+    )
+    assert usage.checked_out_at == START + timedelta(hours=1)
+    booking.refresh_from_db()
+    assert booking.status == "completed"
+    # The rest of the slot can be booked again.
+    later = reservation_create(
+        user=campus.researcher,
+        project=campus.research,
+        equipment=[campus.rheometer],
+        start=START + timedelta(hours=2),
+        end=START + timedelta(hours=3),
+        title="Suite",
+        now=START + timedelta(hours=1),
+    )
+    assert later.reservations[0].status == "confirmed"
+
+
+def test_no_show_after_grace_only_on_check_in_equipment(campus, booking):
+    assert release_no_shows(now=START + timedelta(minutes=29)) == {"no_show": 0, "completed": 0}
+    assert release_no_shows(now=START + timedelta(minutes=31)) == {"no_show": 1, "completed": 0}
+    booking.refresh_from_db()
+    assert booking.status == "no_show"
+    assert booking.audit.filter(action="no_show").exists()
+
+
+def test_ended_reservation_without_check_in_requirement_completes(campus):
+    booked = reservation_create(
+        user=campus.researcher,
+        project=campus.research,
+        equipment=[campus.rheometer],
+        start=START,
+        end=START + timedelta(hours=2),
+        title="Mesures",
+        now=BOOKED_AT,
+    ).reservations[0]
+    assert release_no_shows(now=START + timedelta(hours=1)) == {"no_show": 0, "completed": 0}
+    assert release_no_shows(now=START + timedelta(hours=2)) == {"no_show": 0, "completed": 1}
+    booked.refresh_from_db()
+    assert booked.status == "completed"
+
+
+def test_reminders_email_tomorrows_bookers(campus, monkeypatch):
+    campus.researcher.email = "claire@example.org"
+    campus.researcher.save()
+    monkeypatch.setattr(
+        "django.utils.timezone.localdate", lambda *a, **k: START.date() - timedelta(days=1)
+    )
+    reservation_create(
+        user=campus.researcher,
+        project=campus.research,
+        equipment=[campus.rheometer],
+        start=START,
+        end=START + timedelta(hours=2),
+        title="Mesures",
+        now=BOOKED_AT,
+    )
+    mail.outbox.clear()
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["claire@example.org"]
+    assert "Mesures" in mail.outbox[0].body
+    assert Reservation.objects.count() == 1
+
+
+def test_release_command_prints_a_summary(campus, booking, monkeypatch):
+    monkeypatch.setattr(
+        "reservations.management.commands.release_no_shows.timezone.now",
+        lambda: START + timedelta(hours=1),
+    )
+    out = StringIO()
+    call_command("release_no_shows", stdout=out)
+    assert out.getvalue().strip() == "1 no-show(s), 0 completed."
