@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .constraints import CONSTRAINT_NAME, PostgresOnlyExclusionConstraint
@@ -265,7 +266,7 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.start:%Y-%m-%d %H:%M})"
+        return f"{self.title} ({timezone.localtime(self.start):%Y-%m-%d %H:%M})"
 
     @property
     def is_live(self) -> bool:

@@ -117,7 +117,10 @@ class CancelInput(ReasonInput):
 
 def parse_instant(value: Any, name: str) -> datetime:
     """Read an ISO 8601 instant; a local time without offset is read in Europe/Paris."""
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible, such as February 30th
+        parsed = None
     if parsed is None:
         raise BookingError(
             "invalid",
