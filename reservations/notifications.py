@@ -38,6 +38,35 @@ def _describe(reservation: Any) -> str:
     }
 
 
+def _alternatives_lines(reservation: Any) -> list[str]:
+    """Free slots the owner of a displaced reservation may book instead."""
+    from reservations.selectors import suggest_alternatives
+
+    options = suggest_alternatives(
+        equipment=reservation.equipment,
+        start=reservation.start,
+        end=reservation.end,
+        now=timezone.now(),
+        kind=reservation.priority,
+        limit=3,
+    )
+    if not options:
+        return [_("  No free slot nearby: see the planning.")]
+    from equipment.models import Equipment
+
+    codes = dict(
+        Equipment.objects.filter(pk__in={o["equipment"] for o in options}).values_list("pk", "code")
+    )
+    lines = [_("  Free alternatives:")]
+    for option in options:
+        start = timezone.localtime(option["start"])
+        end = timezone.localtime(option["end"])
+        lines.append(
+            f"  - {codes.get(option['equipment'], '?')} {start:%d/%m/%Y %H:%M}–{end:%H:%M}"
+        )
+    return lines
+
+
 def build_messages(
     event: str, reservations: Sequence[Any]
 ) -> list[tuple[str, str, str, list[str]]]:
@@ -52,7 +81,11 @@ def build_messages(
             kind = event
             if event == "created" and all(r.status == "pending" for r in items):
                 kind = "pending"
-            lines = [_describe(r) for r in items]
+            lines = []
+            for reservation in items:
+                lines.append(_describe(reservation))
+                if event == "displaced":
+                    lines += _alternatives_lines(reservation)
             body = "\n".join([_("Hello,"), "", *lines, "", settings.SITE_URL])
             messages.append(
                 (str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -73,13 +73,20 @@ def reservations_visible_to(user: Any) -> QuerySet[Reservation]:
 
 
 def suggest_alternatives(
-    *, equipment: Any, start: datetime, end: datetime, now: datetime, limit: int = 5
+    *,
+    equipment: Any,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    kind: str = "research",
+    limit: int = 5,
 ) -> list[dict[str, Any]]:
     """Up to `limit` free slots: the same equipment at the nearest free times (same
     duration, within opening hours, a week either way), then equipment of the same
     category at the same site at the requested time."""
     from equipment.models import Closure, Equipment
     from reservations import rules
+    from reservations.french_calendars import school_holidays
 
     tz = ZoneInfo(settings.TIME_ZONE)
     policy = equipment.policy
@@ -108,15 +115,29 @@ def suggest_alternatives(
     ]
     opening = rules.opening_intervals(policy, window.start, window.end, tz)
     earliest = now + timedelta(minutes=policy.min_notice_minutes)
+    latest = now + timedelta(days=policy.horizon_days.get(kind, 0))
     buffer = timedelta(minutes=policy.buffer_minutes)
+    release = timedelta(days=policy.teaching_release_days)
+    # Teaching windows still kept for teachers refuse the other kinds: never suggest them.
+    kept: list[rules.Interval] = []
+    if kind != rules.PEDAGOGICAL:
+        holidays = school_holidays(
+            window.start.astimezone(tz).date(), window.end.astimezone(tz).date()
+        )
+        kept = [
+            w
+            for w in rules.teaching_intervals(policy, window.start, window.end, tz, holidays)
+            if w.start - now > release
+        ]
 
     def free(candidate: datetime) -> bool:
         slot = rules.Interval(candidate, candidate + duration)
         held = rules.Interval(candidate, candidate + duration + buffer)
         return (
-            candidate >= earliest
+            earliest <= candidate <= latest
             and any(o.start <= slot.start and slot.end <= o.end for o in opening)
             and not any(b.overlaps(held) for b in busy)
+            and not any(w.overlaps(slot) for w in kept)
         )
 
     found: list[dict[str, Any]] = []
@@ -140,9 +161,16 @@ def suggest_alternatives(
             reservations__start__lt=end,
             reservations__blocked_until__gt=start,
         )
+        .exclude(closures__start__lt=end, closures__end__gt=start)
         .order_by("code")
         .values_list("pk", flat=True)[: limit - len(found)]
     )
-    found += [{"equipment": pk, "start": start, "end": end} for pk in others]
+    site_closed = Closure.objects.filter(
+        Q(site_id=equipment.site_id) | Q(equipment__isnull=True, site__isnull=True),
+        start__lt=end,
+        end__gt=start,
+    ).exists()
+    if not site_closed:
+        found += [{"equipment": pk, "start": start, "end": end} for pk in others]
     found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
     return found[:limit]

@@ -142,7 +142,14 @@ def outcome_payload(outcome: BookingOutcome, *, grouped: bool) -> dict[str, Any]
         "series": outcome.series.pk if outcome.series else None,
         "session": outcome.session.pk if outcome.session else None,
         "reservations": reservations,
-        "skipped": outcome.skipped,
+        "skipped": [
+            {
+                **item,
+                "start": timezone.localtime(item["start"]),
+                "end": timezone.localtime(item["end"]),
+            }
+            for item in outcome.skipped
+        ],
         "displaced": displaced,
     }
 

@@ -396,6 +396,7 @@ def reservation_create(
                 start,
                 end,
                 now,
+                kind,
             )
         if not accepted:
             raise BookingError(
@@ -426,7 +427,7 @@ def reservation_create(
         if not _is_overlap_violation(error):
             raise
         # Another booking won the race between our checks and our insert.
-        raise conflict_error(equipment[0], start, end, now) from None
+        raise conflict_error(equipment[0], start, end, now, kind=project.kind) from None
 
 
 def _refusal(
@@ -438,11 +439,12 @@ def _refusal(
     start: datetime,
     end: datetime,
     now: datetime,
+    kind: str,
 ) -> BookingError:
     if not grouped:
         code = codes[0]
         if code == "conflict":
-            return conflict_error(items[0], start, end, now, conflicts=conflicts)
+            return conflict_error(items[0], start, end, now, conflicts=conflicts, kind=kind)
         message = _message_for(code)
         return BookingError(code, message)
     if all(c == "conflict" for c in codes):
@@ -489,6 +491,7 @@ def conflict_error(
     now: datetime,
     *,
     conflicts: Sequence[rules.Busy] = (),
+    kind: str = "research",
 ) -> BookingError:
     from reservations.selectors import suggest_alternatives
 
@@ -501,7 +504,9 @@ def conflict_error(
         "conflict",
         _("The equipment is already booked at this time."),
         conflicts=[{"start": b.start, "end": b.end} for b in conflicts if b.id],
-        alternatives=suggest_alternatives(equipment=equipment, start=start, end=end, now=now),
+        alternatives=suggest_alternatives(
+            equipment=equipment, start=start, end=end, now=now, kind=kind
+        ),
     )
 
 
@@ -694,7 +699,12 @@ def reservation_update(
                 code = violations[0].code
                 if code == "conflict":
                     raise conflict_error(
-                        equipment, new_start, new_end, now, conflicts=verdict.conflicts
+                        equipment,
+                        new_start,
+                        new_end,
+                        now,
+                        conflicts=verdict.conflicts,
+                        kind=current.priority,
                     )
                 raise BookingError(code, violations[0].message)
             displaced = _displace(
@@ -734,7 +744,9 @@ def reservation_update(
     except IntegrityError as error:
         if not _is_overlap_violation(error):
             raise
-        raise conflict_error(reservation.equipment, new_start, new_end, now) from None
+        raise conflict_error(
+            reservation.equipment, new_start, new_end, now, kind=reservation.priority
+        ) from None
 
 
 def reservation_cancel(
