@@ -1,0 +1,113 @@
+"""Benchmark: book 10,000 reservations through the service, every rule applied.
+
+Run on PostgreSQL (the production database): `make bench`, or
+`.venv/bin/python bench/bench_booking.py` (BENCH_DATABASE_URL, BENCH_BOOKINGS to change).
+It drops and recreates the database named in DATABASE_URL (default below), then prints
+the median and p99 time per booking and the queries per booking.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/platform_booking_bench"
+)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_booking.settings")
+os.environ.setdefault("EMAIL_URL", "locmem://")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django
+import psycopg
+
+TOTAL = int(os.environ.get("BENCH_BOOKINGS", "10000"))
+
+
+def recreate_database() -> None:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    recreate_database()
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from equipment.services import category_create, equipment_create, site_create
+    from reservations.services import partner_create, project_create, reservation_create
+
+    call_command("migrate", verbosity=0)
+    tz = ZoneInfo("Europe/Paris")
+    user = get_user_model().objects.create_user("bench", password="x")
+    partner = partner_create(name="Bench", kind="university", rate_category="academic")
+    project = project_create(
+        name="Bench", kind="pedagogical", partner=partner, leader=user, active_from=date(2026, 1, 1)
+    )
+    site = site_create(name="Bench", city="Orléans")
+    category = category_create(name="Bench")
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=tz)
+    days = [now.date() + timedelta(days=n) for n in range(1, 200)]
+    days = [d for d in days if d.weekday() < 5]
+    slots = [(9, 12), (14, 17)]
+    per_equipment = len(days) * len(slots)
+    equipment = [
+        equipment_create(code=f"BENCH-{n:03}", name=f"Bench {n}", category=category, site=site)
+        for n in range(TOTAL // per_equipment + 1)
+    ]
+    requests = [
+        (
+            item,
+            datetime.combine(day, datetime.min.time().replace(hour=a), tzinfo=tz),
+            datetime.combine(day, datetime.min.time().replace(hour=b), tzinfo=tz),
+        )
+        for item in equipment
+        for day in days
+        for a, b in slots
+    ][:TOTAL]
+
+    timings: list[float] = []
+    queries: list[int] = []
+    for item, start, end in requests:
+        with CaptureQueriesContext(connection) as ctx:
+            began = time.perf_counter()
+            reservation_create(
+                user=user,
+                project=project,
+                equipment=[item],
+                start=start,
+                end=end,
+                title="Bench",
+                now=now,
+            )
+            timings.append((time.perf_counter() - began) * 1000)
+        queries.append(len(ctx.captured_queries))
+        connection.queries_log.clear()
+    timings.sort()
+    p99 = timings[int(len(timings) * 0.99) - 1]
+    print(
+        f"bookings={len(timings)} on {connection.vendor}: "
+        f"median={statistics.median(timings):.2f} ms p99={p99:.2f} ms "
+        f"mean={statistics.fmean(timings):.2f} ms; "
+        f"queries per booking min={min(queries)} max={max(queries)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
