@@ -134,6 +134,40 @@ class _Facts:
     school: frozenset
     holidays: dict
 
+    def for_request(
+        self,
+        *,
+        item: Equipment,
+        policy: Any,
+        project: Project,
+        kind: str,
+        is_member: bool,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        tz: ZoneInfo,
+    ) -> rules.BookingFacts:
+        """The rules' input for booking `item` over [start, end)."""
+        valid_until = self.qualified_until.get(item.pk)
+        last_day = (end - timedelta(microseconds=1)).astimezone(tz).date()
+        return rules.BookingFacts(
+            start=start,
+            end=end,
+            now=now,
+            tz=tz,
+            policy=policy,
+            kind=kind,
+            equipment_active=item.status == Equipment.Status.ACTIVE,
+            closures=tuple(self.closures.get(item.pk, ())),
+            is_member=is_member,
+            project_active=_project_active(project, start, end, tz),
+            qualification_required=item.requires_qualification,
+            qualified=valid_until is not None and valid_until >= last_day,
+            school_holidays=self.school,
+            quota_used=dict(self.quota_used.get(item.pk, {})),
+            busy=tuple(self.busy.get(item.pk, ())),
+        )
+
 
 def _gather(
     *,
@@ -328,27 +362,17 @@ def reservation_create(
             occurrence_displace: set[int] = set()
             occurrence_overridden: set[str] = set()
             for item in items:
-                policy = policies[item.pk]
-                valid_until = facts.qualified_until.get(item.pk)
                 verdict = rules.check_booking(
-                    rules.BookingFacts(
+                    facts.for_request(
+                        item=item,
+                        policy=policies[item.pk],
+                        project=project,
+                        kind=kind,
+                        is_member=member,
                         start=occ_start,
                         end=occ_end,
                         now=now,
                         tz=tz,
-                        policy=policy,
-                        kind=kind,
-                        equipment_active=item.status == Equipment.Status.ACTIVE,
-                        closures=tuple(facts.closures.get(item.pk, ())),
-                        is_member=member,
-                        project_active=_project_active(project, occ_start, occ_end, tz),
-                        qualification_required=item.requires_qualification,
-                        qualified=valid_until is not None
-                        and valid_until
-                        >= (occ_end - timedelta(microseconds=1)).astimezone(tz).date(),
-                        school_holidays=facts.school,
-                        quota_used=dict(facts.quota_used.get(item.pk, {})),
-                        busy=tuple(facts.busy.get(item.pk, ())),
                     )
                 )
                 violations = list(verdict.violations)
@@ -670,25 +694,17 @@ def reservation_update(
                 exclude_id=current.pk,
                 tz=tz,
             )
-            valid_until = facts.qualified_until.get(equipment.pk)
             verdict = rules.check_booking(
-                rules.BookingFacts(
+                facts.for_request(
+                    item=equipment,
+                    policy=policy,
+                    project=project,
+                    kind=current.priority,
+                    is_member=_is_member(project, current.booked_by),
                     start=new_start,
                     end=new_end,
                     now=now,
                     tz=tz,
-                    policy=policy,
-                    kind=current.priority,
-                    equipment_active=equipment.status == Equipment.Status.ACTIVE,
-                    closures=tuple(facts.closures.get(equipment.pk, ())),
-                    is_member=_is_member(project, current.booked_by),
-                    project_active=_project_active(project, new_start, new_end, tz),
-                    qualification_required=equipment.requires_qualification,
-                    qualified=valid_until is not None
-                    and valid_until >= (new_end - timedelta(microseconds=1)).astimezone(tz).date(),
-                    school_holidays=facts.school,
-                    quota_used=dict(facts.quota_used.get(equipment.pk, {})),
-                    busy=tuple(facts.busy.get(equipment.pk, ())),
                 )
             )
             violations = list(verdict.violations)
