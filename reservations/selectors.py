@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from equipment.policy import effective_policy
 from platform_booking.roles import is_platform_manager
 
 from .models import LIVE_STATUSES, Partner, Project, Reservation
@@ -174,3 +175,35 @@ def suggest_alternatives(
         found += [{"equipment": pk, "start": start, "end": end} for pk in others]
     found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
     return found[:limit]
+
+
+def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) -> QuerySet[Any]:
+    """Equipment that could be booked over [start, end): active, open, not closed, not busy."""
+    from equipment.models import Closure, Equipment
+    from reservations import rules
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    closed_sites = Closure.objects.filter(
+        equipment__isnull=True, start__lt=end, end__gt=start
+    ).values_list("site_id", flat=True)
+    if None in set(closed_sites):
+        return qs.none()
+    candidates = (
+        qs.filter(status=Equipment.Status.ACTIVE)
+        .exclude(site_id__in=[s for s in closed_sites if s is not None])
+        .exclude(closures__start__lt=end, closures__end__gt=start)
+        .exclude(
+            reservations__status__in=LIVE_STATUSES,
+            reservations__start__lt=end,
+            reservations__blocked_until__gt=start,
+        )
+    )
+    open_ids = [
+        pk
+        for pk, overrides in candidates.values_list("pk", "policy_overrides")
+        if any(
+            o.start <= start and end <= o.end
+            for o in rules.opening_intervals(effective_policy(overrides), start, end, tz)
+        )
+    ]
+    return qs.filter(pk__in=open_ids)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -73,7 +74,19 @@ class EquipmentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Equipment]:
-        return equipment_list()
+        qs = equipment_list()
+        params = self.request.query_params
+        if "free_from" in params or "free_to" in params:
+            # Booking data lives in reservations; it answers which equipment is free.
+            from reservations.api.booking import parse_instant
+            from reservations.selectors import equipment_free_between
+
+            start = parse_instant(params.get("free_from"), "free_from")
+            end = parse_instant(params.get("free_to"), "free_to")
+            if start >= end:
+                raise ValidationError({"free_to": [_("Must be after free_from.")]})
+            qs = equipment_free_between(qs, start, end)
+        return qs
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         if not is_platform_manager(request.user):
