@@ -600,6 +600,26 @@ def _write(
     return BookingOutcome(created, displaced, skipped, series, session)
 
 
+def _transition(
+    items: list[Reservation], status: str, *, by: Any, action: str, now: datetime, reason: str = ""
+) -> None:
+    """Move reservations to a new status: revision bumped, one audit entry each."""
+    audits = []
+    for item in items:
+        previous = item.status
+        item.status = status
+        item.revision += 1
+        item.status_changed_at = now
+        item.updated_at = now
+        audits.append(
+            _audit(item, by=by, action=action, at=now, from_status=previous, reason=reason)
+        )
+    Reservation.objects.bulk_update(
+        items, ["status", "revision", "status_changed_at", "updated_at"]
+    )
+    AuditEntry.objects.bulk_create(audits)
+
+
 def _displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Reservation]:
     """Turn live reservations into `displaced`, with their audit entries."""
     if not ids:
@@ -609,20 +629,9 @@ def _displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Res
         .filter(pk__in=ids, status__in=LIVE_STATUSES)
         .order_by("pk")
     )
-    audits = []
-    for victim in victims:
-        previous = victim.status
-        victim.status = ReservationStatus.DISPLACED
-        victim.revision += 1
-        victim.status_changed_at = now
-        victim.updated_at = now
-        audits.append(
-            _audit(victim, by=by, action="displace", at=now, from_status=previous, reason=reason)
-        )
-    Reservation.objects.bulk_update(
-        victims, ["status", "revision", "status_changed_at", "updated_at"]
+    _transition(
+        victims, ReservationStatus.DISPLACED, by=by, action="displace", now=now, reason=reason
     )
-    AuditEntry.objects.bulk_create(audits)
     return victims
 
 
@@ -789,20 +798,9 @@ def reservation_cancel(
         else:
             targets = targets.filter(series=reservation.series)
         items = list(targets.order_by("pk"))
-        audits = []
-        for item in items:
-            previous = item.status
-            item.status = ReservationStatus.CANCELLED
-            item.revision += 1
-            item.status_changed_at = now
-            item.updated_at = now
-            audits.append(
-                _audit(item, by=user, action="cancel", at=now, from_status=previous, reason=reason)
-            )
-        Reservation.objects.bulk_update(
-            items, ["status", "revision", "status_changed_at", "updated_at"]
+        _transition(
+            items, ReservationStatus.CANCELLED, by=user, action="cancel", now=now, reason=reason
         )
-        AuditEntry.objects.bulk_create(audits)
         from reservations.notifications import notify_after_commit
 
         notify_after_commit("cancelled", items)
