@@ -331,6 +331,20 @@ def check_booking(facts: BookingFacts) -> Verdict:
     return Verdict(tuple(found), tuple(b.id for b in displace), tuple(conflicts))
 
 
+def apply_override(
+    violations: Iterable[Violation], override: bool
+) -> tuple[list[Violation], list[str]]:
+    """Split the violations a manager's explicit override lifts from those that remain.
+
+    Answer the remaining violations and the codes of the overridden ones (for the audit).
+    """
+    remaining = list(violations)
+    if not override:
+        return remaining, []
+    lifted = [v.code for v in remaining if v.code in OVERRIDABLE]
+    return [v for v in remaining if v.code not in OVERRIDABLE], lifted
+
+
 def resolve_overlaps(facts: BookingFacts) -> tuple[list[Busy], list[Busy]]:
     """Split the overlapping live reservations into those displaced and those in conflict.
 

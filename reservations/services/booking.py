@@ -345,7 +345,7 @@ def reservation_create(
         accepted: list[tuple[datetime, datetime]] = []
         skipped: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
-        failure_codes: list[str] = []
+        failure_violations: list[rules.Violation] = []
         displace: set[int] = set()
         overridden_codes: set[str] = set()
         conflicts: list[rules.Busy] = []
@@ -358,7 +358,7 @@ def reservation_create(
             if series_mode and skip_school_holidays and local_day in facts.school:
                 skipped.append(_occurrence_payload(None, occ_start, occ_end, "school_holiday"))
                 continue
-            occurrence_codes: list[tuple[int, str]] = []
+            occurrence_failures: list[tuple[int, rules.Violation]] = []
             occurrence_displace: set[int] = set()
             occurrence_overridden: set[str] = set()
             for item in items:
@@ -375,18 +375,14 @@ def reservation_create(
                         tz=tz,
                     )
                 )
-                violations = list(verdict.violations)
-                if override:
-                    occurrence_overridden |= {
-                        v.code for v in violations if v.code in rules.OVERRIDABLE
-                    }
-                    violations = [v for v in violations if v.code not in rules.OVERRIDABLE]
+                violations, overridden = rules.apply_override(verdict.violations, override)
+                occurrence_overridden |= set(overridden)
                 if violations:
-                    occurrence_codes.append((item.pk, violations[0].code))
+                    occurrence_failures.append((item.pk, violations[0]))
                     if violations[0].code == "conflict":
                         conflicts.extend(verdict.conflicts)
                 occurrence_displace |= set(verdict.displace)
-            if not occurrence_codes:
+            if not occurrence_failures:
                 accepted.append((occ_start, occ_end))
                 displace |= occurrence_displace
                 overridden_codes |= occurrence_overridden
@@ -397,23 +393,23 @@ def reservation_create(
                     for monday, hours in rules.week_hours(occ_start, occ_end, tz).items():
                         facts.quota_used[item.pk][monday] += hours
                 continue
-            first_code = occurrence_codes[0][1]
+            first_code = occurrence_failures[0][1].code
             if series_mode and first_code == "closed":
                 skipped.append(_occurrence_payload(None, occ_start, occ_end, "closed"))
             elif skip_conflicts and (series_mode or len(items) > 1):
                 skipped.append(_occurrence_payload(None, occ_start, occ_end, first_code))
             else:
-                for eq_id, code in occurrence_codes:
+                for eq_id, violation in occurrence_failures:
                     failures.append(
                         _occurrence_payload(
-                            eq_id if len(items) > 1 else None, occ_start, occ_end, code
+                            eq_id if len(items) > 1 else None, occ_start, occ_end, violation.code
                         )
                     )
-                    failure_codes.append(code)
+                    failure_violations.append(violation)
         if failures:
             raise _refusal(
                 failures,
-                failure_codes,
+                failure_violations,
                 conflicts,
                 series_mode or len(items) > 1,
                 items,
@@ -456,7 +452,7 @@ def reservation_create(
 
 def _refusal(
     failures: list[dict[str, Any]],
-    codes: list[str],
+    violations: list[rules.Violation],
     conflicts: list[rules.Busy],
     grouped: bool,
     items: list[Equipment],
@@ -465,12 +461,11 @@ def _refusal(
     now: datetime,
     kind: str,
 ) -> BookingError:
+    codes = [v.code for v in violations]
     if not grouped:
-        code = codes[0]
-        if code == "conflict":
+        if codes[0] == "conflict":
             return conflict_error(items[0], start, end, now, conflicts=conflicts, kind=kind)
-        message = _message_for(code)
-        return BookingError(code, message)
+        return BookingError(violations[0].code, violations[0].message)
     if all(c == "conflict" for c in codes):
         return BookingError(
             "conflict",
@@ -485,27 +480,6 @@ def _refusal(
         _("Some occurrences break the booking rules: nothing was booked."),
         occurrences=failures,
     )
-
-
-def _message_for(code: str) -> str:
-    messages = {
-        "in_past": _("The reservation cannot start in the past."),
-        "bad_granularity": _("Start and end must fall on the equipment's time grid."),
-        "too_short": _("The reservation is too short for this equipment."),
-        "too_long": _("The reservation is too long for this equipment."),
-        "outside_opening_hours": _("The reservation is outside the opening hours."),
-        "closed": _("The equipment is closed during this period."),
-        "equipment_unavailable": _("The equipment is not available for booking."),
-        "beyond_horizon": _("This is too far ahead for projects of this kind."),
-        "too_late": _("This is too close to the start: book earlier."),
-        "not_project_member": _("You are not a member of this project."),
-        "project_inactive": _("The project is not active at these dates."),
-        "not_qualified": _("This equipment requires a valid qualification."),
-        "teaching_window": _("This slot is kept for teaching."),
-        "quota_exceeded": _("Your partner's weekly quota on this equipment is reached."),
-        "invalid": _("Invalid reservation."),
-    }
-    return messages.get(code, _("The booking rules refuse this reservation."))
 
 
 def conflict_error(
@@ -716,10 +690,7 @@ def reservation_update(
                     tz=tz,
                 )
             )
-            violations = list(verdict.violations)
-            if override:
-                overridden = [v.code for v in violations if v.code in rules.OVERRIDABLE]
-                violations = [v for v in violations if v.code not in rules.OVERRIDABLE]
+            violations, overridden = rules.apply_override(verdict.violations, override)
             if violations:
                 code = violations[0].code
                 if code == "conflict":

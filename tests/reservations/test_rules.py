@@ -1082,3 +1082,21 @@ def test_teaching_intervals_skip_school_holidays_and_unrelated_days():
 def test_teaching_window_in_utc_around_the_autumn_change(start, end, expected):
     now = at(2026, 10, 1, 9)
     assert first_code(start, end, now=now, policy=TUE_MORNING) == expected
+
+
+@pytest.mark.parametrize(
+    ("codes", "override", "remaining", "lifted"),
+    [
+        (["too_late", "conflict"], False, ["too_late", "conflict"], []),
+        (["too_late", "conflict"], True, ["conflict"], ["too_late"]),
+        (["in_past", "not_qualified"], True, ["in_past"], ["not_qualified"]),
+        (["invalid"], True, ["invalid"], []),
+        ([], True, [], []),
+    ],
+)
+def test_apply_override_lifts_only_overridable_rules(codes, override, remaining, lifted):
+    from reservations.rules import Violation, apply_override
+
+    left, overridden = apply_override([Violation(c, c) for c in codes], override)
+    assert [v.code for v in left] == remaining
+    assert overridden == lifted

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import translation
 
 from equipment.services import equipment_update
 from reservations.exceptions import BookingError
@@ -26,18 +27,23 @@ BOOKED_AT = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)
 START = datetime(2026, 11, 25, 9, 0, tzinfo=PARIS)
 
 
-@pytest.fixture
-def booking(campus):
-    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+def book(campus, *, hours: int):
+    """A research booking of the rheometer from START, made two days ahead."""
     return reservation_create(
         user=campus.researcher,
         project=campus.research,
         equipment=[campus.rheometer],
         start=START,
-        end=START + timedelta(hours=3),
+        end=START + timedelta(hours=hours),
         title="Mesures",
         now=BOOKED_AT,
-    ).reservations[0]
+    )
+
+
+@pytest.fixture
+def booking(campus):
+    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    return book(campus, hours=3).reservations[0]
 
 
 def test_check_in_window_opens_at_the_grace_before_start(campus, booking):
@@ -88,15 +94,7 @@ def test_no_show_after_grace_only_on_check_in_equipment(campus, booking):
 
 
 def test_ended_reservation_without_check_in_requirement_completes(campus):
-    booked = reservation_create(
-        user=campus.researcher,
-        project=campus.research,
-        equipment=[campus.rheometer],
-        start=START,
-        end=START + timedelta(hours=2),
-        title="Mesures",
-        now=BOOKED_AT,
-    ).reservations[0]
+    booked = book(campus, hours=2).reservations[0]
     assert release_no_shows(now=START + timedelta(hours=1)) == {"no_show": 0, "completed": 0}
     assert release_no_shows(now=START + timedelta(hours=2)) == {"no_show": 0, "completed": 1}
     booked.refresh_from_db()
@@ -109,15 +107,7 @@ def test_reminders_email_tomorrows_bookers(campus, monkeypatch):
     monkeypatch.setattr(
         "django.utils.timezone.localdate", lambda *a, **k: START.date() - timedelta(days=1)
     )
-    reservation_create(
-        user=campus.researcher,
-        project=campus.research,
-        equipment=[campus.rheometer],
-        start=START,
-        end=START + timedelta(hours=2),
-        title="Mesures",
-        now=BOOKED_AT,
-    )
+    book(campus, hours=2)
     mail.outbox.clear()
     out = StringIO()
     call_command("send_reminders", stdout=out)
@@ -133,5 +123,6 @@ def test_release_command_prints_a_summary(campus, booking, monkeypatch):
         lambda: START + timedelta(hours=1),
     )
     out = StringIO()
-    call_command("release_no_shows", stdout=out)
+    with translation.override("en"):
+        call_command("release_no_shows", stdout=out)
     assert out.getvalue().strip() == "1 no-show(s), 0 completed."

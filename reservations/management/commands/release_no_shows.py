@@ -4,13 +4,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from reservations.services import release_no_shows
 
+HELP = gettext_lazy("Mark no-shows after the check-in grace and complete ended reservations.")
+
 
 class Command(BaseCommand):
-    help = "Mark no-shows after the check-in grace and complete ended reservations."
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = str(HELP)  # argparse needs a real string
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = release_no_shows(now=timezone.now())
-        self.stdout.write(f"{counts['no_show']} no-show(s), {counts['completed']} completed.")
+        self.stdout.write(_("%(no_show)d no-show(s), %(completed)d completed.") % counts)

@@ -5,13 +5,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from reservations.models import Reservation, ReservationStatus
 from reservations.notifications import build_messages, send_now
 
+HELP = gettext_lazy("Email a reminder of tomorrow's confirmed reservations to their bookers.")
+
 
 class Command(BaseCommand):
-    help = "Email a reminder of tomorrow's confirmed reservations to their bookers."
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = str(HELP)  # argparse needs a real string
 
     def handle(self, *args: Any, **options: Any) -> None:
         tz = timezone.get_current_timezone()
@@ -24,4 +30,7 @@ class Command(BaseCommand):
             ).select_related("booked_by", "equipment")
         )
         sent = send_now(build_messages("reminder", items))
-        self.stdout.write(f"{sent} reminder(s) for {len(items)} reservation(s) on {tomorrow}.")
+        self.stdout.write(
+            _("%(sent)d reminder(s) for %(count)d reservation(s) on %(day)s.")
+            % {"sent": sent, "count": len(items), "day": tomorrow.strftime("%d/%m/%Y")}
+        )
