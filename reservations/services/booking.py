@@ -13,13 +13,12 @@ import time as time_module
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from equipment.models import Closure, Equipment, Qualification
@@ -169,48 +168,140 @@ class _Facts:
         )
 
 
+def _lock_equipment(ids: Sequence[int], *, user: Any, project: Project) -> list[Equipment]:
+    """Lock the equipment rows in id order, with what the rules need to know of the user.
+
+    One query: each row carries the user's qualification end (`qualified_until`), whether
+    the user manages it (`user_manages`) and belongs to the project (`user_is_member`).
+    Raw SQL on purpose: it runs on every booking, and compiling the same annotated
+    queryset each time cost more than the query itself (see bench/bench_booking.py).
+    SQLite has no row locks: its IMMEDIATE transactions already serialise writers.
+    """
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE OF e" if connection.features.has_select_for_update_of else ""
+    members = Project.members.through._meta
+    managers = Equipment.managers.through._meta
+    sql = (
+        # Only placeholders and quoted table names are interpolated.
+        "SELECT e.*,"  # noqa: S608
+        " (SELECT q.valid_until FROM {qualification} q"
+        "  WHERE q.equipment_id = e.id AND q.user_id = %s) AS qualified_until,"
+        " EXISTS(SELECT 1 FROM {managers} m"
+        "  WHERE m.equipment_id = e.id AND m.user_id = %s) AS user_manages,"
+        " EXISTS(SELECT 1 FROM {members} pm"
+        "  WHERE pm.project_id = %s AND pm.user_id = %s) AS user_is_member"
+        f" FROM {{equipment}} e WHERE e.id IN ({marks}) ORDER BY e.id{lock}"
+    ).format(
+        qualification=quote(Qualification._meta.db_table),
+        managers=quote(managers.db_table),
+        members=quote(members.db_table),
+        equipment=quote(Equipment._meta.db_table),
+    )
+    params = [user.pk, user.pk, project.pk, user.pk, *ids]
+    items = list(Equipment.objects.raw(sql, params))
+    for item in items:
+        until = item.qualified_until  # type: ignore[attr-defined]
+        if isinstance(until, str):  # SQLite gives the date as text
+            item.qualified_until = date.fromisoformat(until)  # type: ignore[attr-defined]
+    return items
+
+
+def _managed(items: Sequence[Equipment], user: Any) -> set[int]:
+    if is_platform_manager(user):
+        return {e.pk for e in items}
+    return {e.pk for e in items if getattr(e, "user_manages", False)}
+
+
+def _is_member(project: Project, user: Any, items: Sequence[Equipment]) -> bool:
+    return project.leader_id == user.pk or bool(getattr(items[0], "user_is_member", False))
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A datetime read by a raw query: SQLite gives naive UTC text, PostgreSQL aware values."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=rules.UTC)
+
+
+def _busy_and_closures(
+    ids: Sequence[int],
+    site_ids: set[int],
+    span_start: datetime,
+    span_end: datetime,
+    exclude_id: int | None,
+) -> list[tuple]:
+    """Live reservations and closures touching the span, in one round trip.
+
+    Raw SQL on purpose: this runs on every booking, and the ORM would compile two
+    querysets each time (see bench/bench_booking.py). Rows are
+    (kind, id, equipment_id, site_id, start, end, blocked_until, priority), kind 1 for a
+    reservation and 2 for a closure.
+    """
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    eq_marks = ", ".join(["%s"] * len(ids))
+    site_marks = ", ".join(["%s"] * len(site_ids)) or "NULL"
+    status_marks = ", ".join(["%s"] * len(LIVE_STATUSES))
+    sql = (
+        # Only placeholders and quoted table names are interpolated.
+        "SELECT 1, id, equipment_id, NULL, start, {end}, blocked_until, priority FROM {res}"  # noqa: S608
+        f" WHERE equipment_id IN ({eq_marks}) AND status IN ({status_marks})"
+        " AND start < %s AND blocked_until > %s AND id <> %s"
+        " UNION ALL"
+        " SELECT 2, id, equipment_id, site_id, start, {end}, {end}, '' FROM {clo}"
+        f" WHERE (equipment_id IN ({eq_marks}) OR site_id IN ({site_marks})"
+        " OR (equipment_id IS NULL AND site_id IS NULL)) AND start < %s AND {end} > %s"
+    ).format(
+        end=quote("end"),
+        res=quote(Reservation._meta.db_table),
+        clo=quote(Closure._meta.db_table),
+    )
+    params: list[Any] = [
+        *ids,
+        *[str(s) for s in LIVE_STATUSES],
+        adapt(span_end),
+        adapt(span_start),
+        exclude_id or 0,
+        *ids,
+        *site_ids,
+        adapt(span_end),
+        adapt(span_start),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _gather(
     *,
     equipment: Sequence[Equipment],
     project: Project,
-    user: Any,
     span_start: datetime,
     span_end: datetime,
     exclude_id: int | None,
     tz: ZoneInfo,
 ) -> _Facts:
+    """The facts for `equipment` locked by `_lock_equipment`: one query, two with a quota."""
     ids = [e.pk for e in equipment]
     busy: dict[int, list[rules.Busy]] = defaultdict(list)
-    live = Reservation.objects.filter(
-        equipment_id__in=ids,
-        status__in=LIVE_STATUSES,
-        start__lt=span_end,
-        blocked_until__gt=span_start,
-    )
-    if exclude_id:
-        live = live.exclude(pk=exclude_id)
-    for row in live.values_list("pk", "equipment_id", "start", "end", "blocked_until", "priority"):
-        busy[row[1]].append(rules.Busy(row[0], row[2], row[3], row[4], row[5]))
-
     closures: dict[int, list[rules.Interval]] = defaultdict(list)
     site_ids = {e.site_id for e in equipment}
-    rows = Closure.objects.filter(
-        Q(equipment_id__in=ids)
-        | Q(site_id__in=site_ids)
-        | Q(equipment__isnull=True, site__isnull=True),
-        start__lt=span_end,
-        end__gt=span_start,
-    ).values_list("equipment_id", "site_id", "start", "end")
-    for eq_id, site_id, start, end in rows:
+    for kind_, pk, eq_id, site_id, start, end, blocked, priority in _busy_and_closures(
+        ids, site_ids, span_start, span_end, exclude_id
+    ):
+        if kind_ == 1:
+            busy[eq_id].append(rules.Busy(pk, _utc(start), _utc(end), _utc(blocked), priority))
+            continue
         for item in equipment:
             if eq_id == item.pk or (eq_id is None and site_id in (None, item.site_id)):
-                closures[item.pk].append(rules.Interval(start, end))
+                closures[item.pk].append(rules.Interval(_utc(start), _utc(end)))
 
-    qualified_until = dict(
-        Qualification.objects.filter(user=user, equipment_id__in=ids).values_list(
-            "equipment_id", "valid_until"
-        )
-    )
+    qualified_until = {
+        e.pk: e.qualified_until  # type: ignore[attr-defined]
+        for e in equipment
+        if getattr(e, "qualified_until", None) is not None
+    }
 
     quota_used: dict[int, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
     kind = project.kind
@@ -259,10 +350,6 @@ def _project_active(project: Project, start: datetime, end: datetime, tz: ZoneIn
     if project.active_from and first < project.active_from:
         return False
     return not (project.active_until and last > project.active_until)
-
-
-def _is_member(project: Project, user: Any) -> bool:
-    return project.leader_id == user.pk or project.members.filter(pk=user.pk).exists()
 
 
 def _occurrence_payload(equipment_id: int | None, start: datetime, end: datetime, code: str):
@@ -317,16 +404,18 @@ def reservation_create(
     else:
         occurrences = [(start, end)]
     ids = [e.pk for e in equipment]
-    managed = managed_equipment_ids(user, ids)
-    if override and len(managed) != len(ids):
-        raise BookingError(
-            "permission_denied", _("Only the equipment's managers may override a rule."), status=403
-        )
 
     def work() -> BookingOutcome:
-        locked = list(Equipment.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        locked = _lock_equipment(ids, user=user, project=project)
         by_id = {e.pk: e for e in locked}
         items = [by_id[pk] for pk in ids]
+        managed = _managed(items, user)
+        if override and len(managed) != len(ids):
+            raise BookingError(
+                "permission_denied",
+                _("Only the equipment's managers may override a rule."),
+                status=403,
+            )
         policies = {e.pk: e.policy for e in items}
         max_buffer = max(p.buffer_minutes for p in policies.values())
         span_start = min(s for s, _e in occurrences)
@@ -334,13 +423,12 @@ def reservation_create(
         facts = _gather(
             equipment=items,
             project=project,
-            user=user,
             span_start=span_start,
             span_end=span_end,
             exclude_id=None,
             tz=tz,
         )
-        member = _is_member(project, user)
+        member = _is_member(project, user, items)
         kind = project.kind
         accepted: list[tuple[datetime, datetime]] = []
         skipped: list[dict[str, Any]] = []
@@ -658,7 +746,9 @@ def reservation_update(
     moved = (new_start, new_end) != (reservation.start, reservation.end)
 
     def work() -> Reservation:
-        equipment = Equipment.objects.select_for_update().get(pk=reservation.equipment_id)
+        (equipment,) = _lock_equipment(
+            [reservation.equipment_id], user=reservation.booked_by, project=reservation.project
+        )
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status not in LIVE_STATUSES:
             raise BookingError(
@@ -671,7 +761,6 @@ def reservation_update(
             facts = _gather(
                 equipment=[equipment],
                 project=project,
-                user=current.booked_by,
                 span_start=new_start,
                 span_end=new_end + timedelta(minutes=policy.buffer_minutes),
                 exclude_id=current.pk,
@@ -683,7 +772,7 @@ def reservation_update(
                     policy=policy,
                     project=project,
                     kind=current.priority,
-                    is_member=_is_member(project, current.booked_by),
+                    is_member=_is_member(project, current.booked_by, [equipment]),
                     start=new_start,
                     end=new_end,
                     now=now,
