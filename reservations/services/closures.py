@@ -58,12 +58,17 @@ def closure_create(
 
     def work() -> tuple[Closure, list[Reservation]]:
         covered = Reservation.objects.filter(status__in=LIVE_STATUSES, start__lt=end, end__gt=start)
+        # Lock the closed equipment rows (in id order, as bookings do): a booking racing
+        # this closure either commits first and is displaced below, or waits for the lock
+        # and then sees the closure.
+        closed = Equipment.objects.select_for_update().order_by("pk")
         if equipment is not None:
-            Equipment.objects.select_for_update().filter(pk=equipment.pk).first()
+            closed = closed.filter(pk=equipment.pk)
             covered = covered.filter(equipment=equipment)
         elif site is not None:
-            list(Equipment.objects.select_for_update().filter(site=site).values_list("pk"))
+            closed = closed.filter(site=site)
             covered = covered.filter(equipment__site=site)
+        list(closed.values_list("pk", flat=True))
         closure = Closure.objects.create(
             equipment=equipment,
             site=site,

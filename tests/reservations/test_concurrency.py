@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.services.booking import BookingOutcome, reservation_create
+from reservations.services.closures import closure_create
 
 TZ = ZoneInfo("Europe/Paris")
 # Monday 23 November 2026, 08:00 in Paris: the fixed "now" of every booking here.
@@ -261,6 +262,64 @@ def test_pedagogical_displacement_races_research_bookings(campus, bookers, round
     assert displaced == set(
         Reservation.objects.filter(status=ReservationStatus.DISPLACED).values_list("pk", flat=True)
     )
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_closure_races_bookings(campus, bookers, round_):
+    """A closure lands while bookings pour in: none survives inside it, none is lost."""
+    eq = campus.rheometer
+    closed_from, closed_to = far(10), far(16)
+    slots = [
+        (far(10), far(12)),  # inside
+        (far(12), far(14)),  # inside
+        (far(15), far(17)),  # straddles the end
+        (far(8), far(10)),  # just before: stays
+        (far(16), far(18)),  # just after: stays
+    ]
+    calls: list[Callable[[], Any]] = [
+        lambda: closure_create(
+            user=campus.admin,
+            equipment=eq,
+            start=closed_from,
+            end=closed_to,
+            reason="Maintenance",
+            now=NOW,
+        )
+    ]
+    for i, user in enumerate(bookers[: THREADS - 1]):
+        calls.append(booking(user, campus.research, eq, *slots[i % len(slots)], f"Essai {i}"))
+
+    results = race(calls)
+
+    closure_result, bookings = results[0], results[1:]
+    assert closure_result.error is None, repr(closure_result.error)
+    _closure, displaced = closure_result.outcome
+    odd = [
+        r
+        for r in bookings
+        if not r.won and not r.is_conflict and getattr(r.error, "code", None) != "closed"
+    ]
+    assert odd == [], [repr(r.error) for r in odd]
+    assert overlapping_pairs() == []
+    # Nothing live is left inside the closure.
+    assert not Reservation.objects.filter(
+        equipment=eq, status__in=LIVE_STATUSES, start__lt=closed_to, end__gt=closed_from
+    ).exists()
+    # Each booking that won is either outside the closure and live, or was displaced by it.
+    displaced_ids = {r.pk for r in displaced}
+    for result in bookings:
+        if not result.won:
+            continue
+        (made,) = result.outcome.reservations
+        made.refresh_from_db()
+        if made.start < closed_to and closed_from < made.end:
+            assert made.status == ReservationStatus.DISPLACED
+            assert made.pk in displaced_ids
+        else:
+            assert made.status == ReservationStatus.CONFIRMED
+    # The slot before the closure overlaps nothing else: somebody got it. (The slot
+    # after it may have lost to the straddling one, displaced since.)
+    assert (far(8), far(10)) in {(r.start, r.end) for r in live_rows(eq)}
 
 
 # --- The database's own guarantee, without the service ------------------------------------
