@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "platform_booking",
     "equipment",
     "reservations",
+    "calendars",
+    "reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

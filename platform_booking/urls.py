@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("equipment/", include("equipment.urls")),
+    path("calendars/", include("calendars.urls")),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]

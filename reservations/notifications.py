@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -67,9 +67,23 @@ def _alternatives_lines(reservation: Any) -> list[str]:
     return lines
 
 
-def build_messages(
-    event: str, reservations: Sequence[Any]
-) -> list[tuple[str, str, str, list[str]]]:
+# The event attached to each email: an invitation for live reservations, a cancellation
+# for ended ones, with the same UID and SEQUENCE as the iCalendar feeds.
+CALENDAR_EVENTS = {"created", "pending", "approved", "cancelled", "rejected", "displaced"}
+
+
+def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:
+    from calendars.feeds import email_calendar, email_method
+
+    items = [r for r in reservations if email_method(r) is not None]
+    now = timezone.now()
+    for reservation in items:
+        method, ics = email_calendar(reservation, now=now)
+        name = "reservation.ics" if len(items) == 1 else f"reservation-{reservation.pk}.ics"
+        message.attach(name, ics.decode(), f"text/calendar; method={method}")
+
+
+def build_messages(event: str, reservations: Sequence[Any]) -> list[EmailMessage]:
     """One email per recipient, listing their reservations concerned by the event."""
     by_user: dict[Any, list[Any]] = defaultdict(list)
     for reservation in reservations:
@@ -87,14 +101,20 @@ def build_messages(
                 if event == "displaced":
                     lines += _alternatives_lines(reservation)
             body = "\n".join([_("Hello,"), "", *lines, "", settings.SITE_URL])
-            messages.append(
-                (str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            message = EmailMessage(
+                str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email]
             )
+            if kind in CALENDAR_EVENTS:
+                _attach_calendars(message, items)
+            messages.append(message)
     return messages
 
 
-def send_now(messages: list[tuple[str, str, str, list[str]]]) -> int:
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+def send_now(messages: list[EmailMessage]) -> int:
+    """Send over one connection; the number sent."""
+    if not messages:
+        return 0
+    return get_connection(fail_silently=False).send_messages(messages) or 0
 
 
 def notify_after_commit(event: str, reservations: Sequence[Any]) -> None:
@@ -104,7 +124,7 @@ def notify_after_commit(event: str, reservations: Sequence[Any]) -> None:
 
     def send() -> None:
         try:
-            send_mass_mail(build_messages(event, items), fail_silently=False)
+            send_now(build_messages(event, items))
         except Exception:  # an unreachable mail server must not break bookings
             log.exception("could not send %s notifications", event)
 

@@ -4,6 +4,8 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
+from calendars.api import ClosureImportView
+from reports.api import UsageReportView
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 
@@ -21,6 +23,8 @@ router.register("closures", ClosureViewSet, basename="closure")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),
+    path("closures/import/", ClosureImportView.as_view(), name="closure-import"),
+    path("reports/usage/", UsageReportView.as_view(), name="report-usage"),
     path("me/", MeView.as_view(), name="me"),
     path("me/feed-token/", FeedTokenView.as_view(), name="me-feed-token"),
     path(

@@ -555,12 +555,23 @@ def _refusal(
             return conflict_error(items[0], start, end, now, conflicts=conflicts, kind=kind)
         return BookingError(violations[0].code, violations[0].message)
     if all(c == "conflict" for c in codes):
+        from reservations.selectors import suggest_alternatives
+
+        # Alternatives for the first conflicting occurrence (and its equipment in a session).
+        first = failures[0]
+        by_id = {e.pk: e for e in items}
         return BookingError(
             "conflict",
             _("Some occurrences conflict with other reservations: nothing was booked."),
             occurrences=failures,
-            conflicts=[{"start": b.start, "end": b.end} for b in conflicts],
-            alternatives=[],
+            conflicts=[{"start": b.start, "end": b.end} for b in conflicts if b.id],
+            alternatives=suggest_alternatives(
+                equipment=by_id.get(first.get("equipment"), items[0]),
+                start=first["start"],
+                end=first["end"],
+                now=now,
+                kind=kind,
+            ),
         )
     code = next(c for c in codes if c != "conflict")
     return BookingError(

@@ -688,6 +688,14 @@ def test_series_with_a_conflicting_occurrence_is_refused_whole(client_for, campu
         }
     ]
     assert {"start": existing["start"], "end": existing["end"]} in body["conflicts"]
+    # Alternatives for the conflicting occurrence: free two-hour slots of the rheometer.
+    assert 1 <= len(body["alternatives"]) <= 5
+    taken = (instant(existing["start"]), instant(existing["end"]))
+    for alternative in body["alternatives"]:
+        assert alternative["equipment"] == campus.rheometer.pk
+        start, end = instant(alternative["start"]), instant(alternative["end"])
+        assert end - start == timedelta(hours=2)
+        assert not (start < taken[1] and taken[0] < end), alternative
     assert Reservation.objects.count() == 1
     assert not Series.objects.exists()
 
@@ -815,6 +823,14 @@ def test_session_is_all_or_nothing(client_for, campus):
             "equipment": campus.rheometer.pk,
         }
     ]
+    assert 1 <= len(body["alternatives"]) <= 5
+    for alternative in body["alternatives"]:
+        assert alternative["equipment"] == campus.rheometer.pk
+        start = instant(alternative["start"])
+        assert instant(alternative["end"]) - start == timedelta(hours=2)
+        assert not (
+            start < instant(taken["end"]) and instant(taken["start"]) < start + timedelta(hours=2)
+        )
     assert Reservation.objects.count() == 1
     assert Reservation.objects.get().pk == taken["id"]
     assert not Reservation.objects.filter(equipment=campus.hplc).exists()
