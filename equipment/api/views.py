@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -60,6 +62,21 @@ class EquipmentFilter(django_filters.FilterSet):
         return queryset & equipment_list(q=value)
 
 
+_FREE_PARAMETERS = [
+    OpenApiParameter(
+        name,
+        OpenApiTypes.DATETIME,
+        description=(
+            "With free_from and free_to together: only active equipment that is open, "
+            "not closed and not booked over the whole interval. A time without offset is "
+            "read in Europe/Paris."
+        ),
+    )
+    for name in ("free_from", "free_to")
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=_FREE_PARAMETERS))
 class EquipmentViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

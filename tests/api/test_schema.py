@@ -24,3 +24,14 @@ def test_docs_page_loads_no_cdn(client, campus):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+@pytest.mark.django_db
+def test_schema_documents_the_free_filter(client, campus):
+    client.force_login(campus.teacher)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/equipment/"]["get"]["parameters"]
+    by_name = {p["name"]: p for p in parameters}
+    for name in ("free_from", "free_to", "site", "category", "q"):
+        assert name in by_name, sorted(by_name)
+    assert by_name["free_from"]["schema"] == {"type": "string", "format": "date-time"}
