@@ -35,6 +35,7 @@ from reservations.services import (
     reservation_update,
 )
 from reservations.services.booking import local_tz
+from reservations.services.usage import release_overdue_no_shows
 
 
 class ReservationSerializer(serializers.ModelSerializer):
@@ -159,6 +160,13 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     serializer_class = ReservationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            # SPEC §5: past its check-in grace a reservation reads as a no-show, whether or
+            # not the release_no_shows command has run.
+            release_overdue_no_shows(now=timezone.now())
 
     def get_queryset(self) -> QuerySet[Reservation]:
         if getattr(self, "swagger_fake_view", False):
@@ -333,6 +341,8 @@ class AvailabilityView(APIView):
         end = parse_instant(request.query_params.get("end"), "end")
         if start >= end or end - start > timedelta(days=62):
             raise BookingError("invalid", _("Give a window [start, end) of at most 62 days."))
+        if equipment.requires_check_in:
+            release_overdue_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
         return Response(availability(equipment, start, end))
 
 

@@ -207,6 +207,16 @@ def _lock_equipment(ids: Sequence[int], *, user: Any, project: Project) -> list[
     return items
 
 
+def _release_no_shows(items: Sequence[Equipment], now: datetime) -> None:
+    """A reservation past its check-in grace is a no-show (SPEC §5), command run or not:
+    record it before the rules read the busy time, so that its slot is free again."""
+    ids = [e.pk for e in items if e.requires_check_in]
+    if ids:
+        from .usage import release_overdue_no_shows_locked
+
+        release_overdue_no_shows_locked(now=now, equipment_ids=ids)
+
+
 def _managed(items: Sequence[Equipment], user: Any) -> set[int]:
     if is_platform_manager(user):
         return {e.pk for e in items}
@@ -409,6 +419,7 @@ def reservation_create(
         locked = _lock_equipment(ids, user=user, project=project)
         by_id = {e.pk: e for e in locked}
         items = [by_id[pk] for pk in ids]
+        _release_no_shows(items, now)
         managed = _managed(items, user)
         if override and len(managed) != len(ids):
             raise BookingError(
@@ -566,7 +577,7 @@ def _refusal(
             occurrences=failures,
             conflicts=[{"start": b.start, "end": b.end} for b in conflicts if b.id],
             alternatives=suggest_alternatives(
-                equipment=by_id.get(first.get("equipment"), items[0]),
+                equipment=by_id.get(first.get("equipment", items[0].pk), items[0]),
                 start=first["start"],
                 end=first["end"],
                 now=now,
@@ -760,6 +771,7 @@ def reservation_update(
         (equipment,) = _lock_equipment(
             [reservation.equipment_id], user=reservation.booked_by, project=reservation.project
         )
+        _release_no_shows([equipment], now)
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status not in LIVE_STATUSES:
             raise BookingError(

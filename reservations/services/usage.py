@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from reservations.exceptions import BookingError
@@ -20,8 +21,15 @@ def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) 
         raise BookingError("permission_denied", _("You may not check in here."), status=403)
     grace = timedelta(minutes=reservation.equipment.policy.check_in_grace_minutes)
 
+    # Past its grace the reservation is a no-show: recorded first, then refused below.
+    release_overdue_no_shows(now=now, equipment_ids=[reservation.equipment_id])
+
     def work() -> UsageRecord:
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if current.status == ReservationStatus.NO_SHOW:
+            raise BookingError(
+                "invalid", _("The check-in grace has passed: this reservation is a no-show.")
+            )
         if current.status != ReservationStatus.CONFIRMED:
             raise BookingError("invalid", _("Only confirmed reservations can be checked in."))
         if not current.start - grace <= now < current.end:
@@ -62,6 +70,63 @@ def reservation_check_out(*, reservation: Reservation, user: Any, now: datetime)
     return run_in_transaction(work)
 
 
+def _mark(item: Reservation, status: str, now: datetime, audits: list[AuditEntry]) -> None:
+    item.status = status
+    item.revision += 1
+    item.status_changed_at = now
+    item.updated_at = now
+    audits.append(_audit(item, by=None, action=status, at=now, from_status="confirmed"))
+
+
+def _overdue(now: datetime, equipment_ids: Sequence[int] | None) -> QuerySet[Reservation]:
+    """Confirmed reservations of check-in equipment, started and never checked in."""
+    qs = Reservation.objects.filter(
+        status=ReservationStatus.CONFIRMED, start__lt=now, equipment__requires_check_in=True
+    ).exclude(Exists(UsageRecord.objects.filter(reservation=OuterRef("pk"))))
+    if equipment_ids is not None:
+        qs = qs.filter(equipment_id__in=equipment_ids)
+    return qs
+
+
+def release_overdue_no_shows_locked(
+    *, now: datetime, equipment_ids: Sequence[int] | None = None
+) -> list[Reservation]:
+    """Inside a transaction: turn reservations past their check-in grace into no-shows."""
+    candidates = _overdue(now, equipment_ids).select_for_update().select_related("equipment")
+    changed: list[Reservation] = []
+    audits: list[AuditEntry] = []
+    for item in candidates:
+        grace = timedelta(minutes=item.equipment.policy.check_in_grace_minutes)
+        if item.start + grace <= now:
+            _mark(item, ReservationStatus.NO_SHOW, now, audits)
+            changed.append(item)
+    Reservation.objects.bulk_update(
+        changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
+    )
+    AuditEntry.objects.bulk_create(audits, batch_size=500)
+    return changed
+
+
+def release_overdue_no_shows(
+    *, now: datetime, equipment_ids: Sequence[int] | None = None
+) -> list[Reservation]:
+    """Record the no-shows that SPEC §5 says already are, before a read answers.
+
+    The API treats a reservation past its check-in grace as a no-show whether or not the
+    `release_no_shows` command has run: reads call this first. It costs one plain query
+    when nothing is overdue, and opens a write transaction only when something is.
+    """
+    overdue = _overdue(now, equipment_ids).select_related("equipment")
+    if not any(
+        r.start + timedelta(minutes=r.equipment.policy.check_in_grace_minutes) <= now
+        for r in overdue
+    ):
+        return []
+    return run_in_transaction(
+        lambda: release_overdue_no_shows_locked(now=now, equipment_ids=equipment_ids)
+    )
+
+
 def release_no_shows(*, now: datetime) -> dict[str, int]:
     """Mark unchecked reservations past their grace as no-shows, and ended ones completed.
 
@@ -71,38 +136,24 @@ def release_no_shows(*, now: datetime) -> dict[str, int]:
     """
 
     def work() -> dict[str, int]:
-        checked_in = UsageRecord.objects.filter(reservation=OuterRef("pk"))
-        candidates = (
+        no_shows = release_overdue_no_shows_locked(now=now)
+        ended = (
             Reservation.objects.select_for_update()
-            .filter(status=ReservationStatus.CONFIRMED, start__lt=now)
-            .annotate(checked_in=Exists(checked_in))
-            .select_related("equipment")
+            .filter(status=ReservationStatus.CONFIRMED, end__lte=now)
+            .exclude(
+                Q(equipment__requires_check_in=True)
+                & ~Exists(UsageRecord.objects.filter(reservation=OuterRef("pk")))
+            )
         )
         changed: list[Reservation] = []
         audits: list[AuditEntry] = []
-        counts = {"no_show": 0, "completed": 0}
-        for item in candidates:
-            grace = timedelta(minutes=item.equipment.policy.check_in_grace_minutes)
-            if item.equipment.requires_check_in and not item.checked_in:
-                if item.start + grace > now:
-                    continue
-                item.status = ReservationStatus.NO_SHOW
-            elif item.end <= now:
-                item.status = ReservationStatus.COMPLETED
-            else:
-                continue
-            counts[item.status] += 1
-            item.revision += 1
-            item.status_changed_at = now
-            item.updated_at = now
+        for item in ended:
+            _mark(item, ReservationStatus.COMPLETED, now, audits)
             changed.append(item)
-            audits.append(
-                _audit(item, by=None, action=item.status, at=now, from_status="confirmed")
-            )
         Reservation.objects.bulk_update(
             changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
         )
         AuditEntry.objects.bulk_create(audits, batch_size=500)
-        return counts
+        return {"no_show": len(no_shows), "completed": len(changed)}
 
     return run_in_transaction(work)

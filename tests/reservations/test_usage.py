@@ -126,3 +126,71 @@ def test_release_command_prints_a_summary(campus, booking, monkeypatch):
     with translation.override("en"):
         call_command("release_no_shows", stdout=out)
     assert out.getvalue().strip() == "1 no-show(s), 0 completed."
+
+
+# --- past the grace, a no-show before the command runs (SPEC §5) -------------------------
+
+
+def test_check_in_after_the_grace_is_refused_as_a_no_show(campus, booking):
+    with pytest.raises(BookingError) as late:
+        reservation_check_in(
+            reservation=booking, user=campus.researcher, now=START + timedelta(minutes=30)
+        )
+    assert late.value.code == "invalid"
+    booking.refresh_from_db()
+    assert booking.status == "no_show"
+    assert booking.audit.filter(action="no_show").count() == 1
+
+
+def test_booking_the_rest_of_a_no_show_slot_before_the_command_runs(campus, booking):
+    """The slot of an unchecked reservation is free once its grace is over."""
+    later = reservation_create(
+        user=campus.researcher,
+        project=campus.open_research,
+        equipment=[campus.rheometer],
+        start=START + timedelta(hours=2),
+        end=START + timedelta(hours=3),
+        title="Créneau libéré",
+        # Within the grace (29 min): still busy. Past it: free.
+        now=START + timedelta(minutes=31),
+    )
+    booking.refresh_from_db()
+    assert booking.status == "no_show"
+    assert later.reservations[0].status == "confirmed"
+
+
+def test_booking_inside_the_grace_still_conflicts(campus, booking):
+    with pytest.raises(BookingError) as error:
+        reservation_create(
+            user=campus.researcher,
+            project=campus.open_research,
+            equipment=[campus.rheometer],
+            start=START + timedelta(hours=2),
+            end=START + timedelta(hours=3),
+            title="Trop tôt",
+            now=START + timedelta(minutes=29),
+        )
+    assert error.value.code == "conflict"
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
+def test_api_reads_a_reservation_past_its_grace_as_no_show(
+    campus, booking, client_for, monkeypatch
+):
+    from reservations.api import booking as api
+
+    client = client_for(campus.researcher)
+    monkeypatch.setattr(api.timezone, "now", lambda: START + timedelta(minutes=10))
+    assert client.get(f"/api/v1/reservations/{booking.pk}/").json()["status"] == "confirmed"
+    monkeypatch.setattr(api.timezone, "now", lambda: START + timedelta(minutes=30))
+    body = client.get(f"/api/v1/reservations/{booking.pk}/").json()
+    assert body["status"] == "no_show"
+    listed = client.get("/api/v1/reservations/", {"status": "no_show"}).json()
+    assert [r["id"] for r in listed["results"]] == [booking.pk]
+    # Its slot is free in the availability at once.
+    window = {"start": START.isoformat(), "end": (START + timedelta(hours=3)).isoformat()}
+    availability = client.get(
+        f"/api/v1/equipment/{campus.rheometer.pk}/availability/", window
+    ).json()
+    assert [b for b in availability["busy"] if b["kind"] == "reservation"] == []
