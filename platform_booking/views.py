@@ -1,7 +1,9 @@
-"""Project-level views: the health check."""
+"""Project-level views: the health check and the language switch."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,3 +19,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, remembered for a logged-in user (their emails follow it)."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        from reservations.services import user_language_set
+
+        user_language_set(user=request.user, language=language)
+    return response

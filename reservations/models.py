@@ -132,6 +132,25 @@ class FeedToken(models.Model):
         return f"{self.user}"
 
 
+class UserPreference(models.Model):
+    """What a user chose for themselves: the language of their emails (and pages)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or '-'}"
+
+
 class ReservationStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     CONFIRMED = "confirmed", _("confirmed")

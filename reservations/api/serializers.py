@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -98,3 +99,10 @@ class MeSerializer(serializers.Serializer):
     managed_equipment = serializers.ListField(child=serializers.IntegerField())
     feed_token = serializers.CharField()
     feeds = FeedsSerializer()
+    language = serializers.CharField(allow_null=True)
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[("", "default"), *settings.LANGUAGES], allow_blank=True, required=False
+    )

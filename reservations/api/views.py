@@ -22,9 +22,14 @@ from reservations.selectors import (
     partners_of_user,
     projects_visible_to,
 )
-from reservations.services import feed_token_for, feed_token_rotate
+from reservations.services import (
+    feed_token_for,
+    feed_token_rotate,
+    user_language,
+    user_language_set,
+)
 
-from .serializers import MeSerializer, PartnerSerializer, ProjectSerializer
+from .serializers import MeSerializer, MeUpdateSerializer, PartnerSerializer, ProjectSerializer
 
 
 class PartnerViewSet(ReferenceViewSet):
@@ -123,6 +128,7 @@ def me_payload(user: Any) -> dict[str, Any]:
         "managed_equipment": managed,
         "feed_token": key,
         "feeds": feeds_for(user, key, projects, referent_of),
+        "language": user_language(user),
     }
 
 
@@ -131,6 +137,15 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
+        return Response(MeSerializer(me_payload(request.user)).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
+    def patch(self, request: Request) -> Response:
+        """Set the language of the user's emails (`fr`, `en`, or "" for the default)."""
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "language" in data.validated_data:
+            user_language_set(user=request.user, language=data.validated_data["language"])
         return Response(MeSerializer(me_payload(request.user)).data)
 
 

@@ -8,6 +8,8 @@ from .projects import (
     partner_update,
     project_create,
     project_update,
+    user_language,
+    user_language_set,
 )
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "partner_update",
     "project_create",
     "project_update",
+    "user_language",
+    "user_language_set",
 ]
 
 from .booking import (

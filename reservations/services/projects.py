@@ -1,4 +1,4 @@
-"""Writes for partners, projects and feed tokens."""
+"""Writes for partners, projects, feed tokens and user preferences."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from reservations.models import FeedToken, Partner, Project, ProjectKind
+from reservations.exceptions import BookingError
+from reservations.models import FeedToken, Partner, Project, ProjectKind, UserPreference
 
 PROJECT_FIELDS = (
     "name",
@@ -104,3 +106,23 @@ def feed_token_rotate(*, user: Any) -> FeedToken:
 def feed_token_for(*, user: Any) -> FeedToken:
     token, _created = FeedToken.objects.get_or_create(user=user)
     return token
+
+
+def user_language_set(*, user: Any, language: str) -> UserPreference:
+    """Remember the language the user chose (their emails follow it); "" forgets it."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise BookingError(
+            "invalid",
+            _("Invalid input."),
+            fields={"language": [_("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES))]},
+        )
+    preference, _created = UserPreference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference
+
+
+def user_language(user: Any) -> str | None:
+    """The language the user chose, or None when unknown."""
+    preference = getattr(user, "preference", None) if user is not None else None
+    return (preference.language or None) if preference is not None else None

@@ -35,3 +35,34 @@ def test_feed_token_rotation_replaces_the_old_one(client_for, campus):
     new = response.json()["feed_token"]
     assert new != old
     assert client.get("/api/v1/me/").json()["feed_token"] == new
+
+
+def test_me_language_is_unknown_until_chosen(client_for, campus):
+    client = client_for(campus.teacher)
+    assert client.get("/api/v1/me/").json()["language"] is None
+    body = client.patch("/api/v1/me/", {"language": "en"}, format="json").json()
+    assert body["language"] == "en"
+    assert client.get("/api/v1/me/").json()["language"] == "en"
+    assert client.patch("/api/v1/me/", {"language": ""}, format="json").json()["language"] is None
+
+
+def test_me_language_refuses_an_unknown_one(client_for, campus):
+    response = client_for(campus.teacher).patch("/api/v1/me/", {"language": "de"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert "language" in body["fields"]
+
+
+def test_language_switch_is_remembered_for_a_logged_in_user(client, campus):
+    from reservations.services import user_language
+
+    client.force_login(campus.researcher)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/equipment/"})
+    assert response.status_code == 302
+    campus.researcher.refresh_from_db()
+    assert user_language(campus.researcher) == "en"
+    # Anonymous switches only set the cookie.
+    client.logout()
+    assert client.post("/i18n/setlang/", {"language": "fr"}).status_code == 302
+    assert user_language(campus.researcher) == "en"
