@@ -3,8 +3,8 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
 from calendars.api import ClosureImportView
+from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
 from reports.api import UsageReportView
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
+from calendars.sync import sync_after_commit
 from equipment.models import Closure, Equipment, Qualification
 from platform_booking.roles import is_platform_manager
 from reservations import rules
@@ -681,6 +682,7 @@ def _write(
     )
     notify_after_commit("created", created)
     notify_after_commit("displaced", displaced)
+    sync_after_commit(reservation_ids=[r.pk for r in (*created, *displaced)])
     return BookingOutcome(created, displaced, skipped, series, session)
 
 
@@ -824,6 +826,7 @@ def reservation_update(
             from reservations.notifications import notify_after_commit
 
             notify_after_commit("displaced", displaced)
+            sync_after_commit(reservation_ids=[r.pk for r in displaced])
         previous = (current.status, current.start, current.end)
         current.start, current.end = new_start, new_end
         current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
@@ -834,6 +837,7 @@ def reservation_update(
         current.revision += 1
         current.updated_at = now
         current.save()
+        sync_after_commit(reservation_ids=[current.pk])
         if moved:
             _audit(
                 current,
@@ -887,6 +891,7 @@ def reservation_cancel(
         from reservations.notifications import notify_after_commit
 
         notify_after_commit("cancelled", items)
+        sync_after_commit(reservation_ids=[r.pk for r in items])
         return items
 
     return run_in_transaction(work)
@@ -922,6 +927,7 @@ def _decide(
         from reservations.notifications import notify_after_commit
 
         notify_after_commit("approved" if approve else "rejected", [current])
+        sync_after_commit(reservation_ids=[current.pk])
         return current
 
     return run_in_transaction(work)

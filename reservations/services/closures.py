@@ -5,11 +5,16 @@ A closure created over live reservations displaces them in the same transaction.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from calendars.sync import sync_after_commit
 from equipment.models import Closure, Equipment, Site
 from platform_booking.roles import is_platform_manager
 from reservations import rules
@@ -27,6 +32,140 @@ def can_manage_closure(user: Any, *, equipment: Equipment | None, site: Site | N
     return equipment is not None and bool(managed_equipment_ids(user, [equipment.pk]))
 
 
+@dataclass(frozen=True)
+class ClosureSpec:
+    """One closure to create: its period, reason, kind and where it came from."""
+
+    start: datetime
+    end: datetime
+    reason: str
+    kind: str = Closure.Kind.OTHER
+    source: str = ""
+
+
+def _problem(spec: ClosureSpec) -> BookingError | None:
+    shape = rules.check_shape(spec.start, spec.end)
+    if shape:
+        return BookingError(shape.code, shape.message)
+    if not spec.reason.strip():
+        return BookingError(
+            "invalid", _("Invalid input."), fields={"reason": [_("This field is required.")]}
+        )
+    if spec.kind not in Closure.Kind.values:
+        return BookingError("invalid", _("Invalid input."), fields={"kind": [_("Unknown kind.")]})
+    return None
+
+
+def _covered_by(
+    closures: Sequence[Closure], rows: Sequence[tuple[int, datetime, datetime]]
+) -> dict[int, set[int]]:
+    """For each closure index, the ids of the reservations it covers first (in start order).
+
+    Closures are sorted by start with a running maximum of their ends, so that each
+    reservation only looks at the closures that may overlap it.
+    """
+    order = sorted(range(len(closures)), key=lambda k: closures[k].start)
+    starts = [closures[k].start for k in order]
+    reach: list[datetime] = []
+    for k in order:
+        reach.append(max(reach[-1], closures[k].end) if reach else closures[k].end)
+    covered: dict[int, set[int]] = defaultdict(set)
+    for pk, r_start, r_end in rows:
+        first = None
+        position = bisect_left(starts, r_end) - 1
+        while position >= 0 and reach[position] > r_start:
+            k = order[position]
+            if closures[k].end > r_start:
+                first = k
+            position -= 1
+        if first is not None:
+            covered[first].add(pk)
+    return covered
+
+
+def closures_create(
+    *,
+    user: Any,
+    specs: Sequence[ClosureSpec],
+    now: datetime,
+    equipment: Equipment | None = None,
+    site: Site | None = None,
+) -> tuple[list[Closure], list[Reservation]]:
+    """Close equipment, a site or (neither given) every site over several periods at once.
+
+    One transaction and a fixed number of queries whatever the number of closures (an
+    .ics import brings thousands): the scope is locked once, the closures are inserted
+    together, and the live reservations they cover are displaced. A bad period refuses
+    the whole batch: the error carries `index`, its position in `specs`.
+    """
+    if equipment is not None and site is not None:
+        raise BookingError("invalid", _("Close either an equipment or a site, not both."))
+    for index, spec in enumerate(specs):
+        problem = _problem(spec)
+        if problem is not None:
+            problem.extra["index"] = index
+            raise problem
+    if not can_manage_closure(user, equipment=equipment, site=site):
+        raise BookingError(
+            "permission_denied", _("You may not close this equipment or site."), status=403
+        )
+    if not specs:
+        return [], []
+
+    def work() -> tuple[list[Closure], list[Reservation]]:
+        # Lock the closed equipment rows (in id order, as bookings do): a booking racing
+        # these closures either commits first and is displaced below, or waits for the
+        # lock and then sees them.
+        closed = Equipment.objects.select_for_update().order_by("pk")
+        covered = Reservation.objects.filter(
+            status__in=LIVE_STATUSES,
+            start__lt=max(spec.end for spec in specs),
+            end__gt=min(spec.start for spec in specs),
+        )
+        if equipment is not None:
+            closed = closed.filter(pk=equipment.pk)
+            covered = covered.filter(equipment=equipment)
+        elif site is not None:
+            closed = closed.filter(site=site)
+            covered = covered.filter(equipment__site=site)
+        list(closed.values_list("pk", flat=True))
+        creator = user if getattr(user, "pk", None) else None
+        closures = Closure.objects.bulk_create(
+            [
+                Closure(
+                    equipment=equipment,
+                    site=site,
+                    start=spec.start,
+                    end=spec.end,
+                    reason=spec.reason.strip(),
+                    kind=spec.kind,
+                    source=spec.source,
+                    created_by=creator,
+                )
+                for spec in specs
+            ]
+        )
+        by_reason: dict[str, set[int]] = defaultdict(set)
+        rows = list(covered.values_list("pk", "start", "end"))
+        for index, ids in _covered_by(closures, rows).items():
+            by_reason[closures[index].reason] |= ids
+        displaced: list[Reservation] = []
+        for reason, ids in by_reason.items():
+            displaced += _displace(
+                ids,
+                by=user,
+                now=now,
+                reason=_("Displaced by a closure: %(reason)s") % {"reason": reason},
+            )
+        notify_after_commit("displaced", displaced)
+        sync_after_commit(
+            closure_ids=[c.pk for c in closures], reservation_ids=[r.pk for r in displaced]
+        )
+        return closures, displaced
+
+    return run_in_transaction(work)
+
+
 def closure_create(
     *,
     user: Any,
@@ -40,58 +179,19 @@ def closure_create(
     source: str = "",
 ) -> tuple[Closure, list[Reservation]]:
     """Close equipment, a site or (neither given) every site; displace what it covers."""
-    if equipment is not None and site is not None:
-        raise BookingError("invalid", _("Close either an equipment or a site, not both."))
-    shape = rules.check_shape(start, end)
-    if shape:
-        raise BookingError(shape.code, shape.message)
-    if not reason.strip():
-        raise BookingError(
-            "invalid", _("Invalid input."), fields={"reason": [_("This field is required.")]}
-        )
-    if kind not in Closure.Kind.values:
-        raise BookingError("invalid", _("Invalid input."), fields={"kind": [_("Unknown kind.")]})
-    if not can_manage_closure(user, equipment=equipment, site=site):
-        raise BookingError(
-            "permission_denied", _("You may not close this equipment or site."), status=403
-        )
-
-    def work() -> tuple[Closure, list[Reservation]]:
-        covered = Reservation.objects.filter(status__in=LIVE_STATUSES, start__lt=end, end__gt=start)
-        # Lock the closed equipment rows (in id order, as bookings do): a booking racing
-        # this closure either commits first and is displaced below, or waits for the lock
-        # and then sees the closure.
-        closed = Equipment.objects.select_for_update().order_by("pk")
-        if equipment is not None:
-            closed = closed.filter(pk=equipment.pk)
-            covered = covered.filter(equipment=equipment)
-        elif site is not None:
-            closed = closed.filter(site=site)
-            covered = covered.filter(equipment__site=site)
-        list(closed.values_list("pk", flat=True))
-        closure = Closure.objects.create(
-            equipment=equipment,
-            site=site,
-            start=start,
-            end=end,
-            reason=reason.strip(),
-            kind=kind,
-            source=source,
-            created_by=user if getattr(user, "pk", None) else None,
-        )
-        displaced = _displace(
-            set(covered.values_list("pk", flat=True)),
-            by=user,
-            now=now,
-            reason=_("Displaced by a closure: %(reason)s") % {"reason": closure.reason},
-        )
-        notify_after_commit("displaced", displaced)
-        return closure, displaced
-
-    return run_in_transaction(work)
+    spec = ClosureSpec(start=start, end=end, reason=reason, kind=kind, source=source)
+    problem = _problem(spec)
+    if problem is not None:
+        raise problem
+    (closure,), displaced = closures_create(
+        user=user, specs=[spec], now=now, equipment=equipment, site=site
+    )
+    return closure, displaced
 
 
 def closure_delete(*, closure: Closure, user: Any) -> None:
     if not can_manage_closure(user, equipment=closure.equipment, site=closure.site):
         raise BookingError("permission_denied", _("You may not remove this closure."), status=403)
+    pk = closure.pk
     closure.delete()
+    sync_after_commit(closure_ids=[pk])

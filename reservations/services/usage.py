@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from calendars.sync import sync_after_commit
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Reservation, ReservationStatus, UsageRecord
 
@@ -104,6 +105,8 @@ def release_overdue_no_shows_locked(
         changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
     )
     AuditEntry.objects.bulk_create(audits, batch_size=500)
+    # A no-show leaves the equipment's calendar.
+    sync_after_commit(reservation_ids=[r.pk for r in changed])
     return changed
 
 
