@@ -10,11 +10,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
-from .models import Category, Equipment, Qualification, Site
+from .models import Category, Closure, Equipment, Qualification, Site
 from .policy import PolicyError, merge_overrides
 
 User = get_user_model()
@@ -65,7 +66,7 @@ def _apply_policy(equipment: Equipment, policy: Any) -> None:
         ) from None
 
 
-def _ensure_calendar(equipment: Equipment) -> None:
+def ensure_calendar(equipment: Equipment) -> None:
     """Give the equipment its own django-scheduler calendar (slug derived from the code)."""
     if equipment.calendar_id:
         return
@@ -75,6 +76,16 @@ def _ensure_calendar(equipment: Equipment) -> None:
     )
     equipment.calendar = calendar
     Equipment.objects.filter(pk=equipment.pk).update(calendar=calendar)
+
+
+def _show_closures(*site_ids: int | None) -> None:
+    """After commit, mirror the site-wide and campus-wide closures into the calendars again."""
+    from calendars.sync import sync_after_commit
+
+    closures = Closure.objects.filter(
+        Q(site_id__in=[pk for pk in site_ids if pk]) | Q(equipment__isnull=True, site__isnull=True)
+    )
+    sync_after_commit(closure_ids=closures.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -97,7 +108,8 @@ def equipment_create(
     equipment.full_clean()
     equipment.save()
     equipment.managers.set(managers)
-    _ensure_calendar(equipment)
+    ensure_calendar(equipment)
+    _show_closures(equipment.site_id)
     return equipment
 
 
@@ -119,6 +131,7 @@ def equipment_update(
     if unknown:
         raise TypeError(f"unknown equipment fields: {sorted(unknown)}")
     equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+    previous_site = equipment.site_id
     for name, value in fields.items():
         setattr(equipment, name, value)
     if rates is not None:
@@ -132,7 +145,9 @@ def equipment_update(
     equipment.save()
     if managers is not None:
         equipment.managers.set(managers)
-    _ensure_calendar(equipment)
+    ensure_calendar(equipment)
+    if equipment.site_id != previous_site:
+        _show_closures(previous_site, equipment.site_id)
     if equipment.calendar is not None:
         label = f"{equipment.code} – {equipment.name}"[:200]
         if equipment.calendar.name != label:

@@ -284,3 +284,37 @@ def test_sync_calendars_rebuilds_everything(campus):
     with translation.override("en"):
         call_command("sync_calendars", stdout=again)
     assert again.getvalue() == "0 calendar(s) added; events: 0 created, 0 updated, 0 deleted.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_and_moved_equipment_show_the_site_closures(campus):
+    """Equipment created at a closed site, or moved to one, shows that site's closures."""
+    from equipment.services import equipment_create, equipment_update
+    from reservations.services import closure_create
+
+    closure, _ = closure_create(
+        user=campus.admin,
+        site=campus.other_site,
+        start=datetime(2026, 12, 24, 0, 0, tzinfo=PARIS),
+        end=datetime(2026, 12, 26, 0, 0, tzinfo=PARIS),
+        reason="Fermeture de Noël",
+        now=datetime(2026, 11, 23, 8, 0, tzinfo=PARIS),
+    )
+
+    def shown(equipment) -> bool:
+        return EventRelation.objects.filter(
+            object_id=closure.pk, distinction="closure", event__calendar=equipment.calendar
+        ).exists()
+
+    assert shown(campus.rheometer)
+    assert not shown(campus.hplc)
+    fresh = equipment_create(
+        code="TO-NEW-01", name="Nouveau", category=campus.rheo, site=campus.other_site
+    )
+    assert shown(fresh)
+    equipment_update(equipment=campus.hplc, site=campus.other_site)
+    campus.hplc.refresh_from_db()
+    assert shown(campus.hplc)
+    equipment_update(equipment=campus.rheometer, site=campus.site)
+    campus.rheometer.refresh_from_db()
+    assert not shown(campus.rheometer)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from calendars.sync import rebuild_all
 from equipment.models import Equipment
-from equipment.services import _ensure_calendar
+from equipment.services import ensure_calendar
 
 HELP = gettext_lazy(
     "Make every equipment's calendar show its reservations and closures again "
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         missing = list(Equipment.objects.filter(calendar__isnull=True))
         for equipment in missing:
             # equipment_create gives each equipment its calendar; older rows may lack one.
-            _ensure_calendar(equipment)
+            ensure_calendar(equipment)
         counts = rebuild_all()
         self.stdout.write(
             _(
