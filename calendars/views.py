@@ -1,0 +1,135 @@
+"""The iCalendar feeds (SPEC §4): `?token=<feed token>` or a session login.
+
+Calendar clients poll these URLs; each answer carries a strong ETag (the digest of the
+body) and a Last-Modified, so that an unchanged feed costs them a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from equipment.models import Equipment
+from platform_booking.roles import is_platform_manager
+from reservations.models import FeedToken, Partner
+from reservations.selectors import partners_of_user, projects_visible_to
+
+from . import feeds
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def feed_reader(request: HttpRequest) -> Any | None:
+    """The user a feed is for: the owner of a valid token, else the logged-in user."""
+    key = request.GET.get("token", "")
+    if key:
+        token = FeedToken.objects.select_related("user").filter(key=key).first()
+        if token is not None and token.user.is_active:
+            return token.user
+    user = request.user
+    return user if user.is_authenticated else None
+
+
+def _unauthorized() -> HttpResponse:
+    response = HttpResponse(
+        _("Authentication required: add ?token=<your feed token> or log in."),
+        status=401,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["WWW-Authenticate"] = 'Token realm="calendar feeds"'
+    return response
+
+
+def _not_found() -> HttpResponse:
+    return HttpResponse(_("Not found."), status=404, content_type="text/plain; charset=utf-8")
+
+
+def _serve(request: HttpRequest, feed: feeds.Feed, filename: str) -> HttpResponse:
+    response = HttpResponse(feed.body, content_type=CONTENT_TYPE)
+    response["ETag"] = f'"{hashlib.sha256(feed.body).hexdigest()[:40]}"'
+    last_modified = None
+    if feed.last_modified is not None:
+        last_modified = int(feed.last_modified.timestamp())
+        response["Last-Modified"] = http_date(last_modified)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # The body depends on who reads (token or session) and in which language.
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    patch_cache_control(response, private=True, no_cache=True)
+    conditional = get_conditional_response(
+        request, etag=response["ETag"], last_modified=last_modified, response=response
+    )
+    return conditional or response
+
+
+def _feed_view(
+    request: HttpRequest, build: Callable[[Any], tuple[feeds.Feed, str] | None]
+) -> HttpResponse:
+    user = feed_reader(request)
+    if user is None:
+        return _unauthorized()
+    built = build(user)
+    if built is None:
+        return _not_found()
+    feed, filename = built
+    return _serve(request, feed, filename)
+
+
+@require_safe
+def equipment_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Any logged-in user: busy time for all, details where the reader may see them."""
+
+    def build(user: Any) -> tuple[feeds.Feed, str] | None:
+        equipment = Equipment.objects.select_related("site").filter(pk=pk).first()
+        if equipment is None:
+            return None
+        feed = feeds.equipment_feed(equipment=equipment, user=user, now=timezone.now())
+        return feed, f"equipment-{pk}.ics"
+
+    return _feed_view(request, build)
+
+
+@require_safe
+def project_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project the reader may see (a confidential one only for its people): else 404."""
+
+    def build(user: Any) -> tuple[feeds.Feed, str] | None:
+        project = projects_visible_to(user).prefetch_related(None).filter(pk=pk).first()
+        if project is None:
+            return None
+        feed = feeds.project_feed(project=project, user=user, now=timezone.now())
+        return feed, f"project-{pk}.ics"
+
+    return _feed_view(request, build)
+
+
+@require_safe
+def partner_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Platform managers, the partner's referents and the people of its projects: else 404."""
+
+    def build(user: Any) -> tuple[feeds.Feed, str] | None:
+        partners = Partner.objects.all() if is_platform_manager(user) else partners_of_user(user)
+        partner = partners.filter(pk=pk).first()
+        if partner is None:
+            return None
+        feed = feeds.partner_feed(partner=partner, user=user, now=timezone.now())
+        return feed, f"partner-{pk}.ics"
+
+    return _feed_view(request, build)
+
+
+@require_safe
+def my_feed(request: HttpRequest) -> HttpResponse:
+    """What the reader booked, and the reservations of the projects they lead or belong to."""
+
+    def build(user: Any) -> tuple[feeds.Feed, str] | None:
+        return feeds.user_feed(user=user, now=timezone.now()), "me.ics"
+
+    return _feed_view(request, build)
