@@ -21,6 +21,8 @@ SUBJECTS = {
     "approved": lambda: _("Reservation approved"),
     "rejected": lambda: _("Reservation rejected"),
     "displaced": lambda: _("Reservation displaced by a teaching booking"),
+    "closed": lambda: _("Reservation cancelled: the equipment is closed"),
+    "moved": lambda: _("Reservation changed"),
     "cancelled": lambda: _("Reservation cancelled"),
     "reminder": lambda: _("Reminder: your reservation tomorrow"),
 }
@@ -69,7 +71,16 @@ def _alternatives_lines(reservation: Any) -> list[str]:
 
 # The event attached to each email: an invitation for live reservations, a cancellation
 # for ended ones, with the same UID and SEQUENCE as the iCalendar feeds.
-CALENDAR_EVENTS = {"created", "pending", "approved", "cancelled", "rejected", "displaced"}
+CALENDAR_EVENTS = {
+    "created",
+    "pending",
+    "approved",
+    "moved",
+    "cancelled",
+    "rejected",
+    "displaced",
+    "closed",
+}
 
 
 def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:
@@ -89,16 +100,19 @@ def build_messages(event: str, reservations: Sequence[Any]) -> list[EmailMessage
     for reservation in reservations:
         if reservation.booked_by.email:
             by_user[reservation.booked_by].append(reservation)
+    from reservations.services.projects import user_language
+
     messages = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for user, items in by_user.items():
+    for user, items in by_user.items():
+        # French by default, the recipient's own language when they chose one.
+        with translation.override(user_language(user) or settings.LANGUAGE_CODE):
             kind = event
             if event == "created" and all(r.status == "pending" for r in items):
                 kind = "pending"
             lines = []
             for reservation in items:
                 lines.append(_describe(reservation))
-                if event == "displaced":
+                if event in ("displaced", "closed"):
                     lines += _alternatives_lines(reservation)
             body = "\n".join([_("Hello,"), "", *lines, "", settings.SITE_URL])
             message = EmailMessage(

@@ -839,6 +839,9 @@ def reservation_update(
         current.save()
         sync_after_commit(reservation_ids=[current.pk])
         if moved:
+            from reservations.notifications import notify_after_commit
+
+            notify_after_commit("moved", [current])
             _audit(
                 current,
                 by=user,

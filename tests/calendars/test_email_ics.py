@@ -13,11 +13,14 @@ from icalendar import Calendar
 
 from reservations.notifications import build_messages
 from reservations.services import (
+    closure_create,
     feed_token_for,
     reservation_approve,
     reservation_cancel,
     reservation_create,
     reservation_reject,
+    reservation_update,
+    user_language_set,
 )
 
 from .ics import parse_all
@@ -260,3 +263,78 @@ def test_reminders_carry_no_calendar(campus, django_capture_on_commit_callbacks)
     )
     (message,) = build_messages("reminder", [booked])
     assert message.attachments == []
+
+
+def test_a_move_sends_the_updated_invitation(campus, django_capture_on_commit_callbacks):
+    (booked,) = book(
+        django_capture_on_commit_callbacks,
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        at(2026, 3, 24, 10),
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reservation_update(
+            reservation=booked,
+            user=campus.researcher,
+            start=at(2026, 3, 24, 14),
+            end=at(2026, 3, 24, 16),
+            now=NOW,
+        )
+    (message,) = sent_to(campus.researcher)
+    assert message.subject == "Réservation modifiée"
+    (event,) = parse_all(invitation(message, "REQUEST")).values()
+    assert event["sequence"] == 1
+    assert event == feed_event(campus, campus.researcher, booked)
+
+
+def test_emails_follow_the_recipients_language(campus, django_capture_on_commit_callbacks):
+    """French by default; the recipient's chosen language when known."""
+    user_language_set(user=campus.industrial, language="en")
+    book(
+        django_capture_on_commit_callbacks,
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        at(2026, 3, 24, 10),
+    )
+    book(
+        django_capture_on_commit_callbacks,
+        campus.industrial,
+        campus.confidential,
+        campus.rheometer,
+        at(2026, 3, 25, 10),
+    )
+    (french,) = sent_to(campus.researcher)
+    (english,) = sent_to(campus.industrial)
+    assert french.subject == "Réservation confirmée"
+    assert french.body.startswith("Bonjour")
+    assert english.subject == "Reservation awaiting approval"
+    assert english.body.startswith("Hello")
+
+
+def test_a_closure_tells_the_owner_the_equipment_is_closed(
+    campus, django_capture_on_commit_callbacks
+):
+    book(
+        django_capture_on_commit_callbacks,
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        at(2026, 3, 24, 10),
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        closure_create(
+            user=campus.admin,
+            equipment=campus.rheometer,
+            start=at(2026, 3, 24, 8),
+            end=at(2026, 3, 24, 19),
+            reason="Maintenance annuelle",
+            now=NOW,
+        )
+    (message,) = sent_to(campus.researcher)
+    assert message.subject == "Réservation annulée : l'équipement est fermé"
+    (event,) = parse_all(invitation(message, "CANCEL")).values()
+    assert event["status"] == "CANCELLED"
