@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/platform_booking
 
-.PHONY: install messages run test test-sqlite test-postgres lint bench clean
+.PHONY: install messages browser run test test-sqlite test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 messages: install
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	@DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+# The page tests drive Debian's Chromium headless (Playwright's own download does not work here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 run: messages
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
@@ -35,10 +39,10 @@ lint: install
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-test-sqlite: messages
+test-sqlite: messages browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-postgres: messages
+test-postgres: messages browser
 	scripts/ensure-postgres.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
