@@ -1,0 +1,371 @@
+"""Busy time of many equipment over a few local days, laid out for the web pages.
+
+One builder serves the planning page (equipment in rows, days in columns) and the week
+calendar of an equipment page (days in columns, time downwards): it reads every
+reservation and closure of the window in a fixed number of queries, whatever the number
+of equipment, and cuts them into pieces per local day (Europe/Paris).
+
+Pieces are placed on the local wall clock: a 09:00 booking sits at 09:00 on the day after
+a daylight-saving change too (the day is 23 or 25 hours long, the grid is not).
+What a reader may not see in full (SPEC §6) never enters a block: others' bookings are
+busy time with their priority only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.utils.translation import gettext as _
+
+from equipment.models import Closure, Equipment
+from platform_booking.roles import is_platform_manager
+
+from .french_calendars import public_holidays
+from .models import LIVE_STATUSES, Reservation, ReservationStatus
+from .selectors import project_ids_with_full_view
+
+# Busy time drawn on the grid: what holds the slot, and what was used.
+SHOWN_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED)
+DAY_MINUTES = 24 * 60
+DEFAULT_HOURS = (8 * 60, 19 * 60)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants of a local day: [00:00, 00:00 of the next day)."""
+    return (
+        datetime.combine(day, time(0), tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
+    )
+
+
+def clock(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+@dataclass
+class Block:
+    """A piece of busy time on one local day, placed in percent of the day's span."""
+
+    kind: str  # "reservation", "buffer" or "closure"
+    start: datetime
+    end: datetime
+    offset: float = 0.0
+    size: float = 0.0
+    priority: str = ""
+    status: str = ""
+    times: str = ""
+    # Only for a reader who sees the reservation in full.
+    full: bool = False
+    reservation_id: int | None = None
+    title: str = ""
+    project: str = ""
+    partner: str = ""
+    booked_by: str = ""
+    # Closures: why (closures are public, as busy time is).
+    reason: str = ""
+    start_minute: int = 0
+    end_minute: int = 0
+
+    @property
+    def across(self) -> str:
+        """Inline style for a horizontal track (the planning page)."""
+        return f"left:{self.offset:.3f}%;width:{self.size:.3f}%"
+
+    @property
+    def down(self) -> str:
+        """Inline style for a vertical day column (an equipment's week)."""
+        return f"top:{self.offset:.3f}%;height:{self.size:.3f}%"
+
+    @property
+    def css(self) -> str:
+        names = [f"block-{self.kind}"]
+        if self.priority:
+            names.append(f"prio-{self.priority}")
+        if self.status == ReservationStatus.PENDING:
+            names.append("pending")
+        return " ".join(names)
+
+    @property
+    def tooltip(self) -> str:
+        if self.kind == "closure":
+            return f"{self.times} · {_('Closed')}: {self.reason}"
+        if self.kind == "buffer":
+            return f"{self.times} · {_('Buffer')}"
+        label = priority_labels().get(self.priority, self.priority)
+        if not self.full:
+            return f"{self.times} · {_('Busy')} ({label})"
+        return f"{self.times} · {self.title} · {self.project} ({self.partner}) · {self.booked_by}"
+
+
+def priority_labels() -> dict[str, str]:
+    return {
+        "pedagogical": _("pedagogical"),
+        "research": _("research"),
+        "industrial": _("industrial"),
+    }
+
+
+@dataclass
+class Cell:
+    day: date
+    holiday: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    # Opening hours of the equipment that day, placed like the blocks.
+    open: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def open_across(self) -> list[str]:
+        return [f"left:{a:.3f}%;width:{b:.3f}%" for a, b in self.open]
+
+    @property
+    def open_down(self) -> list[str]:
+        return [f"top:{a:.3f}%;height:{b:.3f}%" for a, b in self.open]
+
+
+@dataclass
+class Row:
+    equipment: Equipment
+    cells: list[Cell]
+
+
+@dataclass
+class Tick:
+    label: str
+    offset: float
+
+    @property
+    def across(self) -> str:
+        return f"left:{self.offset:.3f}%"
+
+    @property
+    def down(self) -> str:
+        return f"top:{self.offset:.3f}%"
+
+
+@dataclass
+class Grid:
+    days: list[date]
+    rows: list[Row]
+    first_minute: int
+    last_minute: int
+    holidays: dict[date, str]
+    ticks: list[Tick]
+    today: date
+
+    @property
+    def hour_count(self) -> int:
+        return (self.last_minute - self.first_minute) // 60
+
+    @property
+    def hours(self) -> str:
+        return f"{self.first_minute // 60:02d}:00–{self.last_minute // 60:02d}:00"
+
+    @property
+    def first_day(self) -> date:
+        return self.days[0]
+
+    @property
+    def last_day(self) -> date:
+        return self.days[-1]
+
+    def headers(self) -> list[dict[str, Any]]:
+        return [
+            {"day": d, "holiday": self.holidays.get(d, ""), "today": d == self.today}
+            for d in self.days
+        ]
+
+
+def _minute(moment: datetime, bounds: tuple[datetime, datetime], tz: ZoneInfo) -> int:
+    """Wall-clock minutes since local midnight; the end of the day is 1440."""
+    if moment >= bounds[1]:
+        return DAY_MINUTES
+    if moment <= bounds[0]:
+        return 0
+    local = moment.astimezone(tz)
+    return local.hour * 60 + local.minute
+
+
+def _pieces(
+    start: datetime, end: datetime, days: Sequence[date], tz: ZoneInfo
+) -> list[tuple[date, int, int]]:
+    """Cut [start, end) into (local day, first minute, last minute) pieces."""
+    found = []
+    for day in days:
+        bounds = day_bounds(day, tz)
+        if start < bounds[1] and bounds[0] < end:
+            first, last = _minute(start, bounds, tz), _minute(end, bounds, tz)
+            if last > first:
+                found.append((day, first, last))
+    return found
+
+
+def _span(
+    equipment: Sequence[Equipment], days: Sequence[date], extra: Sequence[tuple[int, int]]
+) -> tuple[int, int]:
+    """Whole hours covering the opening hours of the days shown and the bookings in them."""
+    bounds = [
+        (a, b)
+        for item in equipment
+        for day in days
+        for a, b in item.policy.opening_minutes(day.weekday())
+    ]
+    bounds += list(extra)
+    if not bounds:
+        return DEFAULT_HOURS
+    first = min(a for a, _b in bounds) // 60 * 60
+    last = -(-max(b for _a, b in bounds) // 60) * 60
+    return first, max(last, first + 60)
+
+
+def _place(first: int, last: int, a: int, b: int) -> tuple[float, float]:
+    span = last - first
+    start = min(max(a, first), last)
+    end = min(max(b, first), last)
+    return round((start - first) * 100 / span, 3), round((end - start) * 100 / span, 3)
+
+
+def full_view_filter(user: Any) -> Q:
+    """Reservations the user sees in full (SPEC §6), as a condition on Reservation."""
+    managers = Equipment.managers.through
+    return (
+        Q(booked_by_id=user.pk)
+        | Q(project_id__in=project_ids_with_full_view(user))
+        | Q(Exists(managers.objects.filter(equipment_id=OuterRef("equipment_id"), user_id=user.pk)))
+    )
+
+
+def build_grid(
+    *, equipment: Sequence[Equipment], first_day: date, days: int, user: Any, now: datetime
+) -> Grid:
+    """Busy time of `equipment` over `days` local days from `first_day`.
+
+    Two queries (reservations, closures) whatever the number of equipment and bookings;
+    the equipment come in already loaded.
+    """
+    tz = local_tz()
+    day_list = [first_day + timedelta(days=n) for n in range(days)]
+    window_start = day_bounds(day_list[0], tz)[0]
+    window_end = day_bounds(day_list[-1], tz)[1]
+    ids = [e.pk for e in equipment]
+    site_ids = {e.site_id for e in equipment}
+    holidays = public_holidays(day_list[0], day_list[-1])
+    cells: dict[int, dict[date, Cell]] = {
+        e.pk: {d: Cell(day=d, holiday=holidays.get(d, "")) for d in day_list} for e in equipment
+    }
+    pieces: list[tuple[int, date, int, int, Block]] = []
+    booked_minutes: list[tuple[int, int]] = []
+
+    if ids:
+        reservations = Reservation.objects.filter(
+            equipment_id__in=ids,
+            status__in=SHOWN_STATUSES,
+            start__lt=window_end,
+            blocked_until__gt=window_start,
+        ).select_related("project__partner", "booked_by")
+        if is_platform_manager(user):
+            reservations = reservations.annotate(full=Value(True, output_field=BooleanField()))
+        else:
+            reservations = reservations.annotate(
+                full=ExpressionWrapper(full_view_filter(user), output_field=BooleanField())
+            )
+        for r in reservations.order_by("start", "pk"):
+            times = f"{clock(r.start, tz)}–{clock(r.end, tz)}"
+            block = Block(
+                kind="reservation",
+                start=r.start,
+                end=r.end,
+                priority=r.priority,
+                status=r.status,
+                times=times,
+            )
+            if r.full:
+                block.full = True
+                block.reservation_id = r.pk
+                block.title = r.title
+                block.project = r.project.name
+                block.partner = r.project.partner.name
+                block.booked_by = r.booked_by.get_full_name() or r.booked_by.username
+            for day, a, b in _pieces(r.start, r.end, day_list, tz):
+                pieces.append((r.equipment_id, day, a, b, block))
+                booked_minutes.append((a, b))
+            if r.blocked_until > r.end:
+                buffer = Block(
+                    kind="buffer",
+                    start=r.end,
+                    end=r.blocked_until,
+                    priority=r.priority,
+                    times=f"{clock(r.end, tz)}–{clock(r.blocked_until, tz)}",
+                )
+                for day, a, b in _pieces(r.end, r.blocked_until, day_list, tz):
+                    pieces.append((r.equipment_id, day, a, b, buffer))
+
+        closures = Closure.objects.filter(
+            Q(equipment_id__in=ids)
+            | Q(site_id__in=site_ids)
+            | Q(equipment__isnull=True, site__isnull=True),
+            start__lt=window_end,
+            end__gt=window_start,
+        ).order_by("start", "pk")
+        by_site: dict[int, list[int]] = defaultdict(list)
+        for e in equipment:
+            by_site[e.site_id].append(e.pk)
+        for c in closures:
+            if c.equipment_id is not None:
+                targets = [c.equipment_id]
+            elif c.site_id is not None:
+                targets = by_site.get(c.site_id, [])
+            else:
+                targets = ids
+            start_text = c.start.astimezone(tz)
+            end_text = c.end.astimezone(tz)
+            block = Block(
+                kind="closure",
+                start=c.start,
+                end=c.end,
+                reason=c.reason,
+                times=f"{start_text:%d/%m %H:%M}–{end_text:%d/%m %H:%M}",
+            )
+            for day, a, b in _pieces(c.start, c.end, day_list, tz):
+                for pk in targets:
+                    pieces.append((pk, day, a, b, block))
+
+    first, last = _span(equipment, day_list, booked_minutes)
+    for pk, day, a, b, block in pieces:
+        offset, size = _place(first, last, a, b)
+        placed = replace(block, start_minute=a, end_minute=b, offset=offset, size=size)
+        if size > 0:
+            cells[pk][day].blocks.append(placed)
+    for e in equipment:
+        policy = e.policy
+        for day in day_list:
+            cells[e.pk][day].open = [
+                _place(first, last, a, b) for a, b in policy.opening_minutes(day.weekday())
+            ]
+    ticks = [
+        Tick(label=f"{m // 60:02d}", offset=_place(first, last, m, m)[0])
+        for m in range(first, last + 1, 60)
+    ]
+    return Grid(
+        days=day_list,
+        rows=[Row(equipment=e, cells=[cells[e.pk][d] for d in day_list]) for e in equipment],
+        first_minute=first,
+        last_minute=last,
+        holidays=holidays,
+        ticks=ticks,
+        today=now.astimezone(tz).date(),
+    )

@@ -1,0 +1,90 @@
+"""Fixtures of the web page tests: a frozen clock, booking helpers, a shared browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from equipment.services import qualification_grant
+from reservations.services import reservation_create
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from a thread with a running loop unless told it is safe (tests only).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)  # a Monday
+WED = date(2026, 12, 2)  # 9 days ahead: inside every horizon, inside the preemption notice
+FAR = date(2026, 12, 16)  # 23 days ahead: a teaching booking may displace research here
+
+
+def at(day: date, hhmm: str) -> datetime:
+    hours, minutes = hhmm.split(":")
+    return datetime(day.year, day.month, day.day, int(hours), int(minutes), tzinfo=PARIS)
+
+
+def local(day: date, hhmm: str) -> str:
+    """The value of a datetime-local input."""
+    return f"{day.isoformat()}T{hhmm}"
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(monkeypatch):
+    # Views call `timezone.now()` through the module `django.utils.timezone`.
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture
+def book():
+    """Book through the service, as the pages do, at the frozen time unless told otherwise."""
+
+    def make(user, project, equipment, day: date, start: str, end: str, **extra):
+        items = equipment if isinstance(equipment, list) else [equipment]
+        extra.setdefault("title", "Mesures")
+        extra.setdefault("now", NOW)
+        return reservation_create(
+            user=user,
+            project=project,
+            equipment=items,
+            start=at(day, start),
+            end=at(day, end),
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def qualified(campus):
+    """Researcher, industrial partner and teacher trained on the HPLC."""
+    for user in (campus.researcher, campus.industrial, campus.teacher):
+        qualification_grant(user=user, equipment=campus.hplc, valid_until=date(2027, 12, 31))
+    return campus
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session (Playwright's download is not used)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: run `make browser`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()

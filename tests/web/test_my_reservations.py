@@ -1,0 +1,256 @@
+"""My reservations: upcoming and past, cancel (this, following, series), check-in and
+check-out through the services, managers checking in for users, fixed query counts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from equipment.services import equipment_create
+from reservations.models import Reservation, UsageRecord
+
+from .conftest import NOW, WED
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 23)
+YESTERDAY = NOW - timedelta(days=1)
+
+
+@pytest.fixture
+def today_hplc(qualified, book):
+    """The researcher's HPLC booking this morning, starting in 15 minutes."""
+    return book(
+        qualified.researcher,
+        qualified.research,
+        qualified.hplc,
+        TODAY,
+        "08:15",
+        "10:00",
+        now=YESTERDAY,
+        title="Dosage matin",
+    ).reservations[0]
+
+
+def my_page(client, user, **headers) -> str:
+    client.force_login(user)
+    response = client.get("/my/", **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def section(page: str, name: str) -> str:
+    start = page.index(f'<section id="{name}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_lists_upcoming_and_past_of_the_user_and_their_projects(client, campus, book):
+    mine = book(
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        WED,
+        "10:00",
+        "12:00",
+        title="Ma mesure",
+    ).reservations[0]
+    past = book(
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        date(2026, 11, 20),
+        "10:00",
+        "12:00",
+        now=NOW - timedelta(days=5),
+        title="Hier",
+    ).reservations[0]
+    # A colleague joins the project: they see its bookings too.
+    campus.research.members.add(campus.outsider)
+    others = book(
+        campus.teacher,
+        campus.teaching,
+        campus.rheometer,
+        WED,
+        "14:00",
+        "16:00",
+        title="TP du lycée",
+    ).reservations[0]
+    page = my_page(client, campus.outsider)
+    assert f'data-reservation="{mine.pk}"' in section(page, "upcoming")
+    assert f'data-reservation="{past.pk}"' in section(page, "past")
+    assert f'data-reservation="{others.pk}"' not in page and "TP du lycée" not in page
+    assert "mer 2 décembre 2026" in page and "ven 20 novembre 2026" in page
+    # Upcoming live bookings can be cancelled; past ones cannot.
+    assert f'action="/my/{mine.pk}/cancel/"' in page
+    assert f'action="/my/{past.pk}/cancel/"' not in page
+
+
+def test_page_in_english(client, campus, book):
+    book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00")
+    page = my_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
+    assert "My reservations" in page and "Upcoming" in page
+    assert "Wed 2 December 2026" in page and ">Cancel<" in page
+
+
+def test_cancel_one_reservation(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    client.force_login(campus.researcher)
+    response = client.post(f"/my/{booked.pk}/cancel/", {"next": "/my/"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and response["Location"] == "/my/"
+    booked.refresh_from_db()
+    assert booked.status == "cancelled"
+    assert "Cancelled: 1 reservation(s)." in client.get("/my/").content.decode()
+
+
+def test_cancel_following_occurrences_of_a_series(client, campus):
+    client.force_login(campus.teacher)
+    client.post(
+        "/book/",
+        {
+            "equipment": [campus.rheometer.pk],
+            "project": campus.teaching.pk,
+            "start": "2026-12-02T09:00",
+            "end": "2026-12-02T11:00",
+            "title": "TP",
+            "expected_participants": 12,
+            "repeat": "on",
+            "repeat_end": "count",
+            "count": 4,
+        },
+    )
+    first, _second, third, _fourth = Reservation.objects.order_by("start")
+    page = my_page(client, campus.teacher)
+    assert page.count('<option value="following">') == 4
+    client.post(f"/my/{third.pk}/cancel/", {"scope": "following"})
+    assert [r.status for r in Reservation.objects.order_by("start")] == [
+        "confirmed",
+        "confirmed",
+        "cancelled",
+        "cancelled",
+    ]
+    client.post(f"/my/{first.pk}/cancel/", {"scope": "series"})
+    assert set(Reservation.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_cancelling_an_invisible_reservation_is_404(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    client.force_login(campus.outsider)
+    for action in ("cancel", "check-in", "check-out"):
+        assert client.post(f"/my/{booked.pk}/{action}/").status_code == 404
+    assert client.post("/my/999999/cancel/").status_code == 404
+    booked.refresh_from_db()
+    assert booked.status == "confirmed"
+
+
+def test_actions_answer_only_post(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    client.force_login(campus.researcher)
+    assert client.get(f"/my/{booked.pk}/cancel/").status_code == 405
+
+
+def test_bad_scope_is_refused_with_a_code(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    client.force_login(campus.researcher)
+    client.post(f"/my/{booked.pk}/cancel/", {"scope": "everything"})
+    booked.refresh_from_db()
+    assert booked.status == "confirmed"
+    assert "[invalid]" in client.get("/my/").content.decode()
+
+
+def test_check_in_then_check_out(client, campus, today_hplc):
+    page = my_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
+    assert f'action="/my/{today_hplc.pk}/check-in/"' in page
+    assert f'action="/my/{today_hplc.pk}/check-out/"' not in page
+    client.post(f"/my/{today_hplc.pk}/check-in/", HTTP_ACCEPT_LANGUAGE="en")
+    usage = UsageRecord.objects.get(reservation=today_hplc)
+    assert usage.checked_in_by == campus.researcher
+    assert usage.checked_in_at == NOW + timedelta(minutes=15)  # not before the start
+    page = my_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Checked in: Dosage matin." in page
+    assert f'action="/my/{today_hplc.pk}/check-out/"' in page
+    client.post(f"/my/{today_hplc.pk}/check-out/")
+    today_hplc.refresh_from_db()
+    assert today_hplc.status == "completed"
+
+
+def test_check_in_outside_its_window_shows_the_error_and_code(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    page = my_page(client, campus.researcher)
+    assert f'action="/my/{booked.pk}/check-in/"' not in page  # not offered yet
+    client.post(f"/my/{booked.pk}/check-in/", HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/my/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Check in from shortly before the start until the end. [invalid]" in page
+    assert not UsageRecord.objects.exists()
+
+
+def test_equipment_manager_checks_in_for_a_user(client, campus, today_hplc):
+    page = my_page(client, campus.eq_manager, HTTP_ACCEPT_LANGUAGE="en")
+    managed = section(page, "managed-today")
+    assert "Dosage matin" in managed
+    assert f'action="/my/{today_hplc.pk}/check-in/"' in managed
+    client.post(f"/my/{today_hplc.pk}/check-in/")
+    assert UsageRecord.objects.get(reservation=today_hplc).checked_in_by == campus.eq_manager
+
+
+def test_non_managers_have_no_managed_section(client, campus, today_hplc):
+    page = my_page(client, campus.teacher)
+    assert 'id="managed-today"' not in page and "Dosage matin" not in page
+
+
+def test_past_grace_an_unchecked_booking_reads_as_no_show(client, campus, book, monkeypatch):
+    from equipment.services import equipment_update
+
+    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, TODAY, "08:15", "10:00", now=YESTERDAY
+    ).reservations[0]
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + timedelta(minutes=50))
+    page = my_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
+    booked.refresh_from_db()
+    assert booked.status == "no_show"
+    assert "no show" in page
+
+
+def test_my_reservations_cost_the_same_queries_for_many_rows(
+    client, campus, book, django_assert_num_queries
+):
+    book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00")
+    book(
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        date(2026, 11, 20),
+        "10:00",
+        "12:00",
+        now=NOW - timedelta(days=5),
+    )
+    client.force_login(campus.researcher)
+    with django_assert_num_queries(7):
+        client.get("/my/")
+    for n in range(10):
+        extra = equipment_create(
+            code=f"TO-X-{n}", name=f"X {n}", category=campus.rheo, site=campus.other_site
+        )
+        for day in (date(2026, 11, 20), WED, WED + timedelta(days=1)):
+            book(
+                campus.researcher,
+                campus.research,
+                extra,
+                day,
+                "14:00",
+                "15:00",
+                now=NOW - timedelta(days=5),
+            )
+    with django_assert_num_queries(7):
+        page = client.get("/my/").content.decode()
+    assert page.count("data-reservation=") == 2 + 30
