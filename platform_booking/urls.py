@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("equipment/", include("equipment.urls")),
     path("calendars/", include("calendars.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("reservations.urls")),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]

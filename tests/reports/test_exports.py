@@ -1,0 +1,100 @@
+"""Export helpers: neutralising formula-like text, quoting, PostgreSQL COPY parsing, and
+XLSX sheets that go on past Excel's row limit."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from reports import exports
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 6 12", "'+33 6 12"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Chaîne HPLC = 1", "Chaîne HPLC = 1"),
+        ("", ""),
+    ],
+)
+def test_neutralise(text, expected):
+    assert exports.neutralise(text) == expected
+
+
+def test_copy_rows_reads_escapes_and_blocks_cut_anywhere():
+    text = "1\tTab\\there\t\\\\back\n2\tNew\\nline é\tx\n"
+    data = text.encode("utf-8")
+    # Cut inside the two-byte "é" and inside an escape.
+    cut = data.index("é".encode()) + 1
+    blocks = [data[:5], data[5:cut], data[cut:]]
+    assert list(exports._copy_rows(blocks)) == [
+        ["1", "Tab\there", "\\back"],
+        ["2", "New\nline é", "x"],
+    ]
+
+
+def test_detail_csv_lines_quote_like_the_csv_module(db):
+    formatter = exports.DetailFormatter(sep=";")
+    row = (
+        "7",
+        "1767254400",
+        "1767258000",
+        "completed",
+        "99",
+        "98",
+        "97",
+        '=A1;"x"\nz',
+        "5400000000",
+        "0",
+        "5400000000",
+        "1",
+        "3050",
+    )
+    (line,) = formatter.csv_lines([row])
+    (cells,) = list(csv.reader(io.StringIO(line), delimiter=";"))
+    assert cells[0:4] == [
+        "7",
+        "2026-01-01T09:00:00+01:00",
+        "2026-01-01T10:00:00+01:00",
+        "completed",
+    ]
+    assert cells[15] == '\'=A1;"x"\nz'
+    # 1.5 h, 0 h, 1.5 h, late, 30.50 €/h, 45.75 € (decimal commas)
+    assert cells[16:] == ["1,50", "0,00", "1,50", "1", "30,50", "45,75"]
+
+
+def test_xlsx_goes_on_over_further_sheets(monkeypatch, tmp_path):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    target = tmp_path / "long.xlsx"
+    sheet = exports.Sheet(
+        title="Usage",
+        columns=[exports.Column("n", "int"), exports.Column("t", "text")],
+        rows=[[n, f"={n}"] for n in range(5)],
+        totals=["Total", None],
+    )
+    exports.write_xlsx(str(target), [sheet])
+    book = load_workbook(target, read_only=True)
+    assert book.sheetnames == ["Usage", "Usage (2)", "Usage (3)"]
+    values = [list(r) for ws in book.worksheets for r in ws.iter_rows(values_only=True)]
+    assert values == [
+        ["n", "t"],
+        [0, "'=0"],
+        [1, "'=1"],
+        ["n", "t"],
+        [2, "'=2"],
+        [3, "'=3"],
+        ["n", "t"],
+        [4, "'=4"],
+        ["Total", None],
+    ]
+    # Text is never a formula.
+    cell = load_workbook(target).worksheets[0]["B2"]
+    assert cell.data_type == "s"

@@ -1,0 +1,72 @@
+"""The managers' report page: the table, export links and three inline SVG charts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+PARAMS = {"start": "2026-03-01", "end": "2026-11-01"}
+
+
+def test_page_shows_table_exports_and_charts(client, scenario, frozen):
+    client.force_login(scenario.campus.admin)
+    response = client.get(reverse("reports:usage"), {**PARAMS, "group_by": "partner"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<svg") == 3
+    for name in ("Lycée Jean Zay", "Servier", "Université d&#x27;Orléans"):
+        assert name in html
+    # The totals row: 416 € and 18 h, localised.
+    assert "416,00" in html or "416.00" in html
+    assert "/api/v1/reports/usage/?start=2026-03-01&amp;end=2026-11-01&amp;group_by=partner" in (
+        html
+    )
+    assert "format=xlsx" in html and "sep=%3B" in html and "detail=reservations" in html
+    # Chart labels are text, in the page; nothing comes from elsewhere.
+    assert "Servier" in html.split("<svg", 1)[1]
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<!DOCTYPE svg" not in html and "<?xml" not in html
+
+
+def test_page_grouped_twice_and_by_kind(client, scenario, frozen):
+    client.force_login(scenario.campus.admin)
+    response = client.get(
+        reverse("reports:usage"), {**PARAMS, "group_by": "equipment", "then": "month"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "WL-HPLC-01" in html and "2026-06" in html
+
+
+def test_referent_sees_their_partner_only(client, scenario, frozen):
+    client.force_login(scenario.campus.referent)
+    html = client.get(reverse("reports:usage"), PARAMS).content.decode()
+    assert "Université d&#x27;Orléans" in html
+    assert "Servier" not in html and "Lycée" not in html
+
+
+def test_who_may_open_it(client, scenario):
+    url = reverse("reports:usage")
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(scenario.campus.outsider)
+    assert client.get(url).status_code == 403
+    client.force_login(scenario.campus.eq_manager)
+    assert client.get(url).status_code == 200
+
+
+def test_bad_window_is_explained(client, scenario, frozen):
+    client.force_login(scenario.campus.admin)
+    response = client.get(reverse("reports:usage"), {"start": "2026-11-01", "end": "2026-03-01"})
+    assert response.status_code == 400
+    assert "end" in response.content.decode()
+
+
+def test_empty_window_draws_empty_charts(client, scenario, frozen):
+    client.force_login(scenario.campus.admin)
+    response = client.get(reverse("reports:usage"), {"start": "2020-01-01", "end": "2020-02-01"})
+    assert response.status_code == 200
+    assert response.content.decode().count("<svg") == 3
