@@ -242,7 +242,8 @@ def refused(response, code: str) -> dict:
 
 def test_garbage_bytes_are_not_a_calendar(client_for, campus):
     body = refused(post(client_for(campus.admin), "garbage.ics"), "invalid_ics")
-    assert body["detail"].startswith("This is not an iCalendar file")
+    # French by default (LANGUAGE_CODE fr, no Accept-Language).
+    assert body["detail"].startswith("Ce n'est pas un fichier iCalendar")
     assert "\ufffd" not in body["detail"]
 
 
@@ -277,7 +278,7 @@ def test_each_bad_entry_is_named(client_for, campus):
     ]
     messages = [e["message"] for e in body["errors"]]
     assert "DTSTART" in messages[0]
-    assert "end after it starts" in messages[1]
+    assert "ne se termine pas après son début" in messages[1]
     assert "Mars/Olympus_Mons" in messages[2]
     assert "RRULE" in messages[3]
 
@@ -447,7 +448,7 @@ def test_command_imports_a_file_for_an_equipment(campus, monkeypatch):
         stdout=out,
     )
     assert (
-        "3 closure(s) created for TO-RHEO-01, 0 skipped, 0 reservation(s) displaced."
+        "3 fermeture(s) créée(s) pour TO-RHEO-01, 0 sautée(s), 0 réservation(s) déplacée(s)."
         in out.getvalue()
     )
     assert Closure.objects.filter(equipment=campus.rheometer).count() == 3
