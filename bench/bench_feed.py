@@ -167,7 +167,8 @@ def main() -> None:
                 cached.append(time.perf_counter() - began)
             assert again.status_code == 304
         print(
-            f"{label}: {events} events ({body.count(b'SUMMARY:Reserved')} neutral), "
+            f"{label}: {events} events ({events - body.count('Analyse n°'.encode())} without "
+            "their title), "
             f"{len(body) / 1e6:.2f} MB; 200 median={statistics.median(timings) * 1000:.0f} ms "
             f"min={min(timings) * 1000:.0f} max={max(timings) * 1000:.0f}; "
             f"304 median={statistics.median(cached) * 1000:.0f} ms; "
