@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    models,
+    transaction,
+)
 from django.utils.translation import gettext as _
 
 from calendars.sync import sync_after_commit
@@ -42,6 +49,7 @@ from reservations.recurrence import RecurrenceError, expand
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 # Statuses whose hours count in a partner's weekly quota.
 QUOTA_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
 
@@ -676,14 +684,44 @@ def _write(
                     updated_at=now,
                 )
             )
-    created = Reservation.objects.bulk_create(new)
-    AuditEntry.objects.bulk_create(
-        [_audit(r, by=user, action="create", at=now, overridden=overridden) for r in created]
-    )
+    created = _insert(new)
+    _insert([_audit(r, by=user, action="create", at=now, overridden=overridden) for r in created])
     notify_after_commit("created", created)
     notify_after_commit("displaced", displaced)
     sync_after_commit(reservation_ids=[r.pk for r in (*created, *displaced)])
     return BookingOutcome(created, displaced, skipped, series, session)
+
+
+def _insert(objects: list[M]) -> list[M]:
+    """Insert new rows in one statement and give them their ids: `bulk_create`, lean.
+
+    The same as `bulk_create` for our plain models (no signals, no batching: a series is
+    at most 200 rows) at a fraction of its cost, which matters on the booking path (see
+    bench/bench_booking.py). Values go through each field's own `get_db_prep_save`.
+    """
+    if not objects:
+        return objects
+    meta = objects[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608 (quoted names)
+        quote(meta.db_table),
+        ", ".join(quote(str(f.column)) for f in fields),
+        ", ".join([row] * len(objects)),
+        quote(str(meta.pk.column)),
+    )
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objects for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects
 
 
 def _transition(
