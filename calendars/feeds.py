@@ -560,27 +560,50 @@ def equipment_feed(*, equipment: Equipment, user: Any, now: datetime) -> Feed:
     return _with_floor(feed, equipment.updated_at)
 
 
+def _in_full(rows: Any, reader: Reader) -> list[Sequence[Any]]:
+    """Only the reservations the reader sees in full (SPEC §6).
+
+    Busy time of others belongs to the equipment feeds: in a project's or a partner's
+    feed, even a neutral "Reserved" would tell which project or partner holds the slot.
+    """
+    project, booked_by, equipment = (
+        RESERVATION_COLUMNS.index(name) for name in ("project_id", "booked_by_id", "equipment_id")
+    )
+    return [
+        row
+        for row in rows
+        if reader.sees_in_full(
+            project_id=row[project], booked_by_id=row[booked_by], equipment_id=row[equipment]
+        )
+    ]
+
+
 def project_feed(*, project: Project, user: Any, now: datetime) -> Feed:
-    """Reservations of a project the user may see (the caller checks visibility)."""
-    rows = list(feed_reservations(Reservation.objects.filter(project=project), now))
+    """Reservations of a project the user sees in full (the caller checks visibility)."""
+    reader = Reader.of(user)
+    rows = _in_full(feed_reservations(Reservation.objects.filter(project=project), now), reader)
     feed = _build(
         name=project.name,
         uid=f"project-{project.pk}@{site_host()}",
         rows=rows,
-        reader=Reader.of(user),
+        reader=reader,
         extra=[],
     )
     return _with_floor(feed, project.updated_at)
 
 
 def partner_feed(*, partner: Partner, user: Any, now: datetime) -> Feed:
-    """Reservations of every project of the partner (the caller checks access)."""
-    rows = list(feed_reservations(Reservation.objects.filter(project__partner=partner), now))
+    """Reservations of the partner's projects that the user sees in full (the caller
+    checks access)."""
+    reader = Reader.of(user)
+    rows = _in_full(
+        feed_reservations(Reservation.objects.filter(project__partner=partner), now), reader
+    )
     return _build(
         name=partner.name,
         uid=f"partner-{partner.pk}@{site_host()}",
         rows=rows,
-        reader=Reader.of(user),
+        reader=reader,
         extra=[],
     )
 

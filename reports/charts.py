@@ -9,6 +9,7 @@ several charts on one page never share a clip path.
 from __future__ import annotations
 
 import io
+import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -49,6 +50,11 @@ def _svg(figure: Any, salt: str) -> str:
     return text[text.index("<svg") :]
 
 
+def _label(text: Any) -> str:
+    """A name as a chart label: control characters (no glyph in any font) become spaces."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in str(text)).strip()
+
+
 def _empty(figure: Any, axes: Any) -> None:
     axes.set_axis_off()
     axes.text(0.5, 0.5, _("No reservations in this window."), ha="center", va="center")
@@ -62,7 +68,7 @@ def hours_per_partner(report: UsageReport) -> str:
     if not rows:
         _empty(figure, axes)
         return _svg(figure, "partner")
-    names = [str(row["partner"]["name"]) for row in rows][::-1]
+    names = [_label(row["partner"]["name"]) for row in rows][::-1]
     booked = [float(row["booked_hours"]) for row in rows][::-1]
     used = [float(row["used_hours"]) for row in rows][::-1]
     positions = range(len(rows))
@@ -113,7 +119,7 @@ def hours_per_project_kind(report: UsageReport) -> str:
 def utilisation_per_equipment_and_month(report: UsageReport) -> str:
     """Utilisation (booked ÷ open hours) of each equipment per month, as a heat map."""
     rows = report.rows
-    equipment = sorted({row["equipment"]["code"] for row in rows})
+    equipment = sorted({_label(row["equipment"]["code"]) for row in rows})
     months = sorted({row["month"] for row in rows})
     figure = _figure(max(5.5, 0.8 * len(months) + 3), max(2.4, 0.35 * len(equipment) + 1.4))
     axes = figure.add_subplot()
@@ -122,7 +128,7 @@ def utilisation_per_equipment_and_month(report: UsageReport) -> str:
         return _svg(figure, "utilisation")
     grid = [[0.0] * len(months) for _ in equipment]
     for row in rows:
-        grid[equipment.index(row["equipment"]["code"])][months.index(row["month"])] = float(
+        grid[equipment.index(_label(row["equipment"]["code"]))][months.index(row["month"])] = float(
             row["utilisation"]
         )
     image = axes.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")

@@ -41,21 +41,34 @@ class ReportQuery:
     sep: str = ","
 
 
+# Reports cover real bookings: bounds far outside these years are typing mistakes, and
+# near the ends of the calendar the local-time arithmetic would overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_ID = 2**31 - 1
+
+
 def parse_bound(value: str) -> datetime:
     """A window bound: a local date (00:00 Europe/Paris) or an ISO 8601 datetime."""
     tz = local_tz()
-    if _DATE.match(value):
-        day = date.fromisoformat(value)  # ValueError for 2026-02-30
-        return datetime.combine(day, time(0), tzinfo=tz).astimezone(rules.UTC)
-    parsed = parse_datetime(value)
-    if parsed is None:
+    try:
+        if _DATE.match(value):
+            day = date.fromisoformat(value)  # ValueError for 2026-02-30
+            bound = datetime.combine(day, time(0), tzinfo=tz).astimezone(rules.UTC)
+        else:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                raise ValueError(value)
+            bound = rules.make_aware(parsed, tz).astimezone(rules.UTC)
+    except OverflowError:
+        raise ValueError(value) from None
+    if not FIRST_YEAR <= bound.year <= LAST_YEAR:
         raise ValueError(value)
-    return rules.make_aware(parsed, tz).astimezone(rules.UTC)
+    return bound
 
 
 def _ids(value: str) -> tuple[int, ...]:
     items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items or not all(v.isdigit() for v in items):
+    if not items or not all(v.isdigit() and int(v) <= MAX_ID for v in items):
         raise ValueError(value)
     return tuple(int(v) for v in items)
 

@@ -681,7 +681,15 @@ def usage_report(
             seen[key] = opened.get(key, 0)
             row["open_hours"] = hours(seen[key])
             row["utilisation"] = ratio(booked_us, seen[key])
-        total_open = sum(seen.values())
+        # The totals cover every equipment of the rows over the whole window, so that they
+        # are the same whether the rows are split by month or not.
+        equipment_ids = sorted({pk for pk, _month in seen})
+        whole = (
+            open_time(equipment_ids, start=start, end=end, facts=facts, by_month=False)
+            if by_month
+            else opened
+        )
+        total_open = sum(whole.get((pk, None), 0) for pk in equipment_ids)
         totals["open_hours"] = hours(total_open)
         totals["utilisation"] = ratio(as_microseconds(totals_raw.get("booked")), total_open)
     return UsageReport(start=start, end=end, group_by=tuple(group_by), rows=rows, totals=totals)

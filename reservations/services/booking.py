@@ -26,6 +26,7 @@ from django.db import (
     models,
     transaction,
 )
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from calendars.sync import sync_after_commit
@@ -916,9 +917,23 @@ def reservation_cancel(
         scope = "this"
     if scope == "this" and reservation.status not in LIVE_STATUSES:
         raise BookingError("invalid", _("Only pending or confirmed reservations can be cancelled."))
+    # A confirmed reservation that has started is used, completed or a no-show, never
+    # cancelled: its hours are billed (SPEC §5). Check out early to free the rest.
+    if (
+        scope == "this"
+        and reservation.status == ReservationStatus.CONFIRMED
+        and reservation.start <= now
+    ):
+        raise BookingError(
+            "invalid",
+            _("This reservation has started: check out to free the rest of its slot."),
+        )
 
     def work() -> list[Reservation]:
-        targets = Reservation.objects.select_for_update().filter(status__in=LIVE_STATUSES)
+        targets = Reservation.objects.select_for_update().filter(
+            Q(status=ReservationStatus.PENDING)
+            | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
+        )
         if scope == "this":
             targets = targets.filter(pk=reservation.pk)
         elif scope == "following":

@@ -343,10 +343,13 @@ def test_project_feed_is_404_when_the_project_is_invisible(campus):
     for reader in (campus.researcher, campus.referent, campus.admin):
         _, events = feed_of(confidential, reader)
         assert [e["summary"] for e in events.values()] == ["Mesures"]
-    # A project open to all: its bookings are busy time for outsiders.
+    # A project open to all: an outsider may subscribe, but sees none of its bookings
+    # (even as busy time, which would tell that this project holds the slot: SPEC §6).
     book(campus.researcher, campus.open_research, campus.rheometer, at(2026, 3, 25, 10))
     _, events = feed_of(f"/calendars/projects/{campus.open_research.pk}.ics", campus.outsider)
-    assert [e["summary"] for e in events.values()] == ["Reserved (research)"]
+    assert events == {}
+    _, events = feed_of(f"/calendars/projects/{campus.open_research.pk}.ics", campus.researcher)
+    assert [e["summary"] for e in events.values()] == ["Mesures"]
     assert get("/calendars/projects/999999.ics", campus.admin).status_code == 404
 
 
@@ -581,3 +584,16 @@ def test_session_login_costs_one_more_query_than_a_token(campus, django_assert_n
         response = get("/calendars/me.ics", client=client)
     assert response.status_code == 200
     assert len(parse_all(response.content)) == 3
+
+
+def test_partner_feed_leaves_out_what_the_reader_may_not_see(campus, make_user):
+    """A member of one of the partner's projects reads only what they see in full."""
+    member = make_user("membre")
+    campus.open_research.members.add(member)
+    secret = book(campus.researcher, campus.research, campus.rheometer, at(2026, 3, 24, 10))
+    mine = book(member, campus.open_research, campus.rheometer, at(2026, 3, 25, 10), title="Moi")
+    body, events = feed_of(f"/calendars/partners/{campus.orleans.pk}.ics", member)
+    assert set(events) == {uid(mine)}
+    assert uid(secret).encode() not in body
+    _, events = feed_of(f"/calendars/partners/{campus.orleans.pk}.ics", campus.referent)
+    assert set(events) == {uid(mine), uid(secret)}
