@@ -252,6 +252,19 @@ def test_who_sees_what(scenario, client_for, frozen):
         ({"group_by": "partner", "detail": "maybe"}, "detail"),
         ({"start": "2026-10-25T02:30", "group_by": "partner"}, "start"),
         ({"start": "2016-01-01", "end": "2027-01-01", "group_by": "partner"}, "end"),
+        # Out of range: overflow near the ends of the calendar, ids beyond the database's.
+        ({"start": "0001-01-01", "end": "0001-02-01", "group_by": "partner"}, "start"),
+        ({"start": "0001-01-01T00:30:00+01:00", "group_by": "partner"}, "start"),
+        (
+            {
+                "start": "9999-12-30T00:00:00+00:00",
+                "end": "9999-12-31T23:00:00+00:00",
+                "group_by": "equipment",
+            },
+            "start",
+        ),
+        ({"group_by": "partner", "partner": "99999999999999999999999"}, "partner"),
+        ({"group_by": "partner", "equipment": str(2**31)}, "equipment"),
     ],
 )
 def test_bad_parameters_are_a_400(admin_client, params, field):

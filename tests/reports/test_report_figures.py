@@ -320,6 +320,28 @@ def test_utilisation_per_equipment_and_month(rates):
         ("2026-10", Decimal("55.00"), Decimal("0.0364")),  # Mon 26 – Fri 30: 2 / 55
         ("2026-11", Decimal("11.00"), Decimal("0.0909")),  # Mon 2: 1 / 11
     ]
+    # The totals are those of the equipment over the whole window, split or not.
+    whole = report(["equipment"], start=at("2026-10-26", "00:00"), end=at("2026-11-03", "00:00"))
+    assert result.totals["open_hours"] == whole.totals["open_hours"] == Decimal("66.00")
+    assert result.totals["utilisation"] == whole.totals["utilisation"] == Decimal("0.0455")
+
+
+def test_totals_count_the_months_without_reservations(rates):
+    c = rates
+    for day in ("2026-09-01", "2026-11-02"):  # nothing booked in October
+        reserve(
+            equipment=c.rheometer,
+            project=c.research,
+            user=c.researcher,
+            start=at(day, "09:00"),
+            end=at(day, "10:00"),
+        )
+    window = {"start": at("2026-09-01", "00:00"), "end": at("2026-12-01", "00:00")}
+    split = report(["equipment", "month"], **window)
+    assert [r["month"] for r in split.rows] == ["2026-09", "2026-11"]
+    whole = report(["equipment"], **window)
+    assert split.totals["open_hours"] == whole.totals["open_hours"]
+    assert split.totals["utilisation"] == whole.totals["utilisation"]
 
 
 def test_scope_of_referent_and_equipment_manager(scenario):

@@ -194,3 +194,20 @@ def test_api_reads_a_reservation_past_its_grace_as_no_show(
         f"/api/v1/equipment/{campus.rheometer.pk}/availability/", window
     ).json()
     assert [b for b in availability["busy"] if b["kind"] == "reservation"] == []
+
+
+def test_a_started_reservation_cannot_be_cancelled(campus, booking):
+    """Its hours are used, completed or a no-show: billed, never cancelled (SPEC §5)."""
+    from reservations.services import reservation_cancel
+
+    for now in (START, START + timedelta(minutes=45)):
+        with pytest.raises(BookingError) as error:
+            reservation_cancel(reservation=booking, user=campus.researcher, now=now)
+        assert error.value.code == "invalid"
+    booking.refresh_from_db()
+    assert booking.status != "cancelled"
+    # Before its start it can.
+    (cancelled,) = reservation_cancel(
+        reservation=booking, user=campus.researcher, now=START - timedelta(minutes=1)
+    )
+    assert cancelled.status == "cancelled"
