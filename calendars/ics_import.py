@@ -68,6 +68,42 @@ _FREQ_SECONDS = {
     "MONTHLY": 28 * 86400,
     "YEARLY": 365 * 86400,
 }
+# The values each BY part may take (RFC 5545 §3.3.10); 0 is refused where the RFC does.
+_BY_RANGES = {
+    "BYSECOND": (0, 60, True),
+    "BYMINUTE": (0, 59, True),
+    "BYHOUR": (0, 23, True),
+    "BYMONTH": (1, 12, False),
+    "BYMONTHDAY": (-31, 31, False),
+    "BYYEARDAY": (-366, 366, False),
+    "BYWEEKNO": (-53, 53, False),
+    "BYSETPOS": (-366, 366, False),
+}
+_MONTH_DAYS = dict(enumerate((31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), start=1))
+
+
+def _rule_problem(rule: Any) -> str | None:
+    """What makes a rule unusable, checked before expanding it.
+
+    dateutil only stops at UNTIL or COUNT when an occurrence matches: a rule that can
+    never match (30 February) would make it step to the year 9999, seconds per event.
+    """
+    for name, (low, high, zero) in _BY_RANGES.items():
+        for value in rule.get(name) or []:
+            if not isinstance(value, int) or not low <= value <= high or (value == 0 and not zero):
+                return _("%(part)s=%(value)s is out of range.") % {"part": name, "value": value}
+    count = rule.get("COUNT") or []
+    if count and (not isinstance(count[0], int) or count[0] < 1):
+        return _("COUNT must be a positive number.")
+    if count and rule.get("UNTIL"):
+        return _("COUNT and UNTIL cannot be used together.")
+    days = rule.get("BYMONTHDAY") or []
+    months = rule.get("BYMONTH") or list(_MONTH_DAYS)
+    if days and not any(abs(d) <= _MONTH_DAYS[m] for m in months for d in days):
+        return _("The rule never occurs (no such day in these months).")
+    return None
+
+
 _BY_PARTS = (
     "BYSECOND",
     "BYMINUTE",
@@ -206,6 +242,11 @@ def _load(data: bytes) -> Calendar:
             _("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // (1024 * 1024)},
         )
     try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Older Outlook exports are Windows-1252 (a superset of Latin-1), not UTF-8.
+        data = data.decode("cp1252", errors="replace").encode("utf-8")
+    try:
         calendar = Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
         # The parser answers garbage with ValueError mostly, but not only.
@@ -298,6 +339,9 @@ def _check(entry: _Entry, window_end: datetime, tz: ZoneInfo) -> tuple[list[str]
             return [_("Unreadable recurrence rule (RRULE): no known FREQ.")], 0
         if interval[0] < 1:
             return [_("Unreadable recurrence rule (RRULE): INTERVAL must be positive.")], 0
+        problem = _rule_problem(rule)
+        if problem:
+            return [_("Unreadable recurrence rule (RRULE): %(problem)s") % {"problem": problem}], 0
         steps += _rule_steps(rule, start, window_end, tz)
     return [], steps
 
@@ -307,6 +351,8 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
     tz = local_tz()
     calendar = _load(data)
     entries = _entries(calendar, data)
+    if not entries:
+        raise IcsImportError("invalid_ics", _("The file has no event (VEVENT) to import."))
     window_start = (now - WINDOW_BACK).astimezone(tz)
     window_end = (now + WINDOW_AHEAD).astimezone(tz)
 
@@ -364,6 +410,9 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
                 item, cancelled = _occurrence(occurrence, recurring, tz)
                 if cancelled:
                     skipped.append(item.describe("cancelled"))
+                elif item.end <= item.start:
+                    # Inside the spring daylight-saving gap both ends fall on 03:00.
+                    skipped.append(item.describe("empty_period"))
                 else:
                     closures.append(item)
     except IcsImportError:

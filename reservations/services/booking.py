@@ -35,7 +35,11 @@ from platform_booking.roles import is_platform_manager
 from reservations import rules
 from reservations.constraints import CONSTRAINT_NAME
 from reservations.exceptions import BookingError
-from reservations.french_calendars import public_holidays, school_holidays
+from reservations.french_calendars import (
+    public_holidays,
+    school_holidays,
+    school_years_covered,
+)
 from reservations.models import (
     LIVE_STATUSES,
     AuditEntry,
@@ -423,6 +427,25 @@ def reservation_create(
             ) from None
     else:
         occurrences = [(start, end)]
+    if rrule and skip_school_holidays:
+        unknown = sorted(
+            {
+                s.astimezone(tz).year
+                for s, _e in occurrences
+                if not school_years_covered(s.astimezone(tz).year)
+            }
+        )
+        if unknown:
+            raise BookingError(
+                "school_holidays_unknown",
+                _(
+                    "The zone B school holidays of %(years)s are not known yet: the series "
+                    "cannot skip them. Book it without skipping school holidays, or up to "
+                    "the last known year."
+                )
+                % {"years": ", ".join(str(y) for y in unknown)},
+                fields={"recurrence.skip_school_holidays": [_("Unknown school holidays.")]},
+            )
     ids = [e.pk for e in equipment]
 
     def work() -> BookingOutcome:

@@ -1331,3 +1331,22 @@ def test_impossible_date_in_other_endpoints_is_a_400(client_for, campus, where):
         response = client.patch(f"{URL}{mine['id']}/", {"start": bad}, format="json")
     assert response.status_code == 400, response.status_code
     assert response.json()["code"] == "invalid"
+
+
+def test_series_cannot_skip_school_holidays_of_unknown_years(client_for, campus, monkeypatch):
+    """The package knows zone B up to 2028: skipping the holidays of 2029 is refused clearly."""
+    monkeypatch.setattr(
+        "reservations.api.booking.timezone.now", lambda: datetime(2028, 12, 4, 8, tzinfo=PARIS)
+    )
+    client = client_for(campus.teacher)
+    payload = series_payload(
+        campus, date(2029, 1, 9), "09:00", "11:00", "FREQ=WEEKLY;BYDAY=TU;COUNT=4"
+    )
+    payload["recurrence"]["skip_school_holidays"] = True
+    body = assert_refused(client.post(URL, payload, format="json"), "school_holidays_unknown")
+    assert "2029" in body["detail"]
+    assert "recurrence.skip_school_holidays" in body["fields"]
+    assert not Reservation.objects.exists()
+    # Without skipping, the same series is booked.
+    payload["recurrence"]["skip_school_holidays"] = False
+    assert len(booked(client.post(URL, payload, format="json"))["reservations"]) == 4

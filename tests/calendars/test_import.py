@@ -514,3 +514,67 @@ def test_control_characters_in_a_summary_are_dropped(client_for, campus):
     response = post(client_for(campus.admin), "nul.ics", content)
     assert response.status_code == 201, response.json()
     assert Closure.objects.get().reason == "Panne du groupe"
+
+
+def _event(body: str, uid: str = "x@campus") -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # never occurs: dateutil would step to 9999
+        "FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31;COUNT=5",
+        "FREQ=DAILY;BYHOUR=25",
+        "FREQ=DAILY;COUNT=-1",
+        "FREQ=WEEKLY;BYMONTH=13",
+        "FREQ=DAILY;COUNT=3;UNTIL=20271231T000000Z",
+    ],
+)
+def test_unusable_rules_are_refused_at_once(client_for, campus, rule):
+    content = _event(
+        f"DTSTART:20270101T080000Z\r\nDTEND:20270101T090000Z\r\nRRULE:{rule}\r\nSUMMARY:x\r\n"
+    )
+    began = time.perf_counter()
+    body = refused(post(client_for(campus.admin), "rule.ics", content), "invalid_ics")
+    assert time.perf_counter() - began < 2
+    assert [e["uid"] for e in body["errors"]] == ["x@campus"]
+    assert "RRULE" in body["errors"][0]["message"]
+
+
+def test_an_occurrence_in_the_spring_gap_is_skipped_not_fatal(client_for, campus):
+    """02:00-03:00 on the last Sunday of March does not exist in Paris: that one is skipped."""
+    content = _event(
+        "DTSTART;TZID=Europe/Paris:20270327T020000\r\n"
+        "DTEND;TZID=Europe/Paris:20270327T030000\r\n"
+        "RRULE:FREQ=DAILY;COUNT=3\r\nSUMMARY:Entretien\r\n"
+    )
+    response = post(client_for(campus.admin), "gap.ics", content)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert len(body["created"]) == 2
+    assert [s["reason"] for s in body["skipped"]] == ["empty_period"]
+
+
+def test_windows_1252_file_keeps_its_accents(client_for, campus):
+    content = (
+        _event(
+            "DTSTART;VALUE=DATE:20270715\r\nDTEND;VALUE=DATE:20270716\r\nSUMMARY:Fermé l'été\r\n"
+        )
+        .decode()
+        .encode("cp1252")
+    )
+    response = post(client_for(campus.admin), "latin.ics", content)
+    assert response.status_code == 201, response.json()
+    assert [c.reason for c in Closure.objects.all()] == ["Fermé l'été"]
+
+
+def test_a_file_without_events_is_refused(client_for, campus):
+    content = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\n"
+        b"UID:t\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    refused(post(client_for(campus.admin), "todo.ics", content), "invalid_ics")
