@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -23,6 +25,7 @@ from reservations.models import FeedToken, Partner
 from reservations.selectors import partners_of_user, projects_visible_to
 
 from . import feeds
+from .models import FeedState
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -52,13 +55,32 @@ def _not_found() -> HttpResponse:
     return HttpResponse(_("Not found."), status=404, content_type="text/plain; charset=utf-8")
 
 
-def _serve(request: HttpRequest, feed: feeds.Feed, filename: str) -> HttpResponse:
+def _changed_at(request: HttpRequest, user: Any, etag: str, feed: feeds.Feed) -> datetime:
+    """When this reader's view of the feed last changed: remembered with its ETag."""
+    key = f"{request.path}|{user.pk}|{get_language()}"[:255]
+    state = FeedState.objects.filter(key=key).first()
+    if state is not None and state.etag == etag:
+        return state.changed_at
+    # New or changed: now, but never before the newest row the feed shows.
+    now = timezone.now().replace(microsecond=0)
+    changed = max(now, feed.last_modified) if feed.last_modified else now
+    # One upsert (INSERT ... ON CONFLICT DO UPDATE on both databases): two requests of
+    # the same reader at once both succeed.
+    FeedState.objects.bulk_create(
+        [FeedState(key=key, etag=etag, changed_at=changed)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["etag", "changed_at"],
+    )
+    return changed
+
+
+def _serve(request: HttpRequest, user: Any, feed: feeds.Feed, filename: str) -> HttpResponse:
     response = HttpResponse(feed.body, content_type=CONTENT_TYPE)
-    response["ETag"] = f'"{hashlib.sha256(feed.body).hexdigest()[:40]}"'
-    last_modified = None
-    if feed.last_modified is not None:
-        last_modified = int(feed.last_modified.timestamp())
-        response["Last-Modified"] = http_date(last_modified)
+    etag = f'"{hashlib.sha256(feed.body).hexdigest()[:40]}"'
+    response["ETag"] = etag
+    last_modified = int(_changed_at(request, user, etag, feed).timestamp())
+    response["Last-Modified"] = http_date(last_modified)
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     # The body depends on who reads (token or session) and in which language.
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
@@ -79,7 +101,7 @@ def _feed_view(
     if built is None:
         return _not_found()
     feed, filename = built
-    return _serve(request, feed, filename)
+    return _serve(request, user, feed, filename)
 
 
 @require_safe

@@ -542,7 +542,8 @@ def add_reservations(campus, count: int) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "queries"),
-    [("equipment", 6), ("project", 5), ("partner", 5), ("me", 4)],
+    # + 2 to read and record the reader's ETag when the feed changed (FeedState).
+    [("equipment", 8), ("project", 7), ("partner", 7), ("me", 6)],
 )
 def test_a_feed_costs_a_fixed_number_of_queries(campus, kind, queries):
     paths = {
@@ -579,8 +580,9 @@ def test_session_login_costs_one_more_query_than_a_token(campus, django_assert_n
     add_reservations(campus, 3)
     client = Client()
     client.force_login(campus.researcher)
-    # Session, user, full-view projects, managed equipment, reservations.
-    with django_assert_num_queries(5):
+    # Session, user, full-view projects, managed equipment, reservations, and the
+    # reader's feed state read and recorded.
+    with django_assert_num_queries(7):
         response = get("/calendars/me.ics", client=client)
     assert response.status_code == 200
     assert len(parse_all(response.content)) == 3
@@ -597,3 +599,25 @@ def test_partner_feed_leaves_out_what_the_reader_may_not_see(campus, make_user):
     assert uid(secret).encode() not in body
     _, events = feed_of(f"/calendars/partners/{campus.orleans.pk}.ics", campus.referent)
     assert set(events) == {uid(mine), uid(secret)}
+
+
+def test_last_modified_moves_when_a_closure_is_deleted(campus, monkeypatch):
+    """No row's own time says a closure was deleted: the remembered ETag does."""
+    closure, _displaced = closure_create(
+        user=campus.admin,
+        equipment=campus.rheometer,
+        start=at(2026, 5, 4, 8),
+        end=at(2026, 5, 4, 12),
+        reason="Entretien",
+        now=NOW,
+    )
+    path = equipment_path(campus.rheometer)
+    first = get(path, campus.researcher)
+    since = first["Last-Modified"]
+    assert get(path, campus.researcher, HTTP_IF_MODIFIED_SINCE=since).status_code == 304
+    closure_delete(closure=closure, user=campus.admin)
+    monkeypatch.setattr("calendars.views.timezone.now", lambda: NOW + timedelta(minutes=5))
+    again = get(path, campus.researcher, HTTP_IF_MODIFIED_SINCE=since)
+    assert again.status_code == 200
+    assert b"Entretien" not in again.content
+    assert again["Last-Modified"] != first["Last-Modified"]
