@@ -222,9 +222,20 @@ def _minutes_of_day(moment: datetime, tz: ZoneInfo) -> tuple[int, int]:
     return local.hour * 60 + local.minute, local.second * 1_000_000 + local.microsecond
 
 
+# Bookings, closures and reports live between these years; near the ends of the calendar
+# local-time arithmetic would overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 def check_shape(start: datetime, end: datetime) -> Violation | None:
     if start.tzinfo is None or end.tzinfo is None:
         return Violation("invalid", _("Start and end must be instants with a time zone."))
+    if not all(FIRST_YEAR <= moment.year <= LAST_YEAR for moment in (start, end)):
+        return Violation(
+            "invalid",
+            _("Dates must lie between %(first)d and %(last)d.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
     if start >= end:
         return Violation("invalid", _("The reservation must end after it starts."))
     return None

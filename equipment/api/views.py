@@ -114,6 +114,8 @@ class EquipmentViewSet(
         equipment = self.get_object()
         if not can_manage_equipment(request.user, equipment):
             raise PermissionDenied()
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
         if "managers" in request.data and not is_platform_manager(request.user):
             raise PermissionDenied()
         return super().partial_update(request, *args, **kwargs)

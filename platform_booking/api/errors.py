@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,9 +52,21 @@ def _local_times(value: Any) -> Any:
     return value
 
 
+# Input the validators let through but the machine cannot hold: a date beyond year 9999
+# after a time-zone shift, an id beyond the database's integers, JSON nested too deep.
+OUT_OF_RANGE = (OverflowError, DataError)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(_local_times(exc.body()), status=exc.status)
+    if isinstance(exc, OUT_OF_RANGE):
+        return Response({"code": "invalid", "detail": _("A value is out of range.")}, status=400)
+    if isinstance(exc, RecursionError):
+        return Response(
+            {"code": "parse_error", "detail": _("The request body is nested too deeply.")},
+            status=400,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

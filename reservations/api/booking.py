@@ -128,6 +128,12 @@ def parse_instant(value: Any, name: str) -> datetime:
             _("Invalid input."),
             fields={name: [_("Expected an ISO 8601 date and time.")]},
         )
+    if not rules.FIRST_YEAR <= parsed.year <= rules.LAST_YEAR:
+        message = _("Dates must lie between %(first)d and %(last)d.") % {
+            "first": rules.FIRST_YEAR,
+            "last": rules.LAST_YEAR,
+        }
+        raise BookingError("invalid", message, fields={name: [message]})
     try:
         return rules.make_aware(parsed, local_tz())
     except rules.TimeError as error:

@@ -104,3 +104,69 @@ def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+# --- out-of-range input: 400 with a code, never 500 ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"start": "9999-12-31T23:00:00", "end": "9999-12-31T23:30:00"},
+        {"start": "0001-01-01T00:30:00", "end": "0001-01-01T01:00:00"},
+        {"start": "2026-12-02T10:00:00+01:00", "end": "9999-12-31T23:59:00+01:00"},
+    ],
+)
+def test_reservation_dates_out_of_range_are_a_400(client_for, campus, body):
+    response = client_for(campus.researcher).post(
+        "/api/v1/reservations/",
+        {"equipment": campus.rheometer.pk, "project": campus.research.pk, "title": "x", **body},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+
+
+def test_huge_ids_are_a_400(client_for, campus):
+    client = client_for(campus.admin)
+    for path in (
+        f"/api/v1/reservations/?equipment={2**70}",
+        f"/api/v1/reservations/?project={2**63}",
+    ):
+        response = client.get(path)
+        # SQLite cannot bind such an int (400); PostgreSQL compares it and finds nothing.
+        assert response.status_code in (200, 400), (path, response.content)
+        if response.status_code == 400:
+            assert response.json()["code"] == "invalid"
+        else:
+            assert response.json()["results"] == []
+    response = client.post(
+        "/api/v1/reservations/",
+        {
+            "equipment": 2**63,
+            "project": campus.research.pk,
+            "title": "x",
+            "start": "2026-12-02T10:00:00+01:00",
+            "end": "2026-12-02T11:00:00+01:00",
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+
+
+def test_deeply_nested_json_is_a_400(client_for, campus):
+    body = "[" * 5000 + "]" * 5000
+    response = client_for(campus.admin).post(
+        "/api/v1/reservations/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] in ("parse_error", "invalid")
+
+
+@pytest.mark.parametrize("body", [[1, 2], 3, True])
+def test_equipment_patch_with_a_non_object_is_a_400(client_for, campus, body):
+    response = client_for(campus.admin).patch(
+        f"/api/v1/equipment/{campus.rheometer.pk}/", body, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"

@@ -61,3 +61,10 @@ def test_admin_lists_equipment_for_platform_managers(client, campus):
     response = client.get("/admin/equipment/equipment/")
     assert response.status_code == 200
     assert "WL-HPLC-01" in response.content.decode()
+
+
+def test_out_of_range_ids_in_page_urls_are_a_400(client, campus):
+    client.force_login(campus.researcher)
+    for path in (f"/equipment/{2**70}/", f"/my/{2**70}/cancel/"):
+        response = client.post(path) if path.endswith("cancel/") else client.get(path)
+        assert response.status_code in (400, 404), (path, response.status_code)
