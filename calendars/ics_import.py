@@ -318,7 +318,7 @@ def _check(entry: _Entry, window_end: datetime, tz: ZoneInfo) -> tuple[list[str]
         rules = list(event.rrules)
         rdates = list(event.rdates)
         list(event.exdates)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
         return [_("Unreadable dates: %(error)s") % {"error": _printable(error)}], 0
     for name in ("DTSTART", "DTEND"):
         prop = event.get(name)

@@ -180,6 +180,21 @@ def _check_hhmm(value: Any) -> bool:
     return isinstance(value, str) and bool(_HHMM.match(value)) and to_minutes(value) <= 24 * 60
 
 
+# Upper bounds of the settings: generous, but far from what overflows date arithmetic.
+LIMITS = {
+    "min_duration_minutes": 366 * 24 * 60,
+    "max_duration_minutes": 366 * 24 * 60,
+    "min_notice_minutes": 366 * 24 * 60,
+    "buffer_minutes": 7 * 24 * 60,
+    "check_in_grace_minutes": 24 * 60,
+    "teaching_release_days": 3660,
+    "preemption_notice_days": 3660,
+    "late_cancellation_hours": 366 * 24,
+    "horizon_days": 3660,
+    "weekly_quota_hours": 168,
+}
+
+
 def validate_policy(values: dict[str, Any]) -> dict[str, list[str]]:
     """Return the errors of a complete policy, keyed by setting (empty when valid)."""
     errors: dict[str, list[str]] = {}
@@ -195,6 +210,8 @@ def validate_policy(values: dict[str, Any]) -> dict[str, list[str]]:
         value = values[key]
         if not _is_int(value) or value <= 0:
             add(key, _("Must be a positive whole number of minutes."))
+        elif value > LIMITS[key]:
+            add(key, _("At most %(limit)d.") % {"limit": LIMITS[key]})
         elif granularity and value % granularity:
             add(key, _("Must be a multiple of the slot granularity."))
     if (
@@ -214,16 +231,24 @@ def validate_policy(values: dict[str, Any]) -> dict[str, list[str]]:
     ):
         if not _is_int(values[key]) or values[key] < 0:
             add(key, _("Must be a whole number, zero or more."))
+        elif values[key] > LIMITS[key]:
+            add(key, _("At most %(limit)d.") % {"limit": LIMITS[key]})
 
     for kind in PROJECT_KINDS:
         days = values["horizon_days"].get(kind)
-        if not _is_int(days) or days <= 0:
-            add("horizon_days", _("%(kind)s: must be a positive number of days.") % {"kind": kind})
+        if not _is_int(days) or days <= 0 or days > LIMITS["horizon_days"]:
+            add(
+                "horizon_days",
+                _("%(kind)s: must be a positive number of days, at most %(limit)d.")
+                % {"kind": kind, "limit": LIMITS["horizon_days"]},
+            )
 
     for kind in QUOTA_KINDS:
         hours = values["weekly_quota_hours"].get(kind)
         if hours is not None and (
-            isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0
+            isinstance(hours, bool)
+            or not isinstance(hours, int | float)
+            or not 0 <= hours <= LIMITS["weekly_quota_hours"]
         ):
             add(
                 "weekly_quota_hours",

@@ -35,6 +35,10 @@ EQUIPMENT_FIELDS = (
 RATE_KINDS = ("teaching", "academic", "industrial")
 
 
+# Rates are stored with 9 digits (7 before the decimal point): a sane cap below that.
+MAX_RATE = Decimal("1000000")
+
+
 def _apply_rates(equipment: Equipment, rates: Any) -> None:
     if not isinstance(rates, dict):
         raise ValidationError(
@@ -49,8 +53,15 @@ def _apply_rates(equipment: Equipment, rates: Any) -> None:
             amount = Decimal(str(value))
         except (InvalidOperation, ValueError):
             amount = Decimal("NaN")
-        if isinstance(value, bool) or value is None or not amount.is_finite() or amount < 0:
-            errors[f"rates.{kind}"] = [_("Must be a number of euros per hour, zero or more.")]
+        if (
+            isinstance(value, bool)
+            or value is None
+            or not amount.is_finite()
+            or not 0 <= amount < MAX_RATE
+        ):
+            errors[f"rates.{kind}"] = [
+                _("Must be a number of euros per hour, from 0 to %(max)s.") % {"max": MAX_RATE}
+            ]
             continue
         setattr(equipment, f"rate_{kind}", amount.quantize(Decimal("0.01")))
     if errors:

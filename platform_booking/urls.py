@@ -22,3 +22,5 @@ urlpatterns = [
     path("", include("reservations.urls")),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]
+
+handler404 = "platform_booking.views.not_found"

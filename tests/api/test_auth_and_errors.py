@@ -170,3 +170,36 @@ def test_equipment_patch_with_a_non_object_is_a_400(client_for, campus, body):
     )
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+
+
+def test_unknown_api_path_answers_the_api_error_body(client_for, campus):
+    response = client_for(campus.teacher).get("/api/v1/nonexistent/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        ({"check_in_grace_minutes": 10**15}, "policy.check_in_grace_minutes"),
+        ({"buffer_minutes": 10**12}, "policy.buffer_minutes"),
+        ({"horizon_days": {"research": 10**12}}, "policy.horizon_days"),
+        ({"weekly_quota_hours": {"research": 1000}}, "policy.weekly_quota_hours"),
+        ({"max_duration_minutes": 10**9}, "policy.max_duration_minutes"),
+    ],
+)
+def test_policy_values_have_upper_bounds(client_for, campus, policy, field):
+    response = client_for(campus.admin).patch(
+        f"/api/v1/equipment/{campus.rheometer.pk}/", {"policy": policy}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize("rate", [1e308, 10**30, "1e400", 1_000_000])
+def test_rates_have_an_upper_bound(client_for, campus, rate):
+    response = client_for(campus.admin).patch(
+        f"/api/v1/equipment/{campus.rheometer.pk}/", {"rates": {"teaching": rate}}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "rates.teaching" in response.json()["fields"]

@@ -41,7 +41,7 @@ def test_json_csv_and_xlsx_per_partner(scenario, frozen, tmp_path):
 
     target = tmp_path / "usage.xlsx"
     run("--group-by", "partner", "--format", "xlsx", "-o", str(target))
-    sheet = load_workbook(target, read_only=True).worksheets[0]
+    sheet = load_workbook(target).worksheets[0]
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[-1][:4] == ["Total", None, 9, 18.0]
 
@@ -76,7 +76,7 @@ def test_detail_export_with_progress(scenario, frozen, tmp_path, monkeypatch):
         stdout=io.StringIO(),
     )
     assert err.getvalue() == ""
-    sheet = load_workbook(quiet, read_only=True).worksheets[0]
+    sheet = load_workbook(quiet).worksheets[0]
     assert sheet.max_row == 13
 
 

@@ -81,7 +81,7 @@ def test_xlsx_goes_on_over_further_sheets(monkeypatch, tmp_path):
         totals=["Total", None],
     )
     exports.write_xlsx(str(target), [sheet])
-    book = load_workbook(target, read_only=True)
+    book = load_workbook(target)  # not read-only: that mode keeps the file open
     assert book.sheetnames == ["Usage", "Usage (2)", "Usage (3)"]
     values = [list(r) for ws in book.worksheets for r in ws.iter_rows(values_only=True)]
     assert values == [

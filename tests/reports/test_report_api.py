@@ -50,8 +50,10 @@ def number(text, sep=","):
 def read_xlsx(response):
     data = b"".join(response.streaming_content)  # the end of the stream deletes the file
     book = load_workbook(io.BytesIO(data), read_only=True)
-    sheet = book.worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    try:
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()  # read-only workbooks keep their archive open until closed
 
 
 @pytest.fixture
