@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Func, Q
@@ -34,6 +33,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from equipment.models import Closure, Equipment
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 from reservations.models import Partner, Project, ProjectKind, Reservation, ReservationStatus
 from reservations.selectors import project_ids_with_full_view
 
@@ -115,10 +115,6 @@ RESERVATION_COLUMNS = (
     "booked_by__first_name",
     "booked_by__last_name",
 )
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def site_host() -> str:

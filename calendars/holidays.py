@@ -20,12 +20,13 @@ from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearExcepti
 
 from equipment.models import Closure, Equipment, Site
 from platform_booking.exceptions import DomainError
+from platform_booking.timezones import local_tz
+from reservations import rules
 from reservations.french_calendars import ZONE, public_holidays, school_years_covered
-from reservations.services.booking import local_tz
 
 from .ics_import import UTC, ImportedClosure, ImportOutcome, write_closures
 
-FIRST_YEAR, LAST_YEAR = 1900, 2200
+FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,10 @@ from icalendar import Calendar, Component, Event
 
 from equipment.models import Closure, Equipment, Site
 from platform_booking.exceptions import DomainError
+from platform_booking.timezones import local_tz
 from reservations.exceptions import BookingError
 from reservations.models import Reservation
-from reservations.services.booking import local_tz, run_in_transaction
+from reservations.services.booking import run_in_transaction
 from reservations.services.closures import ClosureSpec, can_manage_closure, closures_create
 
 UTC = ZoneInfo("UTC")

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _
 from schedule.models import Event, EventRelation
 
 from equipment.models import Closure, Equipment
+from platform_booking.timezones import local_tz
 from reservations.models import ProjectKind, Reservation, ReservationStatus
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,7 @@ def _apply(
         else:
             doomed.append(relation.event_id)
 
-    # Not reservations.services.booking.local_tz: the services import this module.
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = local_tz()
     now = timezone.now()
     changed: list[Event] = []
     for key, event in by_key.items():

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of
 from reservations.services import feed_token_for
 from reservations.services.usage import release_overdue_no_shows
@@ -56,7 +57,7 @@ def _week_of(value: str | None, today: date) -> date:
         day = date.fromisoformat(value) if value else today
     except ValueError:
         day = today
-    if not 1900 <= day.year <= 2199:  # beyond, date arithmetic overflows
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # beyond, date arithmetic overflows
         day = today
     return monday_of(day)
 

@@ -14,9 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from platform_booking.timezones import local_tz
+
 from . import exports
 from .params import DIMENSIONS, ReportQuery, parse_report_query
-from .services import local_tz, report_scope, reservation_rows, usage_report
+from .services import report_scope, reservation_rows, usage_report
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

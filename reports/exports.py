@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from equipment.models import Equipment
+from platform_booking.timezones import local_tz
 from reservations.models import Project
 
 from .services import (
@@ -39,7 +40,6 @@ from .services import (
     Filters,
     Scope,
     UsageReport,
-    local_tz,
     reservation_rows,
     reservation_rows_sql,
     tune_for_full_reads,

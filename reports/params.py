@@ -19,10 +19,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from platform_booking.exceptions import DomainError
+from platform_booking.timezones import local_tz
 from reservations import rules
 from reservations.models import ProjectKind
 
-from .services import DIMENSIONS, Filters, local_tz
+from .services import DIMENSIONS, Filters
 
 FORMATS = ("json", "csv", "xlsx")
 SEPARATORS = (",", ";")
@@ -41,9 +42,9 @@ class ReportQuery:
     sep: str = ","
 
 
-# Reports cover real bookings: bounds far outside these years are typing mistakes, and
-# near the ends of the calendar the local-time arithmetic would overflow.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
+# Reports cover real bookings: bounds outside the years of the booking rules are typing
+# mistakes, and near the ends of the calendar the local-time arithmetic would overflow.
+FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR
 MAX_ID = 2**31 - 1
 
 

@@ -49,7 +49,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import (
@@ -75,6 +74,7 @@ from equipment.models import Category, Closure, Equipment, Site
 from equipment.policy import PLATFORM_DEFAULTS, effective_policy
 from platform_booking.exceptions import DomainError
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 from reservations import rules
 from reservations.models import Partner, Project, ProjectKind, Reservation, ReservationStatus
 
@@ -109,10 +109,6 @@ BOOKED = (S.CONFIRMED, S.COMPLETED, S.NO_SHOW)
 KIND_ORDER = {kind: n for n, kind in enumerate(ProjectKind.values)}
 HOUR = 3_600_000_000  # microseconds
 ZERO = timedelta(0)
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 # --- Who sees what -------------------------------------------------------------------

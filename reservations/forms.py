@@ -13,16 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from equipment.models import Category, Closure, Equipment, Site
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 
 from . import rules
 from .models import Project
-from .planning import local_tz
 from .recurrence import MAX_OCCURRENCES
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 # Dates far outside these years only overflow date arithmetic (9999-12-31 + 1 day).
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+# The years of the booking rules, less the last: pages reach a week or a month beyond.
+FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR - 1
 
 
 def check_year(value: date | datetime | None) -> None:
@@ -289,7 +290,9 @@ class IcsImportForm(forms.Form):
 
 class HolidaysForm(forms.Form):
     target = TargetField()
-    year = forms.IntegerField(min_value=1900, max_value=2200, label=_("Year"))
+    year = forms.IntegerField(
+        min_value=rules.FIRST_YEAR, max_value=rules.LAST_YEAR, label=_("Year")
+    )
 
     def __init__(self, *args: Any, targets: list[tuple[Any, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)

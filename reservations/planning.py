@@ -20,12 +20,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.utils.translation import gettext as _
 
 from equipment.models import Closure, Equipment
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 
 from .french_calendars import public_holidays
 from .models import LIVE_STATUSES, Reservation, ReservationStatus
@@ -35,10 +35,6 @@ from .selectors import project_ids_with_full_view
 SHOWN_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED)
 DAY_MINUTES = 24 * 60
 DEFAULT_HOURS = (8 * 60, 19 * 60)
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def monday_of(day: date) -> date:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from equipment.policy import effective_policy
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 
 from .models import LIVE_STATUSES, Partner, Project, Reservation
 
@@ -89,7 +88,7 @@ def suggest_alternatives(
     from reservations import rules
     from reservations.french_calendars import school_holidays
 
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = local_tz()
     policy = equipment.policy
     duration = end - start
     step = timedelta(minutes=policy.granularity_minutes)
@@ -182,7 +181,7 @@ def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) ->
     from equipment.models import Closure, Equipment
     from reservations import rules
 
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = local_tz()
     closed_sites = Closure.objects.filter(
         equipment__isnull=True, start__lt=end, end__gt=start
     ).values_list("site_id", flat=True)

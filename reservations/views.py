@@ -29,6 +29,7 @@ from calendars.ics_import import MAX_BYTES, import_ics
 from equipment.models import Closure, Equipment
 from platform_booking.exceptions import DomainError
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 
 from .exceptions import BookingError
 from .forms import (
@@ -44,7 +45,7 @@ from .forms import (
     target_of,
 )
 from .models import LIVE_STATUSES, Project, Reservation, ReservationStatus
-from .planning import build_grid, local_tz, monday_of
+from .planning import build_grid, monday_of
 from .selectors import reservations_visible_to
 from .services import (
     closure_create,

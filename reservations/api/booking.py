@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from equipment.models import Closure, Equipment
+from platform_booking.timezones import local_tz
 from reservations import rules
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
@@ -34,7 +35,6 @@ from reservations.services import (
     reservation_reject,
     reservation_update,
 )
-from reservations.services.booking import local_tz
 from reservations.services.usage import release_overdue_no_shows
 
 

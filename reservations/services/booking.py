@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import (
     DatabaseError,
     IntegrityError,
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from calendars.sync import sync_after_commit
 from equipment.models import Closure, Equipment, Qualification
 from platform_booking.roles import is_platform_manager
+from platform_booking.timezones import local_tz
 from reservations import rules
 from reservations.constraints import CONSTRAINT_NAME
 from reservations.exceptions import BookingError
@@ -57,10 +57,6 @@ T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
 # Statuses whose hours count in a partner's weekly quota.
 QUOTA_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass
