@@ -458,45 +458,10 @@ def _figures(raw: dict[str, Any]) -> dict[str, Any]:
 # --- Open hours ----------------------------------------------------------------------
 
 
-def _merge(intervals: Iterable[rules.Interval]) -> list[rules.Interval]:
-    merged: list[rules.Interval] = []
-    for item in sorted(intervals, key=lambda i: i.start):
-        if merged and item.start <= merged[-1].end:
-            if item.end > merged[-1].end:
-                merged[-1] = rules.Interval(merged[-1].start, item.end)
-        else:
-            merged.append(item)
-    return merged
-
-
-def _subtract(intervals: list[rules.Interval], holes: list[rules.Interval]) -> list[rules.Interval]:
-    """The parts of `intervals` outside the (merged, sorted) `holes`."""
-    result = []
-    for item in intervals:
-        pieces = [item]
-        for hole in holes:
-            if hole.end <= item.start or hole.start >= item.end:
-                continue
-            cut = []
-            for piece in pieces:
-                if hole.start > piece.start:
-                    cut.append(rules.Interval(piece.start, min(piece.end, hole.start)))
-                if hole.end < piece.end:
-                    cut.append(rules.Interval(max(piece.start, hole.end), piece.end))
-            pieces = [p for p in cut if p.start < p.end]
-        result.extend(pieces)
-    return result
-
-
 def _next_month(moment: datetime, tz: ZoneInfo) -> datetime:
     local = moment.astimezone(tz)
     year, month = divmod(local.year * 12 + local.month, 12)
     return datetime.combine(date(year, month + 1, 1), time(0), tzinfo=tz).astimezone(rules.UTC)
-
-
-def _microseconds(interval: rules.Interval) -> int:
-    delta = interval.end - interval.start
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def open_time(
@@ -540,16 +505,18 @@ def open_time(
                 for i in rules.opening_intervals(policy, start, end, tz)
                 if i.start < end and i.end > start
             ]
-        intervals = _subtract(opening[key], _merge(closures.get(pk, [])))
+        intervals = rules.subtract(opening[key], closures.get(pk, []))
         if not by_month:
-            result[(pk, None)] = sum(_microseconds(i) for i in intervals)
+            result[(pk, None)] = sum(as_microseconds(i.end - i.start) for i in intervals)
             continue
         for item in intervals:
             cursor = item.start
             while cursor < item.end:
                 piece = rules.Interval(cursor, min(item.end, _next_month(cursor, tz)))
                 month = cursor.astimezone(tz).strftime("%Y-%m")
-                result[(pk, month)] = result.get((pk, month), 0) + _microseconds(piece)
+                result[(pk, month)] = result.get((pk, month), 0) + as_microseconds(
+                    piece.end - piece.start
+                )
                 cursor = piece.end
     return result
 
@@ -677,15 +644,9 @@ def usage_report(
             seen[key] = opened.get(key, 0)
             row["open_hours"] = hours(seen[key])
             row["utilisation"] = ratio(booked_us, seen[key])
-        # The totals cover every equipment of the rows over the whole window, so that they
-        # are the same whether the rows are split by month or not.
-        equipment_ids = sorted({pk for pk, _month in seen})
-        whole = (
-            open_time(equipment_ids, start=start, end=end, facts=facts, by_month=False)
-            if by_month
-            else opened
-        )
-        total_open = sum(whole.get((pk, None), 0) for pk in equipment_ids)
+        # The totals cover every equipment of the rows over the whole window (its months
+        # without reservations too), so that they are the same split by month or not.
+        total_open = sum(opened.values())
         totals["open_hours"] = hours(total_open)
         totals["utilisation"] = ratio(as_microseconds(totals_raw.get("booked")), total_open)
     return UsageReport(start=start, end=end, group_by=tuple(group_by), rows=rows, totals=totals)

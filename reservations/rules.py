@@ -9,7 +9,7 @@ the platform time zone, then compared as aware instants.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -158,7 +158,8 @@ def _days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """The union of intervals, as sorted disjoint intervals."""
     merged: list[Interval] = []
     for item in sorted(intervals, key=lambda i: i.start):
         if merged and item.start <= merged[-1].end:
@@ -169,6 +170,26 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+def subtract(intervals: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
+    """The parts of `intervals` (sorted, disjoint) outside `holes` (any order), in one sweep."""
+    gaps = merge(holes)
+    result: list[Interval] = []
+    first = 0
+    for item in intervals:
+        cursor = item.start
+        while first < len(gaps) and gaps[first].end <= cursor:
+            first += 1
+        index = first
+        while index < len(gaps) and gaps[index].start < item.end:
+            if gaps[index].start > cursor:
+                result.append(Interval(cursor, gaps[index].start))
+            cursor = max(cursor, gaps[index].end)
+            index += 1
+        if cursor < item.end:
+            result.append(Interval(cursor, item.end))
+    return result
+
+
 def opening_intervals(
     policy: Policy, start: datetime, end: datetime, tz: ZoneInfo
 ) -> list[Interval]:
@@ -177,7 +198,7 @@ def opening_intervals(
     for day in _days(start, end, tz):
         for open_min, close_min in policy.opening_minutes(day.weekday()):
             intervals.append(Interval(_local_at(day, open_min, tz), _local_at(day, close_min, tz)))
-    return _merge(intervals)
+    return merge(intervals)
 
 
 def teaching_intervals(

@@ -393,18 +393,11 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
         )
         blocked.append(rules.Interval(c_start, c_end))
     busy.sort(key=lambda b: b["start"])
-    free = []
-    for opening in rules.opening_intervals(equipment.policy, start, end, tz):
-        piece = rules.Interval(max(opening.start, window.start), min(opening.end, window.end))
-        cursor = piece.start
-        for b in sorted(blocked, key=lambda i: i.start):
-            if b.end <= cursor or b.start >= piece.end:
-                continue
-            if b.start > cursor:
-                free.append(rules.Interval(cursor, b.start))
-            cursor = max(cursor, b.end)
-        if cursor < piece.end:
-            free.append(rules.Interval(cursor, piece.end))
+    opening = [
+        rules.Interval(max(o.start, window.start), min(o.end, window.end))
+        for o in rules.opening_intervals(equipment.policy, start, end, tz)
+    ]
+    free = rules.subtract([o for o in opening if o.start < o.end], blocked)
     return {
         "equipment": equipment.pk,
         "start": timezone.localtime(start),
