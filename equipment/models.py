@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -133,7 +134,17 @@ class Equipment(models.Model):
 
     @property
     def policy(self) -> Policy:
-        return effective_policy(self.policy_overrides)
+        """The effective policy, computed once per instance for the same overrides.
+
+        Pages and services read it many times per row; the merge deep-copies the
+        platform defaults, so it is kept with the overrides it came from.
+        """
+        key = json.dumps(self.policy_overrides, sort_keys=True, default=str)
+        cached = self.__dict__.get("_policy_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, effective_policy(self.policy_overrides))
+            self.__dict__["_policy_cache"] = cached
+        return cached[1]
 
     @property
     def rates(self) -> dict[str, Decimal]:

@@ -44,7 +44,7 @@ from .forms import (
     local_input,
     target_of,
 )
-from .models import LIVE_STATUSES, Project, Reservation, ReservationStatus
+from .models import Project, Reservation, ReservationStatus
 from .planning import build_grid, monday_of
 from .selectors import reservations_visible_to
 from .services import (
@@ -57,7 +57,8 @@ from .services import (
     reservation_create,
     reservation_reject,
 )
-from .services.usage import release_overdue_no_shows
+from .services.booking import can_be_cancelled
+from .services.usage import check_in_open, release_overdue_no_shows
 
 BOOKING_RESULT = "web.booking_result"
 CLOSURE_RESULT = "web.closure_result"
@@ -381,11 +382,10 @@ def _annotate_actions(items: list[Reservation], now: datetime) -> list[Reservati
     """What each row offers: cancel, check in, check out (the services check again)."""
     for r in items:
         usage = _usage(r)
-        grace = timedelta(minutes=r.equipment.policy.check_in_grace_minutes)
         confirmed = r.status == ReservationStatus.CONFIRMED
-        r.can_cancel = r.status in LIVE_STATUSES and r.end > now  # type: ignore[attr-defined]
+        r.can_cancel = can_be_cancelled(r, now) and r.end > now  # type: ignore[attr-defined]
         r.can_check_in = (  # type: ignore[attr-defined]
-            confirmed and usage is None and r.start - grace <= now < r.end
+            confirmed and usage is None and check_in_open(r, now)
         )
         r.can_check_out = (  # type: ignore[attr-defined]
             confirmed and usage is not None and usage.checked_out_at is None
@@ -526,9 +526,6 @@ def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     reservation = get_object_or_404(_pending_for(request.user), pk=pk)
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"].strip() if form.is_valid() else ""
-    if decision == "reject" and not reason:
-        messages.error(request, _("Give the requester a reason for the rejection. [required]"))
-        return redirect("web:approvals")
     service = reservation_approve if decision == "approve" else reservation_reject
     try:
         done = service(

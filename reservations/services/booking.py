@@ -922,6 +922,17 @@ def reservation_update(
         ) from None
 
 
+def can_be_cancelled(reservation: Reservation, now: datetime) -> bool:
+    """A pending request may be withdrawn; a confirmed reservation until it starts.
+
+    Once started it is used, completed or a no-show, and billed (SPEC §5): check out to
+    free the rest of its slot.
+    """
+    return reservation.status == ReservationStatus.PENDING or (
+        reservation.status == ReservationStatus.CONFIRMED and reservation.start > now
+    )
+
+
 def reservation_cancel(
     *, reservation: Reservation, user: Any, now: datetime, scope: str = "this", reason: str = ""
 ) -> list[Reservation]:
@@ -936,19 +947,14 @@ def reservation_cancel(
         scope = "this"
     if scope == "this" and reservation.status not in LIVE_STATUSES:
         raise BookingError("invalid", _("Only pending or confirmed reservations can be cancelled."))
-    # A confirmed reservation that has started is used, completed or a no-show, never
-    # cancelled: its hours are billed (SPEC §5). Check out early to free the rest.
-    if (
-        scope == "this"
-        and reservation.status == ReservationStatus.CONFIRMED
-        and reservation.start <= now
-    ):
+    if scope == "this" and not can_be_cancelled(reservation, now):
         raise BookingError(
             "invalid",
             _("This reservation has started: check out to free the rest of its slot."),
         )
 
     def work() -> list[Reservation]:
+        # can_be_cancelled, as a query.
         targets = Reservation.objects.select_for_update().filter(
             Q(status=ReservationStatus.PENDING)
             | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
@@ -978,6 +984,12 @@ def _decide(
     if not managed_equipment_ids(user, [reservation.equipment_id]):
         raise BookingError(
             "permission_denied", _("Only the equipment's managers decide on requests."), status=403
+        )
+    if not approve and not reason:
+        raise BookingError(
+            "required",
+            _("Give the requester a reason for the rejection."),
+            fields={"reason": [_("This field is required.")]},
         )
 
     def work() -> Reservation:
@@ -1017,4 +1029,7 @@ def reservation_approve(
 def reservation_reject(
     *, reservation: Reservation, user: Any, now: datetime, reason: str = ""
 ) -> Reservation:
-    return _decide(reservation=reservation, user=user, now=now, reason=reason, approve=False)
+    """Refuse a pending request; the requester is told why (a reason is required)."""
+    return _decide(
+        reservation=reservation, user=user, now=now, reason=reason.strip(), approve=False
+    )

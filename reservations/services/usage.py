@@ -16,24 +16,30 @@ from reservations.models import AuditEntry, Reservation, ReservationStatus, Usag
 from .booking import _audit, can_act_on, run_in_transaction
 
 
+def check_in_open(reservation: Reservation, now: datetime) -> bool:
+    """From the check-in grace before the start until the end (SPEC §5)."""
+    grace = timedelta(minutes=reservation.equipment.policy.check_in_grace_minutes)
+    return reservation.start - grace <= now < reservation.end
+
+
 def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) -> UsageRecord:
     """Record the start of the real use, from the grace before the start until the end."""
     if not can_act_on(user, reservation):
         raise BookingError("permission_denied", _("You may not check in here."), status=403)
-    grace = timedelta(minutes=reservation.equipment.policy.check_in_grace_minutes)
 
     # Past its grace the reservation is a no-show: recorded first, then refused below.
     release_overdue_no_shows(now=now, equipment_ids=[reservation.equipment_id])
 
     def work() -> UsageRecord:
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        current.equipment = reservation.equipment  # a reservation never changes equipment
         if current.status == ReservationStatus.NO_SHOW:
             raise BookingError(
                 "invalid", _("The check-in grace has passed: this reservation is a no-show.")
             )
         if current.status != ReservationStatus.CONFIRMED:
             raise BookingError("invalid", _("Only confirmed reservations can be checked in."))
-        if not current.start - grace <= now < current.end:
+        if not check_in_open(current, now):
             raise BookingError(
                 "invalid", _("Check in from shortly before the start until the end.")
             )

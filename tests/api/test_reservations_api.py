@@ -1350,3 +1350,18 @@ def test_series_cannot_skip_school_holidays_of_unknown_years(client_for, campus,
     # Without skipping, the same series is booked.
     payload["recurrence"]["skip_school_holidays"] = False
     assert len(booked(client.post(URL, payload, format="json"))["reservations"]) == 4
+
+
+def test_rejecting_needs_a_reason_on_every_path(client_for, campus):
+    """The service asks for it: the API refuses a bare reject as the pages do."""
+    qualification_grant(
+        user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+    )
+    industrial, manager = client_for(campus.industrial), client_for(campus.eq_manager)
+    pending = booked(book(industrial, campus.hplc, campus.confidential, WED, "14:00", "16:00"))
+    body = assert_refused(
+        manager.post(f"{URL}{pending['id']}/reject/", {"reason": "  "}, format="json"),
+        "required",
+    )
+    assert "reason" in body["fields"]
+    assert Reservation.objects.get(pk=pending["id"]).status == "pending"

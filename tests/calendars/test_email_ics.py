@@ -173,7 +173,9 @@ def test_rejection_is_a_cancel(campus, django_capture_on_commit_callbacks):
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reservation_reject(reservation=pending, user=campus.admin, now=NOW + timedelta(hours=1))
+        reservation_reject(
+            reservation=pending, user=campus.admin, now=NOW + timedelta(hours=1), reason="Non"
+        )
     (message,) = sent_to(campus.industrial)
     events = parse_all(invitation(message, "CANCEL"))
     assert events[f"reservation-{pending.pk}@{HOST}"]["status"] == "CANCELLED"

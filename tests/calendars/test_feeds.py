@@ -218,7 +218,9 @@ def test_statuses_and_the_window(campus):
     confirmed = book(campus.researcher, campus.research, rheo, at(2026, 3, 24, 10))
     pending = book(campus.industrial, campus.confidential, rheo, at(2026, 3, 25, 10))
     rejected = book(campus.industrial, campus.confidential, rheo, at(2026, 3, 26, 10))
-    reservation_reject(reservation=rejected, user=campus.admin, now=NOW + timedelta(hours=1))
+    reservation_reject(
+        reservation=rejected, user=campus.admin, now=NOW + timedelta(hours=1), reason="Non"
+    )
     cancelled = book(campus.researcher, campus.research, rheo, at(2026, 3, 31, 10))
     reservation_cancel(reservation=cancelled, user=campus.researcher, now=NOW + timedelta(hours=1))
     displaced = book(campus.researcher, campus.research, rheo, at(2026, 4, 8, 10))

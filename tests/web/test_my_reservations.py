@@ -254,3 +254,11 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
     with django_assert_num_queries(8):  # 7 for the page, 1 for the reports link of referents
         page = client.get("/my/").content.decode()
     assert page.count("data-reservation=") == 2 + 30
+
+
+def test_a_started_reservation_offers_no_cancel(client, qualified, today_hplc, monkeypatch):
+    """The service refuses to cancel it (check out instead): the page offers no button."""
+    cancel = f'action="/my/{today_hplc.pk}/cancel/"'
+    assert cancel in section(my_page(client, qualified.researcher), "upcoming")
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + timedelta(minutes=20))
+    assert cancel not in section(my_page(client, qualified.researcher), "upcoming")
