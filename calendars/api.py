@@ -52,7 +52,7 @@ _SKIPPED = type(
             "end": serializers.DateTimeField(),
             "source": serializers.CharField(),
             "reason": serializers.ChoiceField(
-                choices=["already_imported", "cancelled", "outside_window"]
+                choices=["already_imported", "cancelled", "empty_period", "outside_window"]
             ),
         },
     )

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
-from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
 from equipment.models import Closure, Equipment, Site
 from platform_booking.exceptions import DomainError
-from platform_booking.timezones import local_tz
+from platform_booking.timezones import day_bounds, local_tz
 from reservations import rules
-from reservations.french_calendars import ZONE, public_holidays, school_years_covered
+from reservations.french_calendars import (
+    ZONE,
+    public_holidays,
+    school_holiday_names,
+    school_years_covered,
+)
 
 from .ics_import import UTC, ImportedClosure, ImportOutcome, write_closures
 
@@ -74,10 +78,8 @@ def public_holiday_closures(years: Iterable[int]) -> list[ImportedClosure]:
                 ImportedClosure(
                     uid=day.isoformat(),
                     summary=name,
-                    start=datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC),
-                    end=datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(
-                        UTC
-                    ),
+                    start=day_bounds(day, tz)[0].astimezone(UTC),
+                    end=day_bounds(day, tz)[1].astimezone(UTC),
                     kind=Closure.Kind.HOLIDAY,
                     source=f"holiday:{day.isoformat()}",
                 )
@@ -108,14 +110,9 @@ def school_holiday_periods(years: Iterable[int]) -> list[SchoolHolidayPeriod]:
     unknown = [y for y in wanted if not school_years_covered(y)]
     if unknown:
         raise UnknownSchoolHolidays(unknown)
-    source = SchoolHolidayDates()
     days: dict[date, str] = {}
     for year in wanted:
-        try:
-            data = source.holidays_for_year_and_zone(year, ZONE)
-        except UnsupportedYearException:  # pragma: no cover - checked just above
-            raise UnknownSchoolHolidays([year]) from None
-        days.update({day: str(info.get("nom_vacances") or "") for day, info in data.items()})
+        days.update(school_holiday_names(year))
     periods: list[SchoolHolidayPeriod] = []
     for day in sorted(days):
         name = days[day]
@@ -134,6 +131,5 @@ def school_holidays_known_until(years: Iterable[int]) -> date | None:
         return None
     if school_years_covered(last_year + 1):
         return None
-    data = SchoolHolidayDates().holidays_for_year_and_zone(last_year, ZONE)
-    last_day = max(data)
+    last_day = max(school_holiday_names(last_year))
     return last_day if last_day < date(last_year, 12, 31) else None

@@ -486,13 +486,8 @@ def write_closures(
     """Create the closures in one transaction (displacing what they cover), skipping known ones.
 
     A closure of the same source and scope is already there: it is listed in `skipped`.
+    The scope and the permission are checked by `closures_create`, before it writes.
     """
-    if equipment is not None and site is not None:
-        raise BookingError("invalid", _("Close either an equipment or a site, not both."))
-    if not can_manage_closure(user, equipment=equipment, site=site):
-        raise BookingError(
-            "permission_denied", _("You may not close this equipment or site."), status=403
-        )
 
     def work() -> ImportOutcome:
         known = set(

@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from platform_booking.exceptions import DomainError
-from platform_booking.timezones import local_tz
+from platform_booking.timezones import day_bounds, local_tz
 from reservations import rules
 from reservations.models import ProjectKind
 
@@ -54,7 +54,7 @@ def parse_bound(value: str) -> datetime:
     try:
         if _DATE.match(value):
             day = date.fromisoformat(value)  # ValueError for 2026-02-30
-            bound = datetime.combine(day, time(0), tzinfo=tz).astimezone(rules.UTC)
+            bound = day_bounds(day, tz)[0].astimezone(rules.UTC)
         else:
             parsed = parse_datetime(value)
             if parsed is None:

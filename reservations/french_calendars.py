@@ -12,14 +12,20 @@ ZONE = "B"  # Centre-Val de Loire (Orléans-Tours academy)
 
 
 @lru_cache(maxsize=32)
-def _school_year(year: int) -> frozenset[date]:
+def school_holiday_names(year: int) -> dict[date, str]:
+    """Zone B school holiday dates of a calendar year with the holiday's name; empty for
+    a year the package does not cover."""
     try:
         data = SchoolHolidayDates().holidays_for_year_and_zone(year, ZONE)
     except UnsupportedYearException:
         # Years the package does not cover have no known school holidays: teaching
         # windows then apply every week, the strict reading for a teacher's priority.
-        return frozenset()
-    return frozenset(data)
+        return {}
+    return {day: str(info.get("nom_vacances") or "") for day, info in data.items()}
+
+
+def _school_year(year: int) -> frozenset[date]:
+    return frozenset(school_holiday_names(year))
 
 
 def school_holidays(first: date, last: date) -> frozenset[date]:

@@ -16,20 +16,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils.translation import gettext as _
 
 from equipment.models import Closure, Equipment
 from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from platform_booking.timezones import day_bounds, local_tz
 
 from .french_calendars import public_holidays
 from .models import LIVE_STATUSES, Reservation, ReservationStatus
-from .selectors import project_ids_with_full_view
+from .selectors import full_view_filter
 
 # Busy time drawn on the grid: what holds the slot, and what was used.
 SHOWN_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED)
@@ -39,14 +39,6 @@ DEFAULT_HOURS = (8 * 60, 19 * 60)
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants of a local day: [00:00, 00:00 of the next day)."""
-    return (
-        datetime.combine(day, time(0), tzinfo=tz),
-        datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
-    )
 
 
 def clock(moment: datetime, tz: ZoneInfo) -> str:
@@ -233,16 +225,6 @@ def _place(first: int, last: int, a: int, b: int) -> tuple[float, float]:
     start = min(max(a, first), last)
     end = min(max(b, first), last)
     return round((start - first) * 100 / span, 3), round((end - start) * 100 / span, 3)
-
-
-def full_view_filter(user: Any) -> Q:
-    """Reservations the user sees in full (SPEC §6), as a condition on Reservation."""
-    managers = Equipment.managers.through
-    return (
-        Q(booked_by_id=user.pk)
-        | Q(project_id__in=project_ids_with_full_view(user))
-        | Q(Exists(managers.objects.filter(equipment_id=OuterRef("equipment_id"), user_id=user.pk)))
-    )
 
 
 def build_grid(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from equipment.models import Equipment
 from equipment.policy import effective_policy
 from platform_booking.roles import is_platform_manager
 from platform_booking.timezones import local_tz
@@ -60,16 +61,24 @@ def can_edit_project(user: Any, project: Project) -> bool:
     )
 
 
+def full_view_filter(user: Any) -> Q:
+    """Reservations a user other than a platform manager sees in full (SPEC §6): their
+    own bookings, their projects' (member, leader, partner referent), and those of the
+    equipment they manage. The one rule; calendars.feeds.Reader mirrors it in Python."""
+    managers = Equipment.managers.through
+    return (
+        Q(booked_by_id=user.pk)
+        | Q(project_id__in=project_ids_with_full_view(user))
+        | Q(Exists(managers.objects.filter(equipment_id=OuterRef("equipment_id"), user_id=user.pk)))
+    )
+
+
 def reservations_visible_to(user: Any) -> QuerySet[Reservation]:
     """Reservations the user may see in full (SPEC §6); others are only busy time."""
     qs = Reservation.objects.select_related("project", "equipment")
     if is_platform_manager(user):
         return qs
-    return qs.filter(
-        Q(project__in=project_ids_with_full_view(user))
-        | Q(equipment__managers=user)
-        | Q(booked_by=user)
-    ).distinct()
+    return qs.filter(full_view_filter(user))
 
 
 def suggest_alternatives(

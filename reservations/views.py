@@ -29,7 +29,7 @@ from calendars.ics_import import MAX_BYTES, import_ics
 from equipment.models import Closure, Equipment
 from platform_booking.exceptions import DomainError
 from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from platform_booking.timezones import day_bounds
 
 from .exceptions import BookingError
 from .forms import (
@@ -410,13 +410,11 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     managed_today: list[Reservation] = []
     is_manager = _is_manager(user)
     if is_manager:
-        tz = local_tz()
-        today = timezone.localdate(now)
-        day_start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
+        day_start, day_end = day_bounds(timezone.localdate(now))
         managed = Reservation.objects.filter(
             equipment__in=_managed_equipment(user).values("pk"),
             status__in=(ReservationStatus.CONFIRMED, ReservationStatus.COMPLETED),
-            start__lt=day_start + timedelta(days=1),
+            start__lt=day_end,
             end__gt=day_start,
         ).select_related("equipment__site", "project__partner", "booked_by", "usage")
         managed_today = _annotate_actions(list(managed.order_by("start", "pk")), now)

@@ -376,6 +376,7 @@ def test_my_feed_lists_my_bookings_and_my_projects(campus):
 
     _, events = feed_of("/calendars/me.ics", campus.researcher)
     assert set(events) == {uid(mine), uid(colleague)}
+    assert events[uid(colleague)]["summary"] == "Mesures"  # in full: the same project
     _, events = feed_of("/calendars/me.ics", campus.teacher)
     assert set(events) == {uid(other)}
 
@@ -623,3 +624,52 @@ def test_last_modified_moves_when_a_closure_is_deleted(campus, monkeypatch):
     assert again.status_code == 200
     assert b"Entretien" not in again.content
     assert again["Last-Modified"] != first["Last-Modified"]
+
+
+def test_an_equipment_manager_reads_their_equipment_in_full(campus):
+    from equipment.services import equipment_update, qualification_grant
+
+    qualification_grant(user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1))
+    equipment_update(equipment=campus.hplc, policy={"approval_required_for": []})
+    on_hplc = book(
+        campus.industrial, campus.confidential, campus.hplc, at(2026, 3, 25, 10), title="Formule X"
+    )
+    on_rheometer = book(
+        campus.industrial, campus.confidential, campus.rheometer, at(2026, 3, 25, 10)
+    )
+    body, events = feed_of(equipment_path(campus.hplc), campus.eq_manager)
+    assert events[uid(on_hplc)]["summary"] == "Formule X"
+    assert b"Servier" in body
+    _, events = feed_of(equipment_path(campus.rheometer), campus.eq_manager)
+    assert events[uid(on_rheometer)]["summary"] == "Reserved (industrial)"
+
+
+def test_the_feeds_follow_the_one_visibility_rule(campus, make_user):
+    """calendars.feeds.Reader mirrors selectors.reservations_visible_to for everyone."""
+    from calendars.feeds import Reader
+    from equipment.services import qualification_grant
+    from reservations.selectors import reservations_visible_to
+
+    qualification_grant(user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1))
+    campus.open_research.members.add(make_user("membre"))
+    book(campus.researcher, campus.research, campus.rheometer, at(2026, 3, 24, 10))
+    book(campus.researcher, campus.open_research, campus.rheometer, at(2026, 3, 24, 14))
+    book(campus.teacher, campus.teaching, campus.rheometer, at(2026, 3, 25, 10))
+    book(campus.industrial, campus.confidential, campus.hplc, at(2026, 3, 26, 10))
+    rows = list(Reservation.objects.values_list("pk", "project_id", "booked_by_id", "equipment_id"))
+    assert len(rows) == 4
+    for user in type(campus.admin).objects.all():
+        reader = Reader.of(user)
+        mirrored = {
+            pk
+            for pk, project, booker, equipment in rows
+            if reader.sees_in_full(project_id=project, booked_by_id=booker, equipment_id=equipment)
+        }
+        assert mirrored == set(reservations_visible_to(user).values_list("pk", flat=True)), user
+
+
+def test_feeds_are_private_to_their_reader(campus):
+    """A session-read feed has one URL for everyone: no shared cache may keep it."""
+    response = get(equipment_path(campus.rheometer), campus.researcher)
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in response["Vary"].split(",")}
+    assert "private" in response["Cache-Control"]

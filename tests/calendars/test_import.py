@@ -13,6 +13,8 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from calendars import sync
@@ -216,15 +218,22 @@ def test_import_displaces_a_covered_reservation_and_tells_its_owner(
     assert "30/03/2026" in mail.outbox[0].body
 
 
-def test_import_costs_a_fixed_number_of_queries_plus_five_per_closure(
-    client_for, campus, django_assert_max_num_queries
-):
+def test_import_costs_a_fixed_number_of_queries(client_for, campus):
+    """One batch whatever the number of events: no query per closure."""
     client = client_for(campus.admin)
-    # Token, equipment, savepoint, known sources, release; then per closure (closure_create):
-    # savepoint, lock, insert, covered reservations, release.
-    with django_assert_max_num_queries(5 + 5 * 3):
-        response = post(client, "outlook_windows_tz.ics", equipment=campus.rheometer.pk)
-    assert response.status_code == 201
+    one = _event("DTSTART:20260505T080000Z\r\nDTEND:20260505T090000Z\r\nSUMMARY:Un\r\n")
+
+    def count(name: str, content: bytes | None = None) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = post(client, name, content, equipment=campus.rheometer.pk)
+        assert response.status_code == 201, response.json()
+        return len(ctx.captured_queries)
+
+    single = count("one.ics", one)
+    Closure.objects.all().delete()
+    three = count("outlook_windows_tz.ics")
+    assert Closure.objects.count() == 3
+    assert single == three
 
 
 # --- hostile files: a clear 400, nothing written ---------------------------------------------
