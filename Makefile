@@ -50,7 +50,7 @@ test: lint test-sqlite test-postgres
 
 bench: messages
 	scripts/ensure-postgres.sh
-	@for script in bench/*.py; do DATABASE_URL=$(PG_URL) $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do DATABASE_URL=$(PG_URL) $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 test-db.sqlite3

@@ -14,9 +14,10 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import recreate_database
+
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/platform_booking_bench"
@@ -26,20 +27,8 @@ os.environ.setdefault("EMAIL_URL", "locmem://")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django
-import psycopg
 
 TOTAL = int(os.environ.get("BENCH_BOOKINGS", "10000"))
-
-
-def recreate_database() -> None:
-    from urllib.parse import urlsplit
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -53,7 +42,9 @@ def main() -> None:
     from reservations.services import partner_create, project_create, reservation_create
 
     call_command("migrate", verbosity=0)
-    tz = ZoneInfo("Europe/Paris")
+    from platform_booking.timezones import local_tz
+
+    tz = local_tz()
     user = get_user_model().objects.create_user("bench", password="x")
     partner = partner_create(name="Bench", kind="university", rate_category="academic")
     project = project_create(

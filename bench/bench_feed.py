@@ -19,9 +19,10 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import recreate_database
+
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/platform_booking_bench_feed"
@@ -31,21 +32,9 @@ os.environ.setdefault("EMAIL_URL", "locmem://")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django
-import psycopg
 
 TOTAL = int(os.environ.get("BENCH_FEED_EVENTS", "5000"))
 RUNS = int(os.environ.get("BENCH_FEED_RUNS", "9"))
-
-
-def recreate_database() -> None:
-    from urllib.parse import urlsplit
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
@@ -66,7 +55,9 @@ def main() -> None:
 
     setup_test_environment()  # the test client's host, locmem email
     call_command("migrate", verbosity=0)
-    tz = ZoneInfo("Europe/Paris")
+    from platform_booking.timezones import local_tz
+
+    tz = local_tz()
     users = get_user_model().objects
     manager = users.create_user("bench-manager", password="x", is_staff=True)
     booker = users.create_user("bench-booker", password="x", first_name="Claire", last_name="Dupré")

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import recreate_database
+
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL",
@@ -39,7 +41,6 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 import django
-import psycopg
 
 TOTAL = int(os.environ.get("BENCH_RESERVATIONS", "1000000"))
 EQUIPMENT = 200
@@ -47,17 +48,6 @@ PARTNERS = 40
 SLOTS_PER_DAY = 8  # 07:00 to 19:00, 1.5 h each
 FIRST_DAY = "2025-07-01"
 NOW = "2026-09-15 12:00:00+02"  # reservations after it are still pending or confirmed
-
-
-def recreate_database() -> None:
-    from urllib.parse import urlsplit
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def fill() -> None:
@@ -172,14 +162,14 @@ def fill() -> None:
 
 def time_report() -> tuple[float, int, int]:
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from platform_booking.timezones import local_tz
     from reports.services import Scope, usage_report
 
-    tz = ZoneInfo("Europe/Paris")
+    tz = local_tz()
     now = datetime.fromisoformat(NOW.replace("+02", "+02:00"))
     timings = []
     queries = 0

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import category_create, equipment_create, qualification_grant, site_create
+from platform_booking.timezones import local_tz
 from reservations.exceptions import BookingError
 from reservations.models import Partner, Project, Reservation
 from reservations.services import (
@@ -675,8 +676,8 @@ def _reservations(
     if Reservation.objects.exists():
         return
     rng = random.Random(2026)  # noqa: S311 - demo data, not secrets
-    tz = timezone.get_current_timezone()
-    today = timezone.localdate(now)
+    tz = local_tz()
+    today = now.astimezone(tz).date()
     qualified = set(
         Qualification.objects.filter(valid_until__gte=today).values_list(
             "user__username", "equipment__code"

@@ -251,7 +251,13 @@ def _annotated(
                 start__lte=F("r_no_show_before"),
                 then=Value(S.NO_SHOW),
             ),
-            When(status=S.CONFIRMED, end__lte=now, then=Value(S.COMPLETED)),
+            # As release_no_shows: check-in equipment completes only what was checked in.
+            When(
+                Q(equipment__requires_check_in=False) | Q(usage__isnull=False),
+                status=S.CONFIRMED,
+                end__lte=now,
+                then=Value(S.COMPLETED),
+            ),
             default=F("status"),
             output_field=CharField(),
         ),

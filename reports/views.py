@@ -31,6 +31,14 @@ DIMENSION_LABELS = {
     "month": _("Month"),
     "user": _("Booked by"),
 }
+# The form's own labels, to name a parameter in an error (never its raw name).
+PARAMETER_LABELS = {
+    **DIMENSION_LABELS,
+    "start": _("From"),
+    "end": _("To (excluded)"),
+    "group_by": _("Group by"),
+    "then": _("then by"),
+}
 FIGURE_LABELS = {
     "reservations": _("Reservations"),
     "booked_hours": _("Booked hours"),
@@ -104,7 +112,8 @@ def usage(request: HttpRequest) -> HttpResponse:
         query = parse_report_query(params)
     except DomainError as error:
         context["errors"] = [
-            f"{name}: {' '.join(messages)}"
+            _("%(field)s: %(messages)s")
+            % {"field": PARAMETER_LABELS.get(name, name), "messages": " ".join(messages)}
             for name, messages in error.extra.get("fields", {}).items()
         ] or [error.message]
         return render(request, "reports/usage.html", context, status=400)
@@ -118,6 +127,13 @@ def usage(request: HttpRequest) -> HttpResponse:
         "filters": query.filters,
     }
     report = usage_report(group_by=query.group_by, **window)
+
+    def grouped(*group_by: str) -> Any:
+        """The table's report when it has this grouping, else one more."""
+        if tuple(query.group_by) == group_by:
+            return report
+        return usage_report(group_by=list(group_by), **window)
+
     api = reverse("report-usage")
     base = {k: v for k, v in params.items() if v}
     context.update(
@@ -135,11 +151,9 @@ def usage(request: HttpRequest) -> HttpResponse:
             ),
         ],
         charts=[
-            charts.hours_per_partner(usage_report(group_by=["partner"], **window)),
-            charts.hours_per_project_kind(usage_report(group_by=["project_kind"], **window)),
-            charts.utilisation_per_equipment_and_month(
-                usage_report(group_by=["equipment", "month"], **window)
-            ),
+            charts.hours_per_partner(grouped("partner")),
+            charts.hours_per_project_kind(grouped("project_kind")),
+            charts.utilisation_per_equipment_and_month(grouped("equipment", "month")),
         ],
         window_start=query.start,
         window_end=query.end - timedelta(microseconds=1),

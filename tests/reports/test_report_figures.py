@@ -198,6 +198,30 @@ def test_implied_no_show_follows_the_grace_and_matches_the_command(rates):
     assert later["no_shows"] == 0
 
 
+def test_implied_completion_needs_a_check_in_like_the_command(rates):
+    """Ended but within a grace longer than the booking: neither no-show nor completed."""
+    from reports.services import reservation_rows
+
+    c = rates
+    equipment_update(equipment=c.hplc, policy={"check_in_grace_minutes": 60})
+    start = at("2026-06-11", "09:00")
+    booking = reserve(
+        equipment=c.hplc,
+        project=c.research,
+        user=c.researcher,
+        start=start,
+        end=start + timedelta(minutes=30),
+        status="confirmed",
+    )
+    now = start + timedelta(minutes=45)
+    window = {"start": at("2026-06-11", "00:00"), "end": at("2026-06-12", "00:00")}
+    ((_pk, _s, _e, status, *_rest),) = reservation_rows(scope=EVERYTHING, now=now, **window)
+    assert status == "confirmed"
+    assert release_no_shows(now=now) == {"no_show": 0, "completed": 0}
+    booking.refresh_from_db()
+    assert booking.status == status
+
+
 def test_late_cancellation_threshold_per_equipment(rates):
     c = rates
     start = at("2026-06-12", "14:00")

@@ -37,8 +37,22 @@ def test_page_grouped_twice_and_by_kind(client, scenario, frozen):
         reverse("reports:usage"), {**PARAMS, "group_by": "equipment", "then": "month"}
     )
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "WL-HPLC-01" in html and "2026-06" in html
+    table = _table(response.content.decode())
+    # The table itself (the utilisation chart shows these on every page): both headers
+    # and a row with the equipment and the month.
+    assert "Équipement" in table and "Mois" in table
+    assert re.search(r"<tr>\s*<t[hd][^>]*>[^<]*WL-HPLC-01[^<]*</t[hd]>\s*<td[^>]*>2026-06<", table)
+    # And by project kind: only pedagogical reservations, so no Servier row.
+    kind = client.get(
+        reverse("reports:usage"), {**PARAMS, "group_by": "partner", "project_kind": "pedagogical"}
+    )
+    table = _table(kind.content.decode())
+    assert "Lycée Jean Zay" in table and "Servier" not in table
+
+
+def _table(html: str) -> str:
+    start = html.index('<table class="list report">')
+    return html[start : html.index("</table>", start)]
 
 
 def test_referent_sees_their_partner_only(client, scenario, frozen):
@@ -62,11 +76,16 @@ def test_bad_window_is_explained(client, scenario, frozen):
     client.force_login(scenario.campus.admin)
     response = client.get(reverse("reports:usage"), {"start": "2026-11-01", "end": "2026-03-01"})
     assert response.status_code == 400
-    assert "end" in response.content.decode()
+    html = response.content.decode()
+    # In French, named by the form's label, not the parameter's name.
+    assert '<li class="error">Au (exclu) : La fin doit être postérieure au début.</li>' in html
 
 
 def test_empty_window_draws_empty_charts(client, scenario, frozen):
     client.force_login(scenario.campus.admin)
     response = client.get(reverse("reports:usage"), {"start": "2020-01-01", "end": "2020-02-01"})
     assert response.status_code == 200
-    assert response.content.decode().count("<svg") == 3
+    html = response.content.decode()
+    assert html.count("<svg") == 3
+    # Said in the table and in each of the three charts.
+    assert html.count("Aucune réservation sur cette période.") == 4
