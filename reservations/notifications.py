@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def _describe(reservation: Any) -> str:
     return _("%(title)s on %(equipment)s, %(day)s %(start)s–%(end)s") % {
         "title": reservation.title,
         "equipment": reservation.equipment.code,
-        "day": start.strftime("%d/%m/%Y"),
+        "day": date_format(start, "SHORT_DATE_FORMAT"),  # in the recipient's language
         "start": start.strftime("%H:%M"),
         "end": end.strftime("%H:%M"),
     }
@@ -63,9 +64,8 @@ def _alternatives_lines(reservation: Any) -> list[str]:
     for option in options:
         start = timezone.localtime(option["start"])
         end = timezone.localtime(option["end"])
-        lines.append(
-            f"  - {codes.get(option['equipment'], '?')} {start:%d/%m/%Y %H:%M}–{end:%H:%M}"
-        )
+        day = date_format(start, "SHORT_DATE_FORMAT")
+        lines.append(f"  - {codes.get(option['equipment'], '?')} {day} {start:%H:%M}–{end:%H:%M}")
     return lines
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from equipment.models import Closure, Equipment
@@ -309,14 +310,16 @@ def build_grid(
                 targets = by_site.get(c.site_id, [])
             else:
                 targets = ids
-            start_text = c.start.astimezone(tz)
-            end_text = c.end.astimezone(tz)
+            start_text, end_text = (
+                f"{date_format(m.astimezone(tz), 'SHORT_DATE_FORMAT')} {clock(m, tz)}"
+                for m in (c.start, c.end)
+            )
             block = Block(
                 kind="closure",
                 start=c.start,
                 end=c.end,
                 reason=c.reason,
-                times=f"{start_text:%d/%m %H:%M}–{end_text:%d/%m %H:%M}",
+                times=f"{start_text}–{end_text}",
             )
             for day, a, b in _pieces(c.start, c.end, day_list, tz):
                 for pk in targets:

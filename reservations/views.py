@@ -7,6 +7,7 @@ the form. Objects the reader may not see answer 404; manager pages answer 403 to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -671,32 +672,23 @@ def _import_errors(request: HttpRequest, error: DomainError) -> None:
         messages.error(request, f"{where}: {entry.get('message', '')}")
 
 
-@login_required
-@require_POST
-def closures_import(request: HttpRequest) -> HttpResponse:
-    """Closures from an uploaded .ics file, all or nothing (calendars.ics_import)."""
-    _require_manager(request)
+def _closures_from(
+    request: HttpRequest,
+    form: Any,
+    meaning: Any,
+    create: Callable[[dict[str, Any], dict[str, Any]], Any],
+    done: Callable[[dict[str, Any], Any], str],
+) -> HttpResponse:
+    """Run one of the closure imports (an .ics file, public holidays) from its form.
 
-    targets, meaning = closure_targets(request.user, _managed_equipment(request.user))
-    form = IcsImportForm(request.POST, request.FILES, targets=targets, prefix="ics")
+    `create(data, target)` calls the service; `done(data, outcome)` says what it did.
+    """
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("web:closures")
-    upload = form.cleaned_data["file"]
-    if upload.size is not None and upload.size > MAX_BYTES:
-        messages.error(
-            request,
-            _("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // (1024 * 1024)}
-            + " [file_too_large]",
-        )
-        return redirect("web:closures")
+    data = form.cleaned_data
     try:
-        outcome = import_ics(
-            data=upload.read(MAX_BYTES + 1),
-            user=request.user,
-            now=timezone.now(),
-            **target_of(meaning, form.cleaned_data["target"]),
-        )
+        outcome = create(data, target_of(meaning, data["target"]))
     except DomainError as error:
         _import_errors(request, error)
         return redirect("web:closures")
@@ -706,12 +698,33 @@ def closures_import(request: HttpRequest) -> HttpResponse:
         displaced=outcome.displaced,
         skipped=len(outcome.skipped),
     )
-    messages.success(
-        request,
-        _("Imported %(created)d closure(s); %(skipped)d event(s) skipped.")
-        % {"created": len(outcome.created), "skipped": len(outcome.skipped)},
-    )
+    messages.success(request, done(data, outcome))
     return redirect("web:closures")
+
+
+@login_required
+@require_POST
+def closures_import(request: HttpRequest) -> HttpResponse:
+    """Closures from an uploaded .ics file, all or nothing (calendars.ics_import)."""
+    _require_manager(request)
+    targets, meaning = closure_targets(request.user, _managed_equipment(request.user))
+    form = IcsImportForm(request.POST, request.FILES, targets=targets, prefix="ics")
+    return _closures_from(
+        request,
+        form,
+        meaning,
+        # The service refuses a file over its limit: read no more than one byte beyond.
+        lambda data, target: import_ics(
+            data=data["file"].read(MAX_BYTES + 1),
+            user=request.user,
+            now=timezone.now(),
+            **target,
+        ),
+        lambda data, outcome: (
+            _("Imported %(created)d closure(s); %(skipped)d event(s) skipped.")
+            % {"created": len(outcome.created), "skipped": len(outcome.skipped)}
+        ),
+    )
 
 
 @login_required
@@ -721,9 +734,25 @@ def closures_holidays(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     targets, meaning = closure_targets(request.user, _managed_equipment(request.user))
     form = HolidaysForm(request.POST, targets=targets, prefix="holidays")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("web:closures")
+    return _closures_from(
+        request,
+        form,
+        meaning,
+        lambda data, target: import_public_holidays(
+            years=[data["year"]], user=request.user, now=timezone.now(), **target
+        ),
+        lambda data, outcome: (
+            _(
+                "Public holidays of %(year)d: %(created)d closure(s) created, "
+                "%(skipped)d already there."
+            )
+            % {
+                "year": data["year"],
+                "created": len(outcome.created),
+                "skipped": len(outcome.skipped),
+            }
+        ),
+    )
     year = form.cleaned_data["year"]
     try:
         outcome = import_public_holidays(

@@ -314,6 +314,9 @@ def test_emails_follow_the_recipients_language(campus, django_capture_on_commit_
     assert french.body.startswith("Bonjour")
     assert english.subject == "Reservation awaiting approval"
     assert english.body.startswith("Hello")
+    # Dates the way each reader writes them.
+    assert "24/03/2026" in french.body
+    assert "03/25/2026" in english.body
 
 
 def test_a_closure_tells_the_owner_the_equipment_is_closed(
