@@ -152,6 +152,15 @@ def _local_at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz).astimezone(UTC)
 
 
+def days_after(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """The same local wall-clock time `days` local days later, in UTC.
+
+    Horizons, notices and releases count days as the calendar does: across a
+    daylight-saving change a day is 23 or 25 hours, never a fixed 24.
+    """
+    return (moment.astimezone(tz) + timedelta(days=days)).astimezone(UTC)
+
+
 def _days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
     first = start.astimezone(tz).date()
     last = (end - timedelta(microseconds=1)).astimezone(tz).date()
@@ -313,7 +322,7 @@ def check_booking(facts: BookingFacts) -> Verdict:
         add("equipment_unavailable", _("The equipment is not available for booking."))
 
     horizon = policy.horizon_days[facts.kind]
-    if start > now + timedelta(days=horizon):
+    if start > days_after(now, horizon, tz):
         add(
             "beyond_horizon",
             _("Projects of this kind book at most %(n)d days ahead.") % {"n": horizon},
@@ -334,9 +343,9 @@ def check_booking(facts: BookingFacts) -> Verdict:
         add("not_qualified", _("This equipment requires a valid qualification."))
 
     if facts.kind != PEDAGOGICAL:
-        release = timedelta(days=policy.teaching_release_days)
+        released_until = days_after(now, policy.teaching_release_days, tz)
         for window in teaching_intervals(policy, start, end, tz, facts.school_holidays):
-            if window.start - now > release:
+            if window.start > released_until:
                 add(
                     "teaching_window",
                     _("This slot is kept for teaching until %(days)d days before.")
@@ -390,7 +399,7 @@ def resolve_overlaps(facts: BookingFacts) -> tuple[list[Busy], list[Busy]]:
     if not overlapping:
         return [], []
     if facts.kind == PEDAGOGICAL:
-        notice = facts.now + timedelta(days=facts.policy.preemption_notice_days)
+        notice = days_after(facts.now, facts.policy.preemption_notice_days, facts.tz)
         if all(b.priority != PEDAGOGICAL and b.start >= notice for b in overlapping):
             return overlapping, []
     return [], overlapping

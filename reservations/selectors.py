@@ -124,9 +124,9 @@ def suggest_alternatives(
     ]
     opening = rules.opening_intervals(policy, window.start, window.end, tz)
     earliest = now + timedelta(minutes=policy.min_notice_minutes)
-    latest = now + timedelta(days=policy.horizon_days.get(kind, 0))
+    latest = rules.days_after(now, policy.horizon_days.get(kind, 0), tz)
     buffer = timedelta(minutes=policy.buffer_minutes)
-    release = timedelta(days=policy.teaching_release_days)
+    released_until = rules.days_after(now, policy.teaching_release_days, tz)
     # Teaching windows still kept for teachers refuse the other kinds: never suggest them.
     kept: list[rules.Interval] = []
     if kind != rules.PEDAGOGICAL:
@@ -136,7 +136,7 @@ def suggest_alternatives(
         kept = [
             w
             for w in rules.teaching_intervals(policy, window.start, window.end, tz, holidays)
-            if w.start - now > release
+            if w.start > released_until
         ]
 
     def free(candidate: datetime) -> bool:

@@ -367,6 +367,20 @@ def test_beyond_horizon(kind, ahead, expected):
     assert first_code(start, start + timedelta(hours=1), kind=kind) == expected
 
 
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        # Monday 14 September 09:00 + 60 local days = Friday 13 November 09:00, across the
+        # October change: 60 days are 1,441 hours here, not 60 x 24.
+        pytest.param(at(2026, 11, 13, 9), None, id="60-local-days-across-autumn"),
+        pytest.param(at(2026, 11, 13, 9, 15), "beyond_horizon", id="just-beyond"),
+    ],
+)
+def test_horizon_counts_local_days_across_daylight_saving(start, expected):
+    now = at(2026, 9, 14, 9)
+    assert first_code(start, start + timedelta(hours=1), now=now) == expected
+
+
 def test_beyond_horizon_follows_an_override():
     start = NOW + timedelta(days=7)
     policy = {"horizon_days": {"research": 5}}
@@ -1100,3 +1114,15 @@ def test_apply_override_lifts_only_overridable_rules(codes, override, remaining,
     left, overridden = apply_override([Violation(c, c) for c in codes], override)
     assert [v.code for v in left] == remaining
     assert overridden == lifted
+
+
+def test_preemption_notice_counts_local_days_across_spring():
+    """Tuesday 17 March 09:00 + 14 local days = Tuesday 31 March 09:00 (clocks went forward
+    on the 29th): a research booking starting then is exactly at the notice, displaced."""
+    # `now` as the services get it (timezone.now() is UTC): days are still local days.
+    now = at(2026, 3, 17, 9).astimezone(UTC)
+    start = at(2026, 3, 31, 9)
+    research = busy(7, start, start + timedelta(hours=1))
+    answer = verdict(start, start + timedelta(hours=1), kind=PEDAGOGICAL, now=now, busy=(research,))
+    assert answer.first is None
+    assert list(answer.displace) == [7]

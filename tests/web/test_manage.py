@@ -399,3 +399,19 @@ def test_past_closures_are_not_listed(client, campus):
     )
     assert "Ancienne" not in closure_page(client, campus.admin)
     assert not Reservation.objects.exists()
+
+
+def test_an_ics_file_over_the_limit_is_refused_by_the_service(client, campus):
+    client.force_login(campus.eq_manager)
+    big = ICS.replace(b"END:VCALENDAR", b"X-PAD:" + b"x" * (2 * 1024 * 1024) + b"\r\nEND:VCALENDAR")
+    client.post(
+        "/manage/closures/import/",
+        {
+            "ics-target": f"equipment:{campus.hplc.pk}",
+            "ics-file": SimpleUploadedFile("gros.ics", big, content_type="text/calendar"),
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert not Closure.objects.exists()
+    page = closure_page(client, campus.eq_manager, HTTP_ACCEPT_LANGUAGE="en")
+    assert "The file is larger than 2 MB. [file_too_large]" in page
