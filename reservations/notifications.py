@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def _describe(reservation: Any) -> str:
     }
 
 
-def _alternatives_lines(reservation: Any) -> list[str]:
+def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
     """Free slots the owner of a displaced reservation may book instead."""
     from reservations.selectors import suggest_alternatives
 
@@ -49,7 +50,7 @@ def _alternatives_lines(reservation: Any) -> list[str]:
         equipment=reservation.equipment,
         start=reservation.start,
         end=reservation.end,
-        now=timezone.now(),
+        now=now,
         kind=reservation.priority,
         limit=3,
     )
@@ -94,7 +95,9 @@ def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> Non
         message.attach(name, ics.decode(), f"text/calendar; method={method}")
 
 
-def build_messages(event: str, reservations: Sequence[Any]) -> list[EmailMessage]:
+def build_messages(
+    event: str, reservations: Sequence[Any], *, now: datetime | None = None
+) -> list[EmailMessage]:
     """One email per recipient, listing their reservations concerned by the event."""
     by_user: dict[Any, list[Any]] = defaultdict(list)
     for reservation in reservations:
@@ -113,7 +116,7 @@ def build_messages(event: str, reservations: Sequence[Any]) -> list[EmailMessage
             for reservation in items:
                 lines.append(_describe(reservation))
                 if event in ("displaced", "closed"):
-                    lines += _alternatives_lines(reservation)
+                    lines += _alternatives_lines(reservation, now or timezone.now())
             body = "\n".join([_("Hello,"), "", *lines, "", settings.SITE_URL])
             message = EmailMessage(
                 str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email]
@@ -131,14 +134,30 @@ def send_now(messages: list[EmailMessage]) -> int:
     return get_connection(fail_silently=False).send_messages(messages) or 0
 
 
-def notify_after_commit(event: str, reservations: Sequence[Any]) -> None:
+def _with_relations(reservations: Sequence[Any]) -> list[Any]:
+    """The same reservations, read again with what the emails show, in one query (rows
+    from a status change come without their booker, equipment, site or project)."""
+    from reservations.models import Reservation
+
+    ids = [r.pk for r in reservations]
+    rows = Reservation.objects.select_related(
+        "booked_by__preference", "equipment__site", "project__partner"
+    ).in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def notify_after_commit(
+    event: str, reservations: Sequence[Any], *, now: datetime | None = None
+) -> None:
+    """Email the bookers once the transaction commits; `now` dates the alternatives
+    offered with a displacement (the service's own time)."""
     if not reservations:
         return
     items = list(reservations)
 
     def send() -> None:
         try:
-            send_now(build_messages(event, items))
+            send_now(build_messages(event, _with_relations(items), now=now))
         except Exception:  # an unreachable mail server must not break bookings
             log.exception("could not send %s notifications", event)
 

@@ -707,7 +707,7 @@ def _write(
     created = _insert(new)
     _insert([_audit(r, by=user, action="create", at=now, overridden=overridden) for r in created])
     notify_after_commit("created", created)
-    notify_after_commit("displaced", displaced)
+    notify_after_commit("displaced", displaced, now=now)
     sync_after_commit(reservation_ids=[r.pk for r in (*created, *displaced)])
     return BookingOutcome(created, displaced, skipped, series, session)
 
@@ -883,7 +883,7 @@ def reservation_update(
             )
             from reservations.notifications import notify_after_commit
 
-            notify_after_commit("displaced", displaced)
+            notify_after_commit("displaced", displaced, now=now)
             sync_after_commit(reservation_ids=[r.pk for r in displaced])
         previous = (current.status, current.start, current.end)
         current.start, current.end = new_start, new_end

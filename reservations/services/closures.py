@@ -157,7 +157,7 @@ def closures_create(
                 now=now,
                 reason=_("Displaced by a closure: %(reason)s") % {"reason": reason},
             )
-        notify_after_commit("closed", displaced)
+        notify_after_commit("closed", displaced, now=now)
         sync_after_commit(
             closure_ids=[c.pk for c in closures], reservation_ids=[r.pk for r in displaced]
         )

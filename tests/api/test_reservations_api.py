@@ -1365,3 +1365,36 @@ def test_rejecting_needs_a_reason_on_every_path(client_for, campus):
     )
     assert "reason" in body["fields"]
     assert Reservation.objects.get(pk=pending["id"]).status == "pending"
+
+
+def test_cancelling_a_series_costs_the_same_queries_whatever_its_length(
+    client_for, campus, django_capture_on_commit_callbacks
+):
+    """Emails and calendars after the commit read the rows once, not one by one."""
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campus.teacher.email = "enseignant@example.org"
+    campus.teacher.save()
+    client = client_for(campus.teacher)
+
+    def cancel_series(day: date, count: int) -> list[str]:
+        rrule = f"FREQ=WEEKLY;BYDAY=TU;COUNT={count}"
+        payload = series_payload(campus, day, "09:00", "11:00", rrule)
+        body = booked(client.post(URL, payload, format="json"))
+        first = min(body["reservations"], key=lambda r: r["start"])["id"]
+        mail.outbox.clear()
+        with (
+            CaptureQueriesContext(connection) as ctx,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = client.post(f"{URL}{first}/cancel/", {"scope": "series"}, format="json")
+        assert response.status_code == 200
+        assert len(mail.outbox) == 1 and len(mail.outbox[0].attachments) == count
+        return [q["sql"] for q in ctx.captured_queries]
+
+    cancel_series(date(2027, 1, 4), 2)  # warms the caches (content types)
+    three = cancel_series(date(2027, 1, 5), 3)
+    twelve = cancel_series(date(2027, 1, 6), 12)
+    assert len(three) == len(twelve), "\n".join(twelve)
