@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reservations.models import Reservation
+from equipment.models import Closure
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,80 @@ def test_site_wide_closure_is_for_platform_managers(client_for, campus):
     assert ok.status_code == 201
 
 
+def hplc_booking(campus, start):
+    from equipment.services import qualification_grant
+
+    qualification_grant(
+        user=campus.researcher, equipment=campus.hplc, valid_until=start.date() + timedelta(days=1)
+    )
+    return reservation_create(
+        user=campus.researcher,
+        project=campus.research,
+        equipment=[campus.hplc],
+        start=start,
+        end=start + timedelta(hours=2),
+        title="Dosage",
+        now=NOW,
+    ).reservations[0]
+
+
+def test_a_site_closure_displaces_that_site_only(client_for, campus):
+    on_site = hplc_booking(campus, datetime(2026, 12, 1, 9, tzinfo=PARIS))  # We Lab
+    elsewhere = book(campus, datetime(2026, 12, 1, 9, tzinfo=PARIS))  # Plateau Tours
+    response = client_for(campus.admin).post(
+        "/api/v1/closures/",
+        {
+            "site": campus.site.pk,
+            "start": "2026-12-01T00:00:00+01:00",
+            "end": "2026-12-02T00:00:00+01:00",
+            "reason": "Coupure électrique",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert [d["id"] for d in response.json()["displaced"]] == [on_site.pk]
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == "confirmed"
+
+
+def test_a_campus_wide_closure_displaces_closes_and_shows_everywhere(client_for, campus):
+    on_site = hplc_booking(campus, datetime(2026, 12, 1, 9, tzinfo=PARIS))
+    elsewhere = book(campus, datetime(2026, 12, 1, 14, tzinfo=PARIS))
+    response = client_for(campus.admin).post(
+        "/api/v1/closures/",
+        {
+            "start": "2026-12-01T00:00:00+01:00",
+            "end": "2026-12-02T00:00:00+01:00",
+            "reason": "Journée du campus",
+            "kind": "event",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert sorted(d["id"] for d in response.json()["displaced"]) == sorted(
+        [on_site.pk, elsewhere.pk]
+    )
+    client = client_for(campus.researcher)
+    again = client.post(
+        "/api/v1/reservations/",
+        {
+            "equipment": campus.rheometer.pk,
+            "project": campus.research.pk,
+            "start": "2026-12-01T10:00:00+01:00",
+            "end": "2026-12-01T11:00:00+01:00",
+            "title": "Encore",
+        },
+        format="json",
+    )
+    assert again.status_code == 400 and again.json()["code"] == "closed"
+    availability = client.get(
+        f"/api/v1/equipment/{campus.rheometer.pk}/availability/",
+        {"start": "2026-12-01T00:00:00+01:00", "end": "2026-12-02T00:00:00+01:00"},
+    ).json()
+    assert [b["kind"] for b in availability["busy"]] == ["closure"]
+    assert availability["free"] == []
+
+
 def test_equipment_manager_closes_own_equipment_only(client_for, campus):
     payload = {
         "start": "2026-12-01T08:00:00+01:00",
@@ -100,6 +174,7 @@ def test_equipment_manager_closes_own_equipment_only(client_for, campus):
     assert client_for(campus.researcher).get("/api/v1/closures/").json()["count"] == 1
     deleted = client.delete(f"/api/v1/closures/{mine.json()['id']}/")
     assert deleted.status_code == 204
+    assert not Closure.objects.filter(pk=mine.json()["id"]).exists()
 
 
 def test_closure_with_end_before_start_is_invalid(client_for, campus):
@@ -115,4 +190,4 @@ def test_closure_with_end_before_start_is_invalid(client_for, campus):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
-    assert not Reservation.objects.exists()
+    assert not Closure.objects.exists()

@@ -57,3 +57,22 @@ def test_free_filter_needs_an_ordered_window(client_for, campus):
     assert response.json()["code"] == "invalid"
     missing = client.get("/api/v1/equipment/?free_from=2026-12-01T12:00:00")
     assert missing.status_code == 400
+
+
+def test_free_filter_excludes_site_and_campus_wide_closures(client_for, campus):
+    client = client_for(campus.outsider)
+    Closure.objects.create(
+        site=campus.site,
+        start=datetime(2026, 12, 1, 0, 0, tzinfo=PARIS),
+        end=datetime(2026, 12, 2, 0, 0, tzinfo=PARIS),
+        reason="Coupure",
+    )
+    Closure.objects.create(
+        start=datetime(2026, 12, 3, 0, 0, tzinfo=PARIS),
+        end=datetime(2026, 12, 4, 0, 0, tzinfo=PARIS),
+        reason="Journée du campus",
+    )
+    site_day = "free_from=2026-12-01T10:00:00&free_to=2026-12-01T12:00:00"
+    assert codes(client, site_day) == ["TO-RHEO-01"]  # the HPLC's site is closed
+    campus_day = "free_from=2026-12-03T10:00:00&free_to=2026-12-03T12:00:00"
+    assert codes(client, campus_day) == []

@@ -1398,3 +1398,30 @@ def test_cancelling_a_series_costs_the_same_queries_whatever_its_length(
     three = cancel_series(date(2027, 1, 5), 3)
     twelve = cancel_series(date(2027, 1, 6), 12)
     assert len(three) == len(twelve), "\n".join(twelve)
+
+
+def test_quota_counts_the_partners_own_hours_including_used_ones(client_for, campus, make_user):
+    """Another partner's hours never count; completed and no-show hours of the week do."""
+    from reservations.services import project_create
+
+    equipment_update(equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}})
+    other = make_user("doctorante")
+    lycee_research = project_create(
+        name="Recherche lycée",
+        kind="research",
+        partner=campus.lycee,
+        leader=other,
+        active_from=date(2026, 1, 1),
+    )
+    booked(book(client_for(other), campus.rheometer, lycee_research, WED, "08:00", "10:00"))
+    client = client_for(campus.researcher)
+    mine = booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
+    # Used hours stay in the week's quota: a completed (or no-show) booking still counts.
+    for status in ("completed", "no_show"):
+        Reservation.objects.filter(pk=mine["id"]).update(status=status)
+        assert_refused(
+            book(
+                client, campus.rheometer, campus.open_research, WED + timedelta(1), "10:00", "10:30"
+            ),
+            "quota_exceeded",
+        )
