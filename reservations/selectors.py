@@ -158,29 +158,16 @@ def suggest_alternatives(
                     {"equipment": equipment.pk, "start": candidate, "end": candidate + duration}
                 )
         offset += step
-    others = (
-        Equipment.objects.filter(
-            category_id=equipment.category_id,
-            site_id=equipment.site_id,
-            status=Equipment.Status.ACTIVE,
-        )
-        .exclude(pk=equipment.pk)
-        .exclude(
-            reservations__status__in=LIVE_STATUSES,
-            reservations__start__lt=end,
-            reservations__blocked_until__gt=start,
-        )
-        .exclude(closures__start__lt=end, closures__end__gt=start)
-        .order_by("code")
-        .values_list("pk", flat=True)[: limit - len(found)]
-    )
-    site_closed = Closure.objects.filter(
-        Q(site_id=equipment.site_id) | Q(equipment__isnull=True, site__isnull=True),
-        start__lt=end,
-        end__gt=start,
-    ).exists()
-    if not site_closed:
-        found += [{"equipment": pk, "start": start, "end": end} for pk in others]
+    # Other equipment of the same category at the same site, bookable at the requested
+    # time: the same test as the equipment list's free filter.
+    same_kind = Equipment.objects.filter(
+        category_id=equipment.category_id, site_id=equipment.site_id
+    ).exclude(pk=equipment.pk)
+    others = equipment_free_between(same_kind, start, end).order_by("code")
+    found += [
+        {"equipment": pk, "start": start, "end": end}
+        for pk in others.values_list("pk", flat=True)[: limit - len(found)]
+    ]
     found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
     return found[:limit]
 

@@ -1425,3 +1425,27 @@ def test_quota_counts_the_partners_own_hours_including_used_ones(client_for, cam
             ),
             "quota_exceeded",
         )
+
+
+def test_alternatives_on_other_equipment_are_bookable_ones(client_for, campus):
+    """A twin shut on Wednesdays is not offered; an open twin is, and can be booked."""
+    from equipment.services import equipment_create
+
+    shut = equipment_create(
+        code="TO-RHEO-02",
+        name="Rhéomètre fermé le mercredi",
+        category=campus.rheo,
+        site=campus.other_site,
+        policy={"opening_hours": {"wed": []}},
+    )
+    open_twin = equipment_create(
+        code="TO-RHEO-03", name="Rhéomètre 3", category=campus.rheo, site=campus.other_site
+    )
+    client = client_for(campus.researcher)
+    booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
+    body = assert_refused(
+        book(client, campus.rheometer, campus.open_research, WED, "10:00", "12:00"), "conflict", 409
+    )
+    others = [a for a in body["alternatives"] if a["equipment"] != campus.rheometer.pk]
+    assert [a["equipment"] for a in others] == [open_twin.pk], (shut.pk, others)
+    assert booked(book(client, open_twin, campus.open_research, WED, "10:00", "12:00"))
