@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import holidays
@@ -51,7 +51,3 @@ def public_holidays(first: date, last: date) -> dict[date, str]:
     for year in range(first.year, last.year + 1):
         found.update({d: n for d, n in _public_year(year).items() if first <= d <= last})
     return found
-
-
-def days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

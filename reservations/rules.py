@@ -20,7 +20,6 @@ from equipment.policy import WEEKDAYS, Policy, to_minutes
 
 UTC = ZoneInfo("UTC")
 PEDAGOGICAL, RESEARCH, INDUSTRIAL = "pedagogical", "research", "industrial"
-RANK = {PEDAGOGICAL: 0, RESEARCH: 1, INDUSTRIAL: 2}
 
 # The table order of SPEC §3: when a request breaks several rules, the first answers.
 ORDER = (

@@ -46,6 +46,11 @@ from .closures import closure_create, closure_delete  # noqa: E402
 
 __all__ += ["closure_create", "closure_delete"]
 
-from .usage import release_no_shows, reservation_check_in, reservation_check_out  # noqa: E402
+from .usage import (  # noqa: E402
+    release_no_shows,
+    reservation_check_in,
+    reservation_check_out,
+    send_reminders,
+)
 
-__all__ += ["release_no_shows", "reservation_check_in", "reservation_check_out"]
+__all__ += ["release_no_shows", "reservation_check_in", "reservation_check_out", "send_reminders"]

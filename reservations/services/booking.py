@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from calendars.sync import sync_after_commit
 from equipment.models import Closure, Equipment, Qualification
+from equipment.selectors import can_manage_equipment
 from platform_booking.roles import is_platform_manager
 from platform_booking.timezones import local_tz
 from reservations import rules
@@ -781,16 +782,13 @@ def _displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Res
 
 def can_act_on(user: Any, reservation: Reservation) -> bool:
     """The booker, the project's leader and members, its partner's referents, managers."""
+    from reservations.selectors import project_ids_with_full_view
+
     if is_platform_manager(user) or reservation.booked_by_id == user.pk:
         return True
-    if reservation.equipment.managers.filter(pk=user.pk).exists():
+    if can_manage_equipment(user, reservation.equipment):
         return True
-    project = reservation.project
-    return (
-        project.leader_id == user.pk
-        or project.members.filter(pk=user.pk).exists()
-        or project.partner.referents.filter(pk=user.pk).exists()
-    )
+    return project_ids_with_full_view(user).filter(pk=reservation.project_id).exists()
 
 
 def reservation_update(

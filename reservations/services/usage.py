@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from calendars.sync import sync_after_commit
+from platform_booking.timezones import day_bounds, local_tz
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Reservation, ReservationStatus, UsageRecord
 
@@ -166,3 +167,22 @@ def release_no_shows(*, now: datetime) -> dict[str, int]:
         return {"no_show": len(no_shows), "completed": len(changed)}
 
     return run_in_transaction(work)
+
+
+def send_reminders(*, now: datetime) -> tuple[int, list[Reservation]]:
+    """Email each booker the confirmed reservations of tomorrow (the local day after `now`).
+
+    Returns the number of emails sent and the reservations they remind of.
+    """
+    from reservations.notifications import build_messages, send_now
+
+    tomorrow = now.astimezone(local_tz()).date() + timedelta(days=1)
+    start, end = day_bounds(tomorrow)
+    items = list(
+        Reservation.objects.filter(
+            status=ReservationStatus.CONFIRMED, start__gte=start, start__lt=end
+        )
+        .select_related("booked_by__preference", "equipment__site", "project__partner")
+        .order_by("start", "pk")
+    )
+    return send_now(build_messages("reminder", items, now=now)), items

@@ -102,19 +102,54 @@ def test_ended_reservation_without_check_in_requirement_completes(campus):
 
 
 def test_reminders_email_tomorrows_bookers(campus, monkeypatch):
+    """The command: tomorrow is the local day after now, and it says what it sent."""
     campus.researcher.email = "claire@example.org"
     campus.researcher.save()
-    monkeypatch.setattr(
-        "django.utils.timezone.localdate", lambda *a, **k: START.date() - timedelta(days=1)
-    )
     book(campus, hours=2)
     mail.outbox.clear()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: START - timedelta(hours=12))
     out = StringIO()
-    call_command("send_reminders", stdout=out)
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["claire@example.org"]
+    with translation.override("en"):
+        call_command("send_reminders", stdout=out)
+    assert out.getvalue().strip() == "1 reminder(s) for 1 reservation(s) on 11/25/2026."
+    assert [m.to for m in mail.outbox] == [["claire@example.org"]]
     assert "Mesures" in mail.outbox[0].body
-    assert Reservation.objects.count() == 1
+
+
+def test_reminders_cover_exactly_tomorrows_confirmed_reservations(campus, make_user):
+    """Tomorrow in Paris: 00:30 on the 25th is 23:30 UTC on the 24th and is included; today,
+    the day after tomorrow and pending requests are not."""
+    from reservations.services import send_reminders
+
+    def booking(day: int, hour: int, minute: int = 0, *, status: str = "confirmed"):
+        user = make_user(f"u{day}{hour}{minute}{status[0]}", email=f"u{day}{hour}{minute}@x.org")
+        campus.open_research.members.add(user)
+        start = datetime(2026, 11, day, hour, minute, tzinfo=PARIS)
+        return Reservation.objects.create(
+            equipment=campus.rheometer,
+            project=campus.open_research,
+            booked_by=user,
+            start=start,
+            end=start + timedelta(minutes=30),
+            blocked_until=start + timedelta(minutes=30),
+            title="Rappel",
+            status=status,
+            priority="research",
+            status_changed_at=BOOKED_AT,
+            created_at=BOOKED_AT,
+            updated_at=BOOKED_AT,
+        )
+
+    early = booking(25, 0, 30)
+    late = booking(25, 23, 30)
+    booking(24, 23, 0)  # today
+    booking(26, 0, 0)  # the day after tomorrow
+    booking(25, 10, status="pending")
+    mail.outbox.clear()
+    sent, items = send_reminders(now=datetime(2026, 11, 24, 8, 0, tzinfo=PARIS))
+    assert [r.pk for r in items] == [early.pk, late.pk]
+    assert sent == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["u25030@x.org", "u252330@x.org"]
 
 
 def test_release_command_prints_a_summary(campus, booking, monkeypatch):
