@@ -287,3 +287,32 @@ def test_public_holidays_are_named_in_the_day_headers(campus):
     )
     assert grid.rows[0].cells[4].holiday == "Noël"
     assert [h["holiday"] for h in grid.headers()].count("Noël") == 1
+
+
+def test_pages_free_a_no_show_slot_before_the_command_runs(client, campus, book, monkeypatch):
+    """Past its check-in grace the booking is a no-show: gone from the planning and the
+    equipment week, whether or not release_no_shows has run (SPEC §5)."""
+    from equipment.services import equipment_update
+    from reservations.models import Reservation
+
+    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    today = NOW.date()
+    booking = book(
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        today,
+        "08:15",
+        "10:00",
+        now=NOW - timedelta(days=1),
+    ).reservations[0]
+    client.force_login(campus.admin)
+    marker = f'data-reservation="{booking.pk}"'
+    planning = f"/planning/?date={today}&site={campus.other_site.pk}"
+    assert marker in client.get(planning).content.decode()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + timedelta(minutes=46))
+    assert marker not in client.get(planning).content.decode()
+    Reservation.objects.filter(pk=booking.pk).update(status="confirmed")
+    assert marker not in client.get(f"/equipment/{campus.rheometer.pk}/").content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "no_show"
