@@ -139,6 +139,9 @@ def _with_relations(reservations: Sequence[Any]) -> list[Any]:
     from a status change come without their booker, equipment, site or project)."""
     from reservations.models import Reservation
 
+    loaded = ("booked_by", "equipment", "project")
+    if all(all(f in r._state.fields_cache for f in loaded) for r in reservations):
+        return list(reservations)  # fresh from the service (a booking): nothing to read
     ids = [r.pk for r in reservations]
     rows = Reservation.objects.select_related(
         "booked_by__preference", "equipment__site", "project__partner"
