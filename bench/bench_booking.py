@@ -39,10 +39,11 @@ def main() -> None:
     from django.db import connection, connections
 
     from equipment.services import category_create, equipment_create, site_create
-    from reservations.services import partner_create, project_create, reservation_create
+    from partners.services import partner_create, project_create
+    from reservations.services import reservation_create
 
     call_command("migrate", verbosity=0)
-    from platform_booking.timezones import local_tz
+    from core.timezones import local_tz
 
     tz = local_tz()
     user = get_user_model().objects.create_user("bench", password="x")

@@ -48,14 +48,13 @@ def main() -> None:
     from django.utils import timezone
 
     from calendars import feeds
-    from equipment.models import Closure
     from equipment.services import category_create, equipment_create, site_create
-    from reservations.models import Reservation
-    from reservations.services import feed_token_for, partner_create, project_create
+    from partners.services import feed_token_for, partner_create, project_create
+    from reservations.models import Closure, Reservation
 
     setup_test_environment()  # the test client's host, locmem email
     call_command("migrate", verbosity=0)
-    from platform_booking.timezones import local_tz
+    from core.timezones import local_tz
 
     tz = local_tz()
     users = get_user_model().objects

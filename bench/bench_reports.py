@@ -59,7 +59,7 @@ def fill() -> None:
     from django.db import connection
 
     from equipment.services import category_create, equipment_create, site_create
-    from reservations.services import partner_create, project_create
+    from partners.services import partner_create, project_create
 
     call_command("migrate", verbosity=0)
     User = get_user_model()
@@ -166,7 +166,7 @@ def time_report() -> tuple[float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from platform_booking.timezones import local_tz
+    from core.timezones import local_tz
     from reports.services import Scope, usage_report
 
     tz = local_tz()

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CalendarsConfig(AppConfig):
     name = "calendars"
     verbose_name = _("Calendars")
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

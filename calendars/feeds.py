@@ -31,11 +31,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from equipment.models import Closure, Equipment
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
-from reservations.models import Partner, Project, ProjectKind, Reservation, ReservationStatus
-from reservations.selectors import project_ids_with_full_view
+from core.roles import is_platform_manager
+from core.timezones import local_tz
+from equipment.models import Equipment
+from partners.models import Partner, Project, ProjectKind
+from partners.selectors import project_ids_with_full_view
+from reservations.models import Closure, Reservation, ReservationStatus
 
 from .vtimezone import local_vtimezone
 

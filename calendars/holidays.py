@@ -17,16 +17,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from equipment.models import Closure, Equipment, Site
-from platform_booking.exceptions import DomainError
-from platform_booking.timezones import day_bounds, local_tz
+from core.exceptions import DomainError
+from core.french_calendars import ZONE, public_holidays, school_holiday_names, school_years_covered
+from core.timezones import day_bounds, local_tz
+from equipment.models import Equipment, Site
 from reservations import rules
-from reservations.french_calendars import (
-    ZONE,
-    public_holidays,
-    school_holiday_names,
-    school_years_covered,
-)
+from reservations.models import Closure
 
 from .ics_import import UTC, ImportedClosure, ImportOutcome, write_closures
 

@@ -41,11 +41,11 @@ import x_wr_timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Component, Event
 
-from equipment.models import Closure, Equipment, Site
-from platform_booking.exceptions import DomainError
-from platform_booking.timezones import local_tz
+from core.exceptions import DomainError
+from core.timezones import local_tz
+from equipment.models import Equipment, Site
 from reservations.exceptions import BookingError
-from reservations.models import Reservation
+from reservations.models import Closure, Reservation
 from reservations.services.booking import run_in_transaction
 from reservations.services.closures import ClosureSpec, can_manage_closure, closures_create
 

@@ -36,9 +36,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from schedule.models import Event, EventRelation
 
-from equipment.models import Closure, Equipment
-from platform_booking.timezones import local_tz
-from reservations.models import ProjectKind, Reservation, ReservationStatus
+from core.timezones import local_tz
+from equipment.models import Equipment
+from partners.models import ProjectKind
+from reservations.models import Closure, Reservation, ReservationStatus
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.roles import is_platform_manager
 from equipment.models import Equipment
-from platform_booking.roles import is_platform_manager
-from reservations.models import FeedToken, Partner
-from reservations.selectors import partners_of_user, projects_visible_to
+from partners.models import FeedToken, Partner
+from partners.selectors import partners_of_user, projects_visible_to
 
 from . import feeds
 from .models import FeedState

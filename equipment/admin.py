@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from .models import Category, Closure, Equipment, Qualification, Site
+from .models import Category, Equipment, Qualification, Site
 from .policy import PolicyError, merge_overrides
 from .services import EQUIPMENT_FIELDS, equipment_create, equipment_update, qualification_grant
 
@@ -106,18 +106,3 @@ class QualificationAdmin(admin.ModelAdmin):
             granted_by=request.user,
         )
         obj.pk = saved.pk
-
-
-@admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
-    """Read-only here: closures displace reservations, so they are made by the closure service."""
-
-    list_display = ["reason", "kind", "equipment", "site", "start", "end", "source"]
-    list_filter = ["kind", "site"]
-    search_fields = ["reason"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

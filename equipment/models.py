@@ -1,4 +1,4 @@
-"""Inventory: sites, categories, equipment, qualifications and closures."""
+"""Inventory: sites, categories, equipment and qualifications."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class Equipment(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
     owner_partner = models.ForeignKey(
-        "reservations.Partner",
+        "partners.Partner",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -191,63 +191,3 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.equipment.code} ({self.valid_until})"
-
-
-class Closure(models.Model):
-    """Equipment, a site, or (both empty) every site is unavailable over a period."""
-
-    class Kind(models.TextChoices):
-        MAINTENANCE = "maintenance", _("maintenance")
-        HOLIDAY = "holiday", _("holiday")
-        EVENT = "event", _("event")
-        OTHER = "other", _("other")
-
-    equipment = models.ForeignKey(
-        Equipment,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="closures",
-        verbose_name=_("equipment"),
-    )
-    site = models.ForeignKey(
-        Site,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="closures",
-        verbose_name=_("site"),
-    )
-    start = models.DateTimeField(_("start"))
-    end = models.DateTimeField(_("end"))
-    reason = models.CharField(_("reason"), max_length=255)
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
-    # Where it came from: "" (by hand), "ics:<uid>", "holiday:<date>".
-    source = models.CharField(_("source"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["start"]
-        verbose_name = _("closure")
-        verbose_name_plural = _("closures")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(start__lt=models.F("end")), name="closure_start_before_end"
-            ),
-            models.CheckConstraint(
-                condition=Q(equipment__isnull=True) | Q(site__isnull=True),
-                name="closure_equipment_or_site",
-            ),
-        ]
-        indexes = [models.Index(fields=["start", "end"], name="closure_period")]
-
-    def __str__(self) -> str:
-        return f"{self.reason} ({self.start:%Y-%m-%d} – {self.end:%Y-%m-%d})"

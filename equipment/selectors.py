@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from platform_booking.roles import is_platform_manager
+from core.roles import is_platform_manager
 
 from .models import Equipment, Qualification
 

@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
-from .models import Category, Closure, Equipment, Qualification, Site
+from core.events import equipment_sited
+
+from .models import Category, Equipment, Qualification, Site
 from .policy import PolicyError, merge_overrides
 
 User = get_user_model()
@@ -89,16 +90,6 @@ def ensure_calendar(equipment: Equipment) -> None:
     Equipment.objects.filter(pk=equipment.pk).update(calendar=calendar)
 
 
-def _show_closures(*site_ids: int | None) -> None:
-    """After commit, mirror the site-wide and campus-wide closures into the calendars again."""
-    from calendars.sync import sync_after_commit
-
-    closures = Closure.objects.filter(
-        Q(site_id__in=[pk for pk in site_ids if pk]) | Q(equipment__isnull=True, site__isnull=True)
-    )
-    sync_after_commit(closure_ids=closures.values_list("pk", flat=True))
-
-
 @transaction.atomic
 def equipment_create(
     *,
@@ -120,7 +111,7 @@ def equipment_create(
     equipment.save()
     equipment.managers.set(managers)
     ensure_calendar(equipment)
-    _show_closures(equipment.site_id)
+    equipment_sited.send(sender=Equipment, equipment=equipment, site_ids=[equipment.site_id])
     return equipment
 
 
@@ -158,7 +149,9 @@ def equipment_update(
         equipment.managers.set(managers)
     ensure_calendar(equipment)
     if equipment.site_id != previous_site:
-        _show_closures(previous_site, equipment.site_id)
+        equipment_sited.send(
+            sender=Equipment, equipment=equipment, site_ids=[previous_site, equipment.site_id]
+        )
     if equipment.calendar is not None:
         label = f"{equipment.code} – {equipment.name}"[:200]
         if equipment.calendar.name != label:

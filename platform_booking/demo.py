@@ -17,18 +17,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.timezones import local_tz
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import category_create, equipment_create, qualification_grant, site_create
-from platform_booking.timezones import local_tz
+from partners.models import Partner, Project
+from partners.services import partner_create, project_create
 from reservations.exceptions import BookingError
-from reservations.models import Partner, Project, Reservation
-from reservations.services import (
-    partner_create,
-    project_create,
-    reservation_approve,
-    reservation_cancel,
-    reservation_create,
-)
+from reservations.models import Reservation
+from reservations.services import reservation_approve, reservation_cancel, reservation_create
 
 User = get_user_model()
 

@@ -30,9 +30,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 INSTALLED_APPS = [
     # Ours first, so that our templates (registration/login.html) win.
     "platform_booking",
+    "core",
+    "partners",
     "equipment",
     "reservations",
     "calendars",
+    "notifications",
     "reports",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -159,10 +162,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "platform_booking.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "platform_booking.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "60/minute")},
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -180,9 +183,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "EquipmentStatusEnum": "equipment.models.Equipment.Status",
-        "ProjectKindEnum": "reservations.models.ProjectKind",
-        "PartnerKindEnum": "reservations.models.Partner.Kind",
-        "RateCategoryEnum": "reservations.models.Partner.RateCategory",
+        "ProjectKindEnum": "partners.models.ProjectKind",
+        "PartnerKindEnum": "partners.models.Partner.Kind",
+        "RateCategoryEnum": "partners.models.Partner.RateCategory",
     },
 }
 

@@ -31,7 +31,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         and request.user.is_authenticated
         and language in dict(settings.LANGUAGES)
     ):
-        from reservations.services import user_language_set
+        from partners.services import user_language_set
 
         user_language_set(user=request.user, language=language)
     return response

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from platform_booking.timezones import local_tz
+from core.timezones import local_tz
 
 from . import exports
 from .params import DIMENSIONS, ReportQuery, parse_report_query

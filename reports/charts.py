@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from reservations.models import ProjectKind
+from partners.models import ProjectKind
 
 from .services import UsageReport
 

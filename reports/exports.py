@@ -30,9 +30,9 @@ from typing import IO, Any
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from core.timezones import local_tz
 from equipment.models import Equipment
-from platform_booking.timezones import local_tz
-from reservations.models import Project
+from partners.models import Project
 
 from .services import (
     DETAIL_COLUMNS,

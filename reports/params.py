@@ -18,10 +18,10 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from platform_booking.exceptions import DomainError
-from platform_booking.timezones import day_bounds, local_tz
+from core.exceptions import DomainError
+from core.timezones import day_bounds, local_tz
+from partners.models import ProjectKind
 from reservations import rules
-from reservations.models import ProjectKind
 
 from .services import DIMENSIONS, Filters
 

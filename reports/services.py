@@ -70,13 +70,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils.translation import gettext as _
 
-from equipment.models import Category, Closure, Equipment, Site
+from core.exceptions import DomainError
+from core.roles import is_platform_manager
+from core.timezones import local_tz
+from equipment.models import Category, Equipment, Site
 from equipment.policy import PLATFORM_DEFAULTS, effective_policy
-from platform_booking.exceptions import DomainError
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from partners.models import Partner, Project, ProjectKind
 from reservations import rules
-from reservations.models import Partner, Project, ProjectKind, Reservation, ReservationStatus
+from reservations.models import Closure, Reservation, ReservationStatus
 
 from .sql import Cents, Epoch, Microseconds, as_microseconds, duration, instant
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from platform_booking.exceptions import DomainError
-from reservations.models import ProjectKind
+from core.exceptions import DomainError
+from partners.models import ProjectKind
 
 from . import charts
 from .params import parse_report_query

@@ -1,52 +1,35 @@
-"""Admin for partners and projects; every save goes through reservations.services."""
+"""Admin for closures: read-only, and removal goes through the closure service."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Partner, Project
-from .services import PROJECT_FIELDS, partner_create, partner_update, project_create, project_update
+from .models import Closure
+from .services.closures import closure_delete
 
 
-@admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "rate_category"]
-    list_filter = ["kind", "rate_category"]
-    search_fields = ["name"]
-    filter_horizontal = ["referents"]
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closures displace reservations, so they are made by the closure service (pages,
+    API, import); the admin lists them and removes them through the same service."""
 
-    def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
-        fields = {k: form.cleaned_data[k] for k in ("name", "kind", "rate_category")}
-        saved = partner_update(partner=obj, **fields) if change else partner_create(**fields)
-        obj.pk = saved.pk
+    list_display = ["reason", "kind", "equipment", "site", "start", "end", "source"]
+    list_filter = ["kind", "site"]
+    search_fields = ["reason"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-@admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "kind",
-        "partner",
-        "leader",
-        "active_from",
-        "active_until",
-        "confidential",
-    ]
-    list_filter = ["kind", "confidential", "partner"]
-    search_fields = ["name", "partner__name"]
-    filter_horizontal = ["members"]
-    raw_id_fields = ["leader"]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
-    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
-        fields = {k: form.cleaned_data[k] for k in PROJECT_FIELDS if k in form.cleaned_data}
-        saved = project_update(project=obj, **fields) if change else project_create(**fields)
-        obj.pk = saved.pk
-        obj.confidential = saved.confidential
+    def delete_model(self, request: HttpRequest, obj: Closure) -> None:
+        closure_delete(closure=obj, user=request.user)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # The leader is always a member, whatever the form's selection.
-        form.instance.members.add(form.instance.leader)
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
+        for closure in queryset.select_related("equipment", "site"):
+            closure_delete(closure=closure, user=request.user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from platform_booking.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 class BookingError(DomainError):

@@ -11,9 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from equipment.models import Category, Closure, Equipment, Site
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from core.roles import is_platform_manager
+from core.timezones import local_tz
+from equipment.models import Category, Equipment, Site
+from reservations.models import Closure
 
 from . import rules
 from .models import Project

@@ -1,8 +1,6 @@
-"""Partners, projects and (with the reservation engine) bookings."""
+"""Bookings: reservations, series, sessions, usage, audit and closures."""
 
 from __future__ import annotations
-
-import secrets
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -11,144 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partners.models import Project, ProjectKind
+
 from .constraints import CONSTRAINT_NAME, PostgresOnlyExclusionConstraint
-
-
-class ProjectKind(models.TextChoices):
-    """A project's kind is the priority of its reservations: pedagogical first."""
-
-    PEDAGOGICAL = "pedagogical", _("pedagogical")
-    RESEARCH = "research", _("research")
-    INDUSTRIAL = "industrial", _("industrial")
-
-
-class Partner(models.Model):
-    class Kind(models.TextChoices):
-        UNIVERSITY = "university", _("university")
-        SCHOOL = "school", _("school")
-        RESEARCH_LAB = "research_lab", _("research lab")
-        COMPANY = "company", _("company")
-        CLUSTER = "cluster", _("cluster")
-        TRAINING_BODY = "training_body", _("training body")
-        OTHER = "other", _("other")
-
-    class RateCategory(models.TextChoices):
-        ACADEMIC = "academic", _("academic")
-        INDUSTRIAL = "industrial", _("industrial")
-
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    rate_category = models.CharField(
-        _("rate category"), max_length=12, choices=RateCategory.choices
-    )
-    referents = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="referent_of",
-        verbose_name=_("referents"),
-    )
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("partner")
-        verbose_name_plural = _("partners")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Project(models.Model):
-    name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=12, choices=ProjectKind.choices)
-    partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, related_name="projects", verbose_name=_("partner")
-    )
-    leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="led_projects",
-        verbose_name=_("leader"),
-    )
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="projects",
-        verbose_name=_("members"),
-    )
-    description = models.TextField(_("description"), blank=True)
-    active_from = models.DateField(_("active from"))
-    active_until = models.DateField(_("active until"), null=True, blank=True)
-    # Industrial projects are always confidential (enforced here and in the database).
-    confidential = models.BooleanField(_("confidential"), default=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("project")
-        verbose_name_plural = _("projects")
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(kind="industrial") | Q(confidential=True),
-                name="project_industrial_is_confidential",
-            ),
-            models.CheckConstraint(
-                condition=Q(active_until__isnull=True)
-                | Q(active_until__gte=models.F("active_from")),
-                name="project_active_period_in_order",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs):
-        if self.kind == ProjectKind.INDUSTRIAL:
-            self.confidential = True
-        super().save(*args, **kwargs)
-
-
-def _new_feed_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class FeedToken(models.Model):
-    """A user's secret key for the iCalendar feeds; rotating it kills the old one."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="feed_token",
-        verbose_name=_("user"),
-    )
-    key = models.CharField(_("key"), max_length=64, unique=True, default=_new_feed_token)
-    created_at = models.DateTimeField(_("created at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("feed token")
-        verbose_name_plural = _("feed tokens")
-
-    def __str__(self) -> str:
-        return f"{self.user}"
-
-
-class UserPreference(models.Model):
-    """What a user chose for themselves: the language of their emails (and pages)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="preference",
-        verbose_name=_("user"),
-    )
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
-
-    class Meta:
-        verbose_name = _("user preference")
-        verbose_name_plural = _("user preferences")
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.language or '-'}"
 
 
 class ReservationStatus(models.TextChoices):
@@ -355,3 +218,64 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reservation_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Closure(models.Model):
+    """Equipment, a site, or (both empty) every site is unavailable over a period."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("maintenance")
+        HOLIDAY = "holiday", _("holiday")
+        EVENT = "event", _("event")
+        OTHER = "other", _("other")
+
+    equipment = models.ForeignKey(
+        "equipment.Equipment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("equipment"),
+    )
+    site = models.ForeignKey(
+        "equipment.Site",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("site"),
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    # Where it came from: "" (by hand), "ics:<uid>", "holiday:<date>".
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "equipment_closure"  # created by the equipment app; kept
+        ordering = ["start"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="closure_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(equipment__isnull=True) | Q(site__isnull=True),
+                name="closure_equipment_or_site",
+            ),
+        ]
+        indexes = [models.Index(fields=["start", "end"], name="closure_period")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.start:%Y-%m-%d} – {self.end:%Y-%m-%d})"

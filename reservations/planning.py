@@ -24,11 +24,12 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from equipment.models import Closure, Equipment
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import day_bounds, local_tz
+from core.french_calendars import public_holidays
+from core.roles import is_platform_manager
+from core.timezones import day_bounds, local_tz
+from equipment.models import Equipment
+from reservations.models import Closure
 
-from .french_calendars import public_holidays
 from .models import LIVE_STATUSES, Reservation, ReservationStatus
 from .selectors import full_view_filter
 

@@ -1,4 +1,4 @@
-"""Reads of partners and projects, with the visibility rules of SPEC §6."""
+"""Reads of reservations and equipment availability, with the visibility rules of SPEC §6."""
 
 from __future__ import annotations
 
@@ -7,58 +7,13 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.roles import is_platform_manager
+from core.timezones import local_tz
 from equipment.models import Equipment
 from equipment.policy import effective_policy
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from partners.selectors import project_ids_with_full_view
 
-from .models import LIVE_STATUSES, Partner, Project, Reservation
-
-
-def projects_visible_to(user: Any) -> QuerySet[Project]:
-    """Platform managers see every project; others the open ones, their own and their partner's.
-
-    A confidential project is seen only by its leader, its members, the referents of
-    its partner and platform managers: to anyone else it does not exist (404).
-    """
-    qs = Project.objects.select_related("partner", "leader").prefetch_related("members")
-    if is_platform_manager(user):
-        return qs
-    mine = project_ids_with_full_view(user)
-    return qs.filter(Q(confidential=False) | Q(pk__in=mine))
-
-
-def project_ids_with_full_view(user: Any) -> QuerySet[Project, Any]:
-    """Projects whose reservations the user may see in full: member, leader or referent."""
-    return (
-        Project.objects.filter(Q(members=user) | Q(leader=user) | Q(partner__referents=user))
-        .values("pk")
-        .distinct()
-    )
-
-
-def partners_of_user(user: Any) -> QuerySet[Partner]:
-    """Partners of the user's projects and those the user is referent of."""
-    return (
-        Partner.objects.filter(
-            Q(projects__members=user) | Q(projects__leader=user) | Q(referents=user)
-        )
-        .distinct()
-        .order_by("name")
-    )
-
-
-def is_partner_referent(user: Any, partner: Partner) -> bool:
-    return bool(user.is_authenticated and partner.referents.filter(pk=user.pk).exists())
-
-
-def can_edit_project(user: Any, project: Project) -> bool:
-    """Platform managers, the partner's referents and the project leader."""
-    return (
-        is_platform_manager(user)
-        or project.leader_id == user.pk
-        or is_partner_referent(user, project.partner)
-    )
+from .models import LIVE_STATUSES, Reservation
 
 
 def full_view_filter(user: Any) -> Q:
@@ -93,9 +48,10 @@ def suggest_alternatives(
     """Up to `limit` free slots: the same equipment at the nearest free times (same
     duration, within opening hours, a week either way), then equipment of the same
     category at the same site at the requested time."""
-    from equipment.models import Closure, Equipment
+    from core.french_calendars import school_holidays
+    from equipment.models import Equipment
     from reservations import rules
-    from reservations.french_calendars import school_holidays
+    from reservations.models import Closure
 
     tz = local_tz()
     policy = equipment.policy
@@ -174,8 +130,9 @@ def suggest_alternatives(
 
 def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) -> QuerySet[Any]:
     """Equipment that could be booked over [start, end): active, open, not closed, not busy."""
-    from equipment.models import Closure, Equipment
+    from equipment.models import Equipment
     from reservations import rules
+    from reservations.models import Closure
 
     tz = local_tz()
     closed_sites = Closure.objects.filter(

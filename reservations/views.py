@@ -27,10 +27,11 @@ from django.views.decorators.http import require_POST
 
 from calendars.holidays import import_public_holidays
 from calendars.ics_import import MAX_BYTES, import_ics
-from equipment.models import Closure, Equipment
-from platform_booking.exceptions import DomainError
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import day_bounds
+from core.exceptions import DomainError
+from core.roles import is_platform_manager
+from core.timezones import day_bounds
+from equipment.models import Equipment
+from reservations.models import Closure
 
 from .exceptions import BookingError
 from .forms import (

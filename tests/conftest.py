@@ -11,8 +11,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from equipment.services import category_create, equipment_create, site_create
-from reservations.models import Partner, ProjectKind
-from reservations.services import partner_create, project_create
+from partners.models import Partner, ProjectKind
+from partners.services import partner_create, project_create
 
 User = get_user_model()
 

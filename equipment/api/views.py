@@ -12,10 +12,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.viewsets import ReferenceViewSet
+from core.roles import is_platform_manager
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.selectors import can_manage_equipment, equipment_list, qualifications_visible_to
-from platform_booking.api.permissions import ReadAnyWriteStaff
-from platform_booking.roles import is_platform_manager
 
 from .serializers import (
     CategorySerializer,
@@ -23,19 +23,6 @@ from .serializers import (
     QualificationSerializer,
     SiteSerializer,
 )
-
-
-class ReferenceViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Read by everyone logged in, written by platform managers; never deleted here."""
-
-    permission_classes = [ReadAnyWriteStaff]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
 
 class SiteViewSet(ReferenceViewSet):

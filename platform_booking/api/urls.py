@@ -5,9 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
 from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
+from partners.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 from reports.api import UsageReportView
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
-from reservations.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 
 from .auth import TokenLoginView
 

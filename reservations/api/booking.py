@@ -17,12 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from equipment.models import Closure, Equipment
-from platform_booking.timezones import local_tz
+from core.timezones import local_tz
+from equipment.models import Equipment
+from partners.selectors import projects_visible_to
 from reservations import rules
 from reservations.exceptions import BookingError
-from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
-from reservations.selectors import projects_visible_to, reservations_visible_to
+from reservations.models import LIVE_STATUSES, Closure, Reservation, ReservationStatus
+from reservations.selectors import reservations_visible_to
 from reservations.services import (
     BookingOutcome,
     closure_create,

@@ -28,30 +28,27 @@ from django.db import (
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from calendars.sync import sync_after_commit
-from equipment.models import Closure, Equipment, Qualification
+from core.french_calendars import public_holidays, school_holidays, school_years_covered
+from core.roles import is_platform_manager
+from core.timezones import local_tz
+from equipment.models import Equipment, Qualification
 from equipment.selectors import can_manage_equipment
-from platform_booking.roles import is_platform_manager
-from platform_booking.timezones import local_tz
+from partners.models import Project, ProjectKind
 from reservations import rules
 from reservations.constraints import CONSTRAINT_NAME
 from reservations.exceptions import BookingError
-from reservations.french_calendars import (
-    public_holidays,
-    school_holidays,
-    school_years_covered,
-)
 from reservations.models import (
     LIVE_STATUSES,
     AuditEntry,
-    Project,
-    ProjectKind,
+    Closure,
     Reservation,
     ReservationStatus,
     Series,
     Session,
 )
 from reservations.recurrence import RecurrenceError, expand
+
+from .announce import reservations_did
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -665,8 +662,6 @@ def _write(
     skip_school_holidays: bool,
     now: datetime,
 ) -> BookingOutcome:
-    from reservations.notifications import notify_after_commit
-
     displaced = _displace(displace, by=user, now=now, reason=_("Displaced by a teaching booking."))
     series = (
         Series.objects.create(
@@ -707,9 +702,8 @@ def _write(
             )
     created = _insert(new)
     _insert([_audit(r, by=user, action="create", at=now, overridden=overridden) for r in created])
-    notify_after_commit("created", created)
-    notify_after_commit("displaced", displaced, now=now)
-    sync_after_commit(reservation_ids=[r.pk for r in (*created, *displaced)])
+    reservations_did("created", created, actor=user, now=now)
+    reservations_did("displaced", displaced, actor=user, now=now)
     return BookingOutcome(created, displaced, skipped, series, session)
 
 
@@ -782,7 +776,7 @@ def _displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Res
 
 def can_act_on(user: Any, reservation: Reservation) -> bool:
     """The booker, the project's leader and members, its partner's referents, managers."""
-    from reservations.selectors import project_ids_with_full_view
+    from partners.selectors import project_ids_with_full_view
 
     if is_platform_manager(user) or reservation.booked_by_id == user.pk:
         return True
@@ -879,10 +873,7 @@ def reservation_update(
                 now=now,
                 reason=_("Displaced by a teaching booking."),
             )
-            from reservations.notifications import notify_after_commit
-
-            notify_after_commit("displaced", displaced, now=now)
-            sync_after_commit(reservation_ids=[r.pk for r in displaced])
+            reservations_did("displaced", displaced, actor=user, now=now)
         previous = (current.status, current.start, current.end)
         current.start, current.end = new_start, new_end
         current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
@@ -893,11 +884,8 @@ def reservation_update(
         current.revision += 1
         current.updated_at = now
         current.save()
-        sync_after_commit(reservation_ids=[current.pk])
+        reservations_did("moved" if moved else "updated", [current], actor=user, now=now)
         if moved:
-            from reservations.notifications import notify_after_commit
-
-            notify_after_commit("moved", [current])
             _audit(
                 current,
                 by=user,
@@ -967,10 +955,7 @@ def reservation_cancel(
         _transition(
             items, ReservationStatus.CANCELLED, by=user, action="cancel", now=now, reason=reason
         )
-        from reservations.notifications import notify_after_commit
-
-        notify_after_commit("cancelled", items)
-        sync_after_commit(reservation_ids=[r.pk for r in items])
+        reservations_did("cancelled", items, actor=user, now=now)
         return items
 
     return run_in_transaction(work)
@@ -1009,10 +994,7 @@ def _decide(
             from_status=ReservationStatus.PENDING,
             reason=reason,
         ).save()
-        from reservations.notifications import notify_after_commit
-
-        notify_after_commit("approved" if approve else "rejected", [current])
-        sync_after_commit(reservation_ids=[current.pk])
+        reservations_did("approved" if approve else "rejected", [current], actor=user, now=now)
         return current
 
     return run_in_transaction(work)

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from calendars.sync import sync_after_commit
-from equipment.models import Closure, Equipment, Site
-from platform_booking.roles import is_platform_manager
+from core.roles import is_platform_manager
+from equipment.models import Equipment, Site
 from reservations import rules
 from reservations.exceptions import BookingError
-from reservations.models import LIVE_STATUSES, Reservation
-from reservations.notifications import notify_after_commit
+from reservations.models import LIVE_STATUSES, Closure, Reservation
 
+from .announce import closures_did, reservations_did
 from .booking import _displace, managed_equipment_ids, run_in_transaction
 
 
@@ -157,10 +157,8 @@ def closures_create(
                 now=now,
                 reason=_("Displaced by a closure: %(reason)s") % {"reason": reason},
             )
-        notify_after_commit("closed", displaced, now=now)
-        sync_after_commit(
-            closure_ids=[c.pk for c in closures], reservation_ids=[r.pk for r in displaced]
-        )
+        closures_did("created", [c.pk for c in closures], actor=user)
+        reservations_did("closed", displaced, actor=user, now=now)
         return closures, displaced
 
     return run_in_transaction(work)
@@ -193,5 +191,6 @@ def closure_delete(*, closure: Closure, user: Any) -> None:
     if not can_manage_closure(user, equipment=closure.equipment, site=closure.site):
         raise BookingError("permission_denied", _("You may not remove this closure."), status=403)
     pk = closure.pk
-    closure.delete()
-    sync_after_commit(closure_ids=[pk])
+    with transaction.atomic():
+        closure.delete()
+        closures_did("deleted", [pk], actor=user)

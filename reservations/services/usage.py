@@ -9,11 +9,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from calendars.sync import sync_after_commit
-from platform_booking.timezones import day_bounds, local_tz
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Reservation, ReservationStatus, UsageRecord
 
+from .announce import reservations_did
 from .booking import _audit, can_act_on, run_in_transaction
 
 
@@ -112,8 +111,7 @@ def release_overdue_no_shows_locked(
         changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
     )
     AuditEntry.objects.bulk_create(audits, batch_size=500)
-    # A no-show leaves the equipment's calendar.
-    sync_after_commit(reservation_ids=[r.pk for r in changed])
+    reservations_did("no_show", changed, now=now)
     return changed
 
 
@@ -164,25 +162,7 @@ def release_no_shows(*, now: datetime) -> dict[str, int]:
             changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
         )
         AuditEntry.objects.bulk_create(audits, batch_size=500)
+        reservations_did("completed", changed, now=now)
         return {"no_show": len(no_shows), "completed": len(changed)}
 
     return run_in_transaction(work)
-
-
-def send_reminders(*, now: datetime) -> tuple[int, list[Reservation]]:
-    """Email each booker the confirmed reservations of tomorrow (the local day after `now`).
-
-    Returns the number of emails sent and the reservations they remind of.
-    """
-    from reservations.notifications import build_messages, send_now
-
-    tomorrow = now.astimezone(local_tz()).date() + timedelta(days=1)
-    start, end = day_bounds(tomorrow)
-    items = list(
-        Reservation.objects.filter(
-            status=ReservationStatus.CONFIRMED, start__gte=start, start__lt=end
-        )
-        .select_related("booked_by__preference", "equipment__site", "project__partner")
-        .order_by("start", "pk")
-    )
-    return send_now(build_messages("reminder", items, now=now)), items

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from equipment.models import Closure
+from reservations.models import Closure
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from equipment.models import Closure
 from equipment.services import equipment_create, equipment_update
+from reservations.models import Closure
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db

@@ -55,7 +55,7 @@ def test_me_language_refuses_an_unknown_one(client_for, campus):
 
 
 def test_language_switch_is_remembered_for_a_logged_in_user(client, campus):
-    from reservations.services import user_language
+    from partners.services import user_language
 
     client.force_login(campus.researcher)
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/equipment/"})

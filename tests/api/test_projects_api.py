@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reservations.models import Project
+from partners.models import Project
 
 pytestmark = pytest.mark.django_db
 

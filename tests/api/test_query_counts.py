@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from equipment.services import equipment_create, qualification_grant
-from reservations.models import Partner
-from reservations.services import partner_create, project_create
+from partners.models import Partner
+from partners.services import partner_create, project_create
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from equipment.models import Closure, Equipment
+from equipment.models import Equipment
 from equipment.services import equipment_update, qualification_grant
-from reservations.models import Reservation, Series, Session
+from reservations.models import Closure, Reservation, Series, Session
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db
@@ -1402,7 +1402,7 @@ def test_cancelling_a_series_costs_the_same_queries_whatever_its_length(
 
 def test_quota_counts_the_partners_own_hours_including_used_ones(client_for, campus, make_user):
     """Another partner's hours never count; completed and no-show hours of the week do."""
-    from reservations.services import project_create
+    from partners.services import project_create
 
     equipment_update(equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}})
     other = make_user("doctorante")

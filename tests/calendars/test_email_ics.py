@@ -11,16 +11,15 @@ from django.core import mail
 from django.test import Client
 from icalendar import Calendar
 
-from reservations.notifications import build_messages
+from notifications.emails import build_messages
+from partners.services import feed_token_for, user_language_set
 from reservations.services import (
     closure_create,
-    feed_token_for,
     reservation_approve,
     reservation_cancel,
     reservation_create,
     reservation_reject,
     reservation_update,
-    user_language_set,
 )
 
 from .ics import parse_all

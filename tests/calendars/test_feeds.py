@@ -19,12 +19,11 @@ from icalendar import Calendar
 from icalendar.parser import Contentline
 
 from calendars import feeds
-from equipment.models import Closure
-from reservations.models import Reservation
+from partners.services import feed_token_for
+from reservations.models import Closure, Reservation
 from reservations.services import (
     closure_create,
     closure_delete,
-    feed_token_for,
     release_no_shows,
     reservation_cancel,
     reservation_create,

@@ -18,7 +18,7 @@ from calendars.holidays import (
     school_holiday_periods,
 )
 from calendars.management.commands.import_holidays import Command as ImportHolidays
-from equipment.models import Closure
+from reservations.models import Closure
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db

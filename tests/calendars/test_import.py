@@ -19,7 +19,7 @@ from django.utils import translation
 
 from calendars import sync
 from calendars.ics_import import IcsImportError, parse_ics
-from equipment.models import Closure
+from reservations.models import Closure
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,9 @@ from django.utils import translation
 from schedule.models import Calendar, Event, EventRelation
 
 from calendars import sync
-from equipment.models import Closure, Equipment
-from reservations.models import ProjectKind, Reservation
+from equipment.models import Equipment
+from partners.models import ProjectKind
+from reservations.models import Closure, Reservation
 from reservations.services import (
     closure_create,
     closure_delete,

@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from equipment.models import Category, Equipment, Qualification, Site
-from reservations.models import Partner, Project, ProjectKind
+from partners.models import Partner, Project, ProjectKind
 
 User = get_user_model()
 MODELS = (Site, Category, Equipment, Partner, Project, User, Qualification)

@@ -10,7 +10,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from reservations.models import Project
+from partners.models import Project
 
 from .conftest import LYCEE, ORLEANS, SERVIER, TOTALS, as_json, at, reserve
 

@@ -12,10 +12,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from equipment.models import Closure
+from core.exceptions import DomainError
 from equipment.services import equipment_update
-from platform_booking.exceptions import DomainError
 from reports.services import Filters, report_scope, usage_report
+from reservations.models import Closure
 from reservations.services import release_no_shows
 
 from .conftest import (

@@ -119,7 +119,7 @@ def test_reminders_email_tomorrows_bookers(campus, monkeypatch):
 def test_reminders_cover_exactly_tomorrows_confirmed_reservations(campus, make_user):
     """Tomorrow in Paris: 00:30 on the 25th is 23:30 UTC on the 24th and is included; today,
     the day after tomorrow and pending requests are not."""
-    from reservations.services import send_reminders
+    from notifications.services import send_reminders
 
     def booking(day: int, hour: int, minute: int = 0, *, status: str = "confirmed"):
         user = make_user(f"u{day}{hour}{minute}{status[0]}", email=f"u{day}{hour}{minute}@x.org")

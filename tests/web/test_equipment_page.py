@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from equipment.models import Equipment
-from reservations.models import FeedToken
+from partners.models import FeedToken
 from reservations.services import closure_create
 
 from .conftest import NOW, PARIS, WED, at

@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from equipment.models import Closure
-from reservations.models import AuditEntry, Reservation
+from reservations.models import AuditEntry, Closure, Reservation
 from reservations.services import closure_create
 
 from .conftest import NOW, WED, at, local

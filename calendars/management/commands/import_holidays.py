@@ -16,8 +16,8 @@ from calendars.holidays import (
     school_holidays_known_until,
 )
 from calendars.management.scope import add_scope_arguments, resolve_scope, scope_label
-from platform_booking.exceptions import DomainError
-from reservations.french_calendars import ZONE
+from core.exceptions import DomainError
+from core.french_calendars import ZONE
 
 HELP = gettext_lazy(
     "Close an equipment, a site or every site on the French public holidays of the given "

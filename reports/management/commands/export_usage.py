@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from platform_booking.exceptions import DomainError
+from core.exceptions import DomainError
 from reports import exports
 from reports.params import parse_report_query
 from reports.services import Scope, count_reservations, reservation_rows, usage_report

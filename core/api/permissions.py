@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from platform_booking.roles import is_platform_manager
+from core.roles import is_platform_manager
 
 
 class ReadAnyWriteStaff(BasePermission):

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from reservations.models import Partner, Project
-from reservations.services import partner_create, partner_update, project_create, project_update
+from partners.models import Partner, Project
+from partners.services import partner_create, partner_update, project_create, project_update
 
 User = get_user_model()
 _active_users = User.objects.filter(is_active=True)

@@ -13,21 +13,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from equipment.api.views import ReferenceViewSet
-from platform_booking.roles import is_platform_manager
-from reservations.models import Partner, Project
-from reservations.selectors import (
+from core.api.viewsets import ReferenceViewSet
+from core.roles import is_platform_manager
+from partners.models import Partner, Project
+from partners.selectors import (
     can_edit_project,
     is_partner_referent,
     partners_of_user,
     projects_visible_to,
 )
-from reservations.services import (
-    feed_token_for,
-    feed_token_rotate,
-    user_language,
-    user_language_set,
-)
+from partners.services import feed_token_for, feed_token_rotate, user_language, user_language_set
 
 from .serializers import MeSerializer, MeUpdateSerializer, PartnerSerializer, ProjectSerializer
 

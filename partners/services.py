@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
 from reservations.exceptions import BookingError
-from reservations.models import FeedToken, Partner, Project, ProjectKind, UserPreference
 
 PROJECT_FIELDS = (
     "name",

@@ -15,6 +15,12 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from calendars.feeds import email_calendar, email_method
+from equipment.models import Equipment
+from partners.services import user_language
+from reservations.models import Reservation
+from reservations.selectors import suggest_alternatives
+
 log = logging.getLogger(__name__)
 
 SUBJECTS = {
@@ -44,8 +50,6 @@ def _describe(reservation: Any) -> str:
 
 def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
     """Free slots the owner of a displaced reservation may book instead."""
-    from reservations.selectors import suggest_alternatives
-
     options = suggest_alternatives(
         equipment=reservation.equipment,
         start=reservation.start,
@@ -56,8 +60,6 @@ def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
     )
     if not options:
         return [_("  No free slot nearby: see the planning.")]
-    from equipment.models import Equipment
-
     codes = dict(
         Equipment.objects.filter(pk__in={o["equipment"] for o in options}).values_list("pk", "code")
     )
@@ -85,8 +87,6 @@ CALENDAR_EVENTS = {
 
 
 def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:
-    from calendars.feeds import email_calendar, email_method
-
     items = [r for r in reservations if email_method(r) is not None]
     now = timezone.now()
     for reservation in items:
@@ -103,8 +103,6 @@ def build_messages(
     for reservation in reservations:
         if reservation.booked_by.email:
             by_user[reservation.booked_by].append(reservation)
-    from reservations.services.projects import user_language
-
     messages = []
     for user, items in by_user.items():
         # French by default, the recipient's own language when they chose one.
@@ -137,8 +135,6 @@ def send_now(messages: list[EmailMessage]) -> int:
 def _with_relations(reservations: Sequence[Any]) -> list[Any]:
     """The same reservations, read again with what the emails show, in one query (rows
     from a status change come without their booker, equipment, site or project)."""
-    from reservations.models import Reservation
-
     loaded = ("booked_by", "equipment", "project")
     if all(all(f in r._state.fields_cache for f in loaded) for r in reservations):
         return list(reservations)  # fresh from the service (a booking): nothing to read

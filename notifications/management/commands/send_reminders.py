@@ -9,8 +9,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from platform_booking.timezones import local_tz
-from reservations.services import send_reminders
+from core.timezones import local_tz
+from notifications.services import send_reminders
 
 HELP = gettext_lazy("Email a reminder of tomorrow's confirmed reservations to their bookers.")
 
