@@ -1,9 +1,9 @@
+"""The inventory's pages; platform_booking.urls adds the equipment page of reservations."""
+
 from django.urls import path
 
 from . import views
 
-app_name = "equipment"
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
-    path("<int:pk>/", views.detail, name="detail"),
 ]

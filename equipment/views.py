@@ -1,26 +1,15 @@
-"""Web pages of the inventory: the catalogue and an equipment's page."""
+"""Web pages of the inventory: the catalogue (an equipment's page, with its bookings, is
+reservations.web.equipment)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
-from django.utils import timezone
-
-from partners.services import feed_token_for
-from reservations.forms import FIRST_YEAR, LAST_YEAR
-from reservations.planning import build_grid, monday_of
-from reservations.services.usage import release_overdue_no_shows
+from django.shortcuts import render
 
 from .models import Category, Site
-from .policy_text import describe_policy
-from .selectors import can_manage_equipment, equipment_list
+from .selectors import equipment_list
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -47,49 +36,5 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "selected_site": site,
             "selected_category": category,
             "q": q,
-        },
-    )
-
-
-def _week_of(value: str | None, today: date) -> date:
-    """The Monday of the week of `value` (an ISO date), else of today."""
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # beyond, date arithmetic overflows
-        day = today
-    return monday_of(day)
-
-
-@login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """An equipment: facts, policy in plain words, its week calendar and iCalendar link."""
-    equipment = get_object_or_404(equipment_list(), pk=pk)
-    now = timezone.now()
-    today = timezone.localdate(now)
-    monday = _week_of(request.GET.get("week"), today)
-    if equipment.requires_check_in:
-        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        release_overdue_no_shows(now=now, equipment_ids=[equipment.pk])
-    grid = build_grid(equipment=[equipment], first_day=monday, days=7, user=request.user, now=now)
-    token = feed_token_for(user=request.user)
-    feed_path = reverse("calendars:equipment", args=[equipment.pk])
-    # The address calendar clients subscribe to from outside: the public SITE_URL.
-    feed_url = f"{settings.SITE_URL}{feed_path}?{urlencode({'token': token.key})}"
-    return render(
-        request,
-        "equipment/detail.html",
-        {
-            "equipment": equipment,
-            "policy_lines": describe_policy(equipment.policy),
-            "can_manage": can_manage_equipment(request.user, equipment),
-            "grid": grid,
-            "previous_week": "?" + urlencode({"week": (monday - timedelta(days=7)).isoformat()}),
-            "next_week": "?" + urlencode({"week": (monday + timedelta(days=7)).isoformat()}),
-            "this_week": "?" + urlencode({"week": monday_of(today).isoformat()}),
-            "feed_url": feed_url,
-            "book_url": reverse("web:book") + "?" + urlencode({"equipment": equipment.pk}),
-            "bookable": equipment.status == equipment.Status.ACTIVE,
         },
     )

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.exceptions import DomainError
 from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
-from reservations.exceptions import BookingError
 
 PROJECT_FIELDS = (
     "name",
@@ -111,7 +111,7 @@ def feed_token_for(*, user: Any) -> FeedToken:
 def user_language_set(*, user: Any, language: str) -> UserPreference:
     """Remember the language the user chose (their emails follow it); "" forgets it."""
     if language and language not in dict(settings.LANGUAGES):
-        raise BookingError(
+        raise DomainError(
             "invalid",
             _("Invalid input."),
             fields={"language": [_("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES))]},

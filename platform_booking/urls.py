@@ -4,7 +4,23 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from calendars import web_urls as closure_pages
+from equipment import urls as inventory_pages
+from reservations import urls as booking_pages
+from reservations.web import equipment as equipment_page
+
 from . import views
+
+# Namespaces gather pages from the layer that can build them: the equipment page shows
+# bookings, the closures pages import calendars; their URL names stay `equipment:…`, `web:…`.
+equipment_urls = (
+    [
+        *inventory_pages.urlpatterns,
+        path("<int:pk>/", equipment_page.detail, name="detail"),
+    ],
+    "equipment",
+)
+web_urls = ([*booking_pages.urlpatterns, *closure_pages.urlpatterns], "web")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -16,10 +32,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("equipment/", include("equipment.urls")),
+    path("equipment/", include(equipment_urls)),
     path("calendars/", include("calendars.urls")),
     path("reports/", include("reports.urls")),
-    path("", include("reservations.urls")),
+    path("", include(web_urls)),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]
 

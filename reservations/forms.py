@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from core.roles import is_platform_manager
 from core.timezones import local_tz
 from equipment.models import Category, Equipment, Site
+from partners.models import Project
 from reservations.models import Closure
 
 from . import rules
-from .models import Project
 from .recurrence import MAX_OCCURRENCES
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

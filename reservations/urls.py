@@ -1,29 +1,32 @@
-"""Booking pages (SPEC §8): planning, booking form, my reservations, managers' pages."""
+"""Booking pages (SPEC §8): planning, booking form, my reservations, approvals.
+
+Included by platform_booking.urls under the `web` namespace, together with the closures
+pages of calendars.web_urls and the equipment page (reservations.web.equipment).
+"""
 
 from django.urls import path
 
-from . import views
-
-app_name = "web"
+from .web import approvals, booking, mine, planning
 
 urlpatterns = [
-    path("planning/", views.planning, name="planning"),
-    path("book/", views.book, name="book"),
-    path("book/done/", views.book_done, name="book_done"),
-    path("my/", views.my_reservations, name="my"),
-    path("my/<int:pk>/cancel/", views.cancel, name="cancel"),
-    path("my/<int:pk>/check-in/", views.check_in, name="check_in"),
-    path("my/<int:pk>/check-out/", views.check_out, name="check_out"),
-    path("manage/approvals/", views.approvals, name="approvals"),
+    path("planning/", planning.planning, name="planning"),
+    path("book/", booking.book, name="book"),
+    path("book/done/", booking.book_done, name="book_done"),
+    path("my/", mine.my_reservations, name="my"),
+    path("my/<int:pk>/cancel/", mine.cancel, name="cancel"),
+    path("my/<int:pk>/check-in/", mine.check_in, name="check_in"),
+    path("my/<int:pk>/check-out/", mine.check_out, name="check_out"),
+    path("manage/approvals/", approvals.approvals, name="approvals"),
     path(
         "manage/approvals/<int:pk>/approve/",
-        views.decide,
+        approvals.decide,
         {"decision": "approve"},
         name="approve",
     ),
-    path("manage/approvals/<int:pk>/reject/", views.decide, {"decision": "reject"}, name="reject"),
-    path("manage/closures/", views.closures, name="closures"),
-    path("manage/closures/<int:pk>/delete/", views.closure_remove, name="closure_delete"),
-    path("manage/closures/import/", views.closures_import, name="closures_import"),
-    path("manage/closures/holidays/", views.closures_holidays, name="closures_holidays"),
+    path(
+        "manage/approvals/<int:pk>/reject/",
+        approvals.decide,
+        {"decision": "reject"},
+        name="reject",
+    ),
 ]

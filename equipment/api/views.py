@@ -5,8 +5,6 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -49,21 +47,6 @@ class EquipmentFilter(django_filters.FilterSet):
         return queryset & equipment_list(q=value)
 
 
-_FREE_PARAMETERS = [
-    OpenApiParameter(
-        name,
-        OpenApiTypes.DATETIME,
-        description=(
-            "With free_from and free_to together: only active equipment that is open, "
-            "not closed and not booked over the whole interval. A time without offset is "
-            "read in Europe/Paris."
-        ),
-    )
-    for name in ("free_from", "free_to")
-]
-
-
-@extend_schema_view(list=extend_schema(parameters=_FREE_PARAMETERS))
 class EquipmentViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -78,19 +61,7 @@ class EquipmentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Equipment]:
-        qs = equipment_list()
-        params = self.request.query_params
-        if "free_from" in params or "free_to" in params:
-            # Booking data lives in reservations; it answers which equipment is free.
-            from reservations.api.booking import parse_instant
-            from reservations.selectors import equipment_free_between
-
-            start = parse_instant(params.get("free_from"), "free_from")
-            end = parse_instant(params.get("free_to"), "free_to")
-            if start >= end:
-                raise ValidationError({"free_to": [_("Must be after free_from.")]})
-            qs = equipment_free_between(qs, start, end)
-        return qs
+        return equipment_list()
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         if not is_platform_manager(request.user):

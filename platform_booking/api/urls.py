@@ -4,10 +4,11 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
-from equipment.api.views import CategoryViewSet, EquipmentViewSet, QualificationViewSet, SiteViewSet
+from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
 from partners.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 from reports.api import UsageReportView
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
+from reservations.api.equipment import BookableEquipmentViewSet
 
 from .auth import TokenLoginView
 
@@ -15,7 +16,7 @@ router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("partners", PartnerViewSet, basename="partner")
-router.register("equipment", EquipmentViewSet, basename="equipment")
+router.register("equipment", BookableEquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")

@@ -1,0 +1,71 @@
+"""Managers' approvals queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.roles import is_platform_manager
+from reservations.exceptions import BookingError
+from reservations.forms import (
+    DecisionForm,
+)
+from reservations.models import Reservation, ReservationStatus
+from reservations.services import (
+    reservation_approve,
+    reservation_reject,
+)
+from reservations.web.common import (
+    error_message,
+    managed_equipment,
+    require_manager,
+)
+
+
+def _pending_for(user: Any) -> QuerySet[Reservation]:
+    qs = Reservation.objects.filter(status=ReservationStatus.PENDING).select_related(
+        "equipment__site", "project__partner", "booked_by"
+    )
+    if not is_platform_manager(user):
+        qs = qs.filter(equipment__in=managed_equipment(user).values("pk"))
+    return qs
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """Pending requests on the equipment the user manages, oldest start first."""
+    require_manager(request)
+    pending = list(_pending_for(request.user).order_by("start", "pk"))
+    return render(
+        request,
+        "reservations/approvals.html",
+        {"pending": pending, "now": timezone.now(), "nav_manager": True},
+    )
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    require_manager(request)
+    reservation = get_object_or_404(_pending_for(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"].strip() if form.is_valid() else ""
+    service = reservation_approve if decision == "approve" else reservation_reject
+    try:
+        done = service(
+            reservation=reservation, user=request.user, now=timezone.now(), reason=reason
+        )
+    except BookingError as error:
+        error_message(request, error)
+    else:
+        text = _("Approved: %(title)s.") if decision == "approve" else _("Rejected: %(title)s.")
+        messages.success(request, text % {"title": done.title})
+    return redirect("web:approvals")

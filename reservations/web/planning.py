@@ -1,0 +1,72 @@
+"""The planning page: a day or week across many equipment."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from equipment.models import Equipment
+from reservations.forms import (
+    PlanningForm,
+)
+from reservations.planning import build_grid, monday_of
+from reservations.services.usage import release_overdue_no_shows
+
+
+@login_required
+def planning(request: HttpRequest) -> HttpResponse:
+    """A day or a week across the equipment of a site or a category: busy time by priority."""
+    now = timezone.now()
+    form = PlanningForm(request.GET or None)
+    site = category = None
+    view = "week"
+    day = timezone.localdate(now)
+    if form.is_bound and form.is_valid():
+        site = form.cleaned_data["site"]
+        category = form.cleaned_data["category"]
+        view = form.cleaned_data["view"] or "week"
+        day = form.cleaned_data["date"] or day
+    first = day if view == "day" else monday_of(day)
+    count = 1 if view == "day" else 7
+    items = Equipment.objects.exclude(status=Equipment.Status.RETIRED).select_related(
+        "site", "category"
+    )
+    if site is not None:
+        items = items.filter(site=site)
+    if category is not None:
+        items = items.filter(category=category)
+    equipment = list(items.order_by("site__name", "code"))
+    checked = [e.pk for e in equipment if e.requires_check_in]
+    if checked:
+        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
+        release_overdue_no_shows(now=now, equipment_ids=checked)
+    grid = build_grid(equipment=equipment, first_day=first, days=count, user=request.user, now=now)
+    step = timedelta(days=count)
+
+    def link(target: date) -> str:
+        query = {"view": view, "date": target.isoformat()}
+        if site is not None:
+            query["site"] = str(site.pk)
+        if category is not None:
+            query["category"] = str(category.pk)
+        return "?" + urlencode(query)
+
+    return render(
+        request,
+        "reservations/planning.html",
+        {
+            "form": form,
+            "grid": grid,
+            "view": view,
+            "previous_link": link(first - step),
+            "next_link": link(first + step),
+            "today_link": link(timezone.localdate(now)),
+            "site": site,
+            "category": category,
+        },
+    )
