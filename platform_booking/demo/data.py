@@ -510,3 +510,6 @@ DEMO_TITLES = {
     "research": "Campagne de mesures",
     "industrial": "Essais partenaires",
 }
+
+# Why a demo booking was cancelled.
+CANCEL_REASON = "Séance reportée"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -31,6 +32,7 @@ from reservations.services import (
 )
 
 from .data import (
+    CANCEL_REASON,
     CATEGORIES,
     DEMO_EQUIPMENT,
     DEMO_SLOTS,
@@ -203,6 +205,39 @@ def _reservations(
         )
     )
     current = [p for p in projects.values() if p.active_until is None or p.active_until >= today]
+    # One seeded sequence of draws makes the demo: _slots is lazy, so each booking's own
+    # draws (its project, its fate) still come before the next slot's.
+    for code, item, start, end in _slots(equipment, today, tz, rng):
+        candidates = [
+            p
+            for p in current
+            if not item.requires_qualification or (p.leader.username, code) in qualified
+        ]
+        if not candidates:
+            continue
+        project = rng.choice(candidates)
+        booked_at = min(now, start - datetime.timedelta(days=3))
+        reservation = _book(project, item, start, end, booked_at)
+        if reservation is None:
+            continue
+        _follow_up(
+            reservation,
+            leader=project.leader,
+            manager=users["manager"],
+            roll=rng.random(),
+            booked_at=booked_at,
+            started=start < now,
+        )
+
+
+def _slots(
+    equipment: dict[str, Equipment],
+    today: datetime.date,
+    tz: datetime.tzinfo,
+    rng: random.Random,
+) -> Iterator[tuple[str, Equipment, datetime.datetime, datetime.datetime]]:
+    """Yield a slot on about half of the demo equipment, each weekday from 60 days before
+    `today` to 30 days after."""
     for offset in range(-60, 31):
         day = today + datetime.timedelta(days=offset)
         if day.weekday() >= 5:
@@ -214,43 +249,57 @@ def _reservations(
             first, last = rng.choice(DEMO_SLOTS)
             start = datetime.datetime.combine(day, datetime.time(first), tzinfo=tz)
             end = datetime.datetime.combine(day, datetime.time(last), tzinfo=tz)
-            candidates = [
-                p
-                for p in current
-                if not item.requires_qualification or (p.leader.username, code) in qualified
-            ]
-            if not candidates:
-                continue
-            project = rng.choice(candidates)
-            booked_at = min(now, start - datetime.timedelta(days=3))
-            try:
-                outcome = reservation_create(
-                    user=project.leader,
-                    project=project,
-                    equipment=[item],
-                    start=start,
-                    end=end,
-                    title=_demo_title(project),
-                    expected_participants=12 if project.kind == "pedagogical" else 1,
-                    now=booked_at,
-                )
-            except BookingError:
-                continue
-            reservation = outcome.reservations[0]
-            roll = rng.random()
-            if roll < 0.08:
-                reservation_cancel(
-                    reservation=reservation,
-                    user=project.leader,
-                    now=booked_at + datetime.timedelta(days=1),
-                    reason="Séance reportée",
-                )
-            elif reservation.status == "pending" and (start < now or roll < 0.5):
-                reservation_approve(
-                    reservation=reservation,
-                    user=users["manager"],
-                    now=booked_at + datetime.timedelta(hours=2),
-                )
+            yield code, item, start, end
+
+
+def _book(
+    project: Project,
+    item: Equipment,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    booked_at: datetime.datetime,
+) -> Reservation | None:
+    """Book as the project's leader would have at `booked_at`; None when the rules refuse."""
+    try:
+        outcome = reservation_create(
+            user=project.leader,
+            project=project,
+            equipment=[item],
+            start=start,
+            end=end,
+            title=_demo_title(project),
+            expected_participants=12 if project.kind == "pedagogical" else 1,
+            now=booked_at,
+        )
+    except BookingError:
+        return None
+    return outcome.reservations[0]
+
+
+def _follow_up(
+    reservation: Reservation,
+    *,
+    leader: Any,
+    manager: Any,
+    roll: float,
+    booked_at: datetime.datetime,
+    started: bool,
+) -> None:
+    """Cancel about one booking in twelve; approve the pending ones that have started and
+    about half of the others."""
+    if roll < 0.08:
+        reservation_cancel(
+            reservation=reservation,
+            user=leader,
+            now=booked_at + datetime.timedelta(days=1),
+            reason=CANCEL_REASON,
+        )
+    elif reservation.status == "pending" and (started or roll < 0.5):
+        reservation_approve(
+            reservation=reservation,
+            user=manager,
+            now=booked_at + datetime.timedelta(hours=2),
+        )
 
 
 def _demo_title(project: Project) -> str:
