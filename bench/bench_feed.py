@@ -47,7 +47,10 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.utils import timezone
 
-    from calendars import feeds
+    from calendars.events import reservation_events
+    from calendars.feeds import WINDOW_BEFORE, feed_reservations
+    from calendars.ics_writer import reference_calendar, render_calendar
+    from calendars.reader import Reader
     from equipment.services import category_create, equipment_create, site_create
     from partners.services import feed_token_for, partner_create, project_create
     from reservations.models import Closure, Reservation
@@ -91,7 +94,7 @@ def main() -> None:
     )
 
     now = timezone.now()
-    first_day = (now - feeds.WINDOW_BEFORE).astimezone(tz).date() + timedelta(days=1)
+    first_day = (now - WINDOW_BEFORE).astimezone(tz).date() + timedelta(days=1)
     statuses = ["confirmed"] * 8 + ["pending", "cancelled"]
     rows = []
     day, hour = first_day, 7
@@ -173,18 +176,18 @@ def main() -> None:
     measure(outsider, "other partner")
 
     # Where the time goes, and what icalendar's own serialisation would cost.
-    reader = feeds.Reader.of(manager)
+    reader = Reader.of(manager)
     began = time.perf_counter()
-    fetched = list(feeds.feed_reservations(Reservation.objects.filter(equipment=equipment), now))
+    fetched = list(feed_reservations(Reservation.objects.filter(equipment=equipment), now))
     fetch = time.perf_counter() - began
     began = time.perf_counter()
-    events = feeds.reservation_events(fetched, reader)
+    events = reservation_events(fetched, reader)
     build = time.perf_counter() - began
     began = time.perf_counter()
-    fast = feeds.render_calendar(name="bench", uid="bench", events=events)
+    fast = render_calendar(name="bench", uid="bench", events=events)
     render = time.perf_counter() - began
     began = time.perf_counter()
-    slow = feeds.reference_calendar(name="bench", uid="bench", events=events).to_ical()
+    slow = reference_calendar(name="bench", uid="bench", events=events).to_ical()
     reference = time.perf_counter() - began
     assert fast == slow, "the fast writer differs from icalendar"
     print(

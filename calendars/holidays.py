@@ -1,7 +1,7 @@
 """French public holidays as closures, and the zone B school holidays we know (SPEC §4).
 
 Both come from packages that ship their data (`holidays`, `vacances-scolaires-france`,
-wrapped by reservations.french_calendars): no network. A public holiday closes whole local
+wrapped by core.french_calendars): no network. A public holiday closes whole local
 days, [00:00, 00:00 the next day) in Europe/Paris, kind `holiday`, source
 `holiday:<YYYY-MM-DD>`; creating them again for the same scope creates nothing.
 School holidays are not closures (teaching windows and series use them); managers may list

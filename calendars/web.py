@@ -32,10 +32,7 @@ from reservations.forms import (
 )
 from reservations.models import Closure, Reservation
 from reservations.selectors import reservations_visible_to
-from reservations.services import (
-    closure_create,
-    closure_delete,
-)
+from reservations.services import closure_create, closure_delete
 from reservations.web.common import (
     CLOSURE_RESULT,
     error_message,

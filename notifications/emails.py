@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from calendars.feeds import email_calendar, email_method
+from calendars.email_ics import email_calendar, email_method
 from equipment.models import Equipment
 from partners.services import user_language
 from reservations.models import Reservation

@@ -19,7 +19,7 @@ from .models import LIVE_STATUSES, Reservation
 def full_view_filter(user: Any) -> Q:
     """Reservations a user other than a platform manager sees in full (SPEC §6): their
     own bookings, their projects' (member, leader, partner referent), and those of the
-    equipment they manage. The one rule; calendars.feeds.Reader mirrors it in Python."""
+    equipment they manage. The one rule; calendars.reader.Reader mirrors it in Python."""
     managers = Equipment.managers.through
     return (
         Q(booked_by_id=user.pk)

@@ -1,0 +1,210 @@
+"""The iCalendar writer: VCALENDARs and VEVENTs of plain `EventData`, with icalendar.
+
+Speed: icalendar's generic serialisation costs about 0.7 ms per event (a timezone
+lookup per date-time, a character loop per line), far too much for an equipment with
+thousands of bookings. The VCALENDAR header and the VTIMEZONE come from icalendar; each
+VEVENT is written by `_EventWriter`, which escapes text with icalendar's `vText`,
+formats date-times the way icalendar does without looking the time zone up again for
+every value, and folds long lines on their bytes (`fold`). The tests check both byte for
+byte against icalendar (`reference_calendar`, `Contentline.to_ical()`): 5,000 events
+take about 0.1 s to write instead of 2.5 s. The VTIMEZONE is written as yearly rules
+(vtimezone.py says why not `add_missing_timezones()`'s list of dates).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from core.timezones import local_tz
+
+from .vtimezone import local_vtimezone
+
+PRODID = "-//Campus CosmetoPharma//Platform booking//FR"
+REFRESH = timedelta(hours=1)
+
+
+class EventData(NamedTuple):
+    """The properties of one VEVENT, as plain values (a tuple: thousands per feed)."""
+
+    uid: str
+    summary: str
+    start: datetime | date
+    end: datetime | date
+    stamp: datetime
+    sequence: int
+    created: datetime
+    last_modified: datetime
+    status: str
+    url: str
+    location: str = ""
+    description: str = ""
+
+
+def event_component(
+    data: EventData,
+    *,
+    stamp: datetime | None = None,
+    organizer: vCalAddress | None = None,
+    attendees: list[vCalAddress] | None = None,
+) -> Event:
+    """Build the icalendar VEVENT of `data` (the reference the fast writer must match)."""
+    tz = local_tz()
+    start, end = data.start, data.end
+    if isinstance(start, datetime):
+        start = start.astimezone(tz)
+    if isinstance(end, datetime):
+        end = end.astimezone(tz)
+    return Event.new(
+        uid=data.uid,
+        summary=data.summary,
+        start=start,
+        end=end,
+        stamp=(stamp or data.stamp).astimezone(UTC),
+        sequence=data.sequence,
+        created=data.created.astimezone(UTC),
+        last_modified=data.last_modified.astimezone(UTC),
+        status=data.status,  # type: ignore[arg-type]  # one of icalendar's STATUS values
+        url=data.url,
+        location=data.location or None,
+        description=data.description or None,
+        organizer=organizer,
+        attendees=attendees,
+    )
+
+
+def calendar_component(*, name: str, uid: str) -> Calendar:
+    """An empty VCALENDAR with its name, refresh hints and the local VTIMEZONE."""
+    cal = Calendar.new(prodid=PRODID, name=name, uid=uid, refresh_interval=REFRESH)
+    cal.add("X-WR-TIMEZONE", settings.TIME_ZONE)
+    cal.add("X-PUBLISHED-TTL", "PT1H")  # Outlook's refresh hint
+    cal.add_component(local_vtimezone(settings.TIME_ZONE))
+    return cal
+
+
+_TEXT_SPECIALS = re.compile(r"[\\;,\r\n]")
+
+
+def fold(line: str) -> str:
+    """Fold a content line exactly as icalendar's `Contentline.to_ical()` does.
+
+    Segments of at most 74 octets (75 with the leading space of a continuation), never
+    inside a UTF-8 character, and a trailing backslash or caret moves to the next segment
+    with the character it escapes. Works on the UTF-8 bytes instead of icalendar's loop
+    over characters, which took most of a feed's time.
+    """
+    if len(line) < 75 and (len(line) < 19 or line.isascii()):
+        return line  # 74 octets at most (4 octets a character at worst)
+    data = line.encode()
+    size = len(data)
+    if size < 75:
+        return line
+    parts = []
+    start = 0
+    while size - start > 74:
+        cut = start + 74
+        while 0x80 <= data[cut] < 0xC0:  # a continuation byte: do not split the character
+            cut -= 1
+        if data[cut - 1] in b"\\^" and cut - 1 > start:
+            cut -= 1
+        parts.append(data[start:cut])
+        start = cut
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode()
+
+
+_STAMP = "%04d%02d%02dT%02d%02d%02d"
+
+
+class _EventWriter:
+    """Write VEVENTs exactly as icalendar's `Event.to_ical()` does, fast (see module doc).
+
+    Property order is icalendar's canonical one: SUMMARY, DTSTART, DTEND, DTSTAMP, UID,
+    SEQUENCE, then alphabetical.
+    """
+
+    def __init__(self) -> None:
+        self.tz = local_tz()
+        self.tzid = settings.TIME_ZONE
+        self._texts: dict[str, str] = {}
+        self._utc: dict[datetime, str] = {}
+
+    def text(self, value: str) -> str:
+        # Locations, neutral summaries, series titles repeat: escape each value once.
+        escaped = self._texts.get(value)
+        if escaped is None:
+            # vText changes nothing in a value without these characters (UIDs, mostly).
+            plain = _TEXT_SPECIALS.search(value) is None
+            escaped = value if plain else vText(value).to_ical().decode()
+            self._texts[value] = escaped
+        return escaped
+
+    def lines(self, value: str) -> str:
+        """Escape a multi-line text line by line: descriptions share most of their lines."""
+        if "\r" in value:  # vText turns CR LF into one line break: leave it to vText
+            return self.text(value)
+        return "\\n".join([self.text(line) for line in value.split("\n")])
+
+    def utc(self, value: datetime) -> str:
+        written = self._utc.get(value)
+        if written is None:
+            d = value.astimezone(UTC)
+            written = _STAMP % (d.year, d.month, d.day, d.hour, d.minute, d.second) + "Z"
+            self._utc[value] = written
+        return written
+
+    def moment(self, name: str, value: datetime | date) -> str:
+        if isinstance(value, datetime):
+            d = value.astimezone(self.tz)
+            local = _STAMP % (d.year, d.month, d.day, d.hour, d.minute, d.second)
+            return f"{name};TZID={self.tzid}:{local}"
+        return f"{name};VALUE=DATE:%04d%02d%02d" % (value.year, value.month, value.day)
+
+    def write(self, data: EventData, out: list[str]) -> None:
+        optional = ""
+        if data.description:
+            optional = "\r\n" + fold("DESCRIPTION:" + self.lines(data.description))
+        modified = "\r\nLAST-MODIFIED:" + self.utc(data.last_modified)
+        location = ""
+        if data.location:
+            location = "\r\n" + fold("LOCATION:" + self.text(data.location))
+        out.append(
+            "BEGIN:VEVENT\r\n"
+            f"{fold('SUMMARY:' + self.text(data.summary))}\r\n"
+            f"{self.moment('DTSTART', data.start)}\r\n"
+            f"{self.moment('DTEND', data.end)}\r\n"
+            f"DTSTAMP:{self.utc(data.stamp)}\r\n"
+            f"{fold('UID:' + self.text(data.uid))}\r\n"
+            f"SEQUENCE:{data.sequence}\r\n"
+            f"CREATED:{self.utc(data.created)}"
+            f"{optional}{modified}{location}\r\n"
+            f"STATUS:{data.status}\r\n"
+            f"{fold('URL:' + data.url)}\r\n"
+            "END:VEVENT"
+        )
+
+
+def render_calendar(*, name: str, uid: str, events: Iterable[EventData]) -> bytes:
+    """The feed's bytes: icalendar's header and VTIMEZONE, then the events."""
+    shell = calendar_component(name=name, uid=uid).to_ical().decode()
+    footer = "END:VCALENDAR\r\n"
+    assert shell.endswith(footer)
+    writer = _EventWriter()
+    out: list[str] = [shell[: -len(footer)].removesuffix("\r\n")]
+    for data in events:
+        writer.write(data, out)
+    out.append(footer)
+    return "\r\n".join(out).encode()
+
+
+def reference_calendar(*, name: str, uid: str, events: Iterable[EventData]) -> Calendar:
+    """The same calendar built component by component (slow; for tests and checks)."""
+    cal = calendar_component(name=name, uid=uid)
+    for data in events:
+        cal.add_component(event_component(data))
+    return cal
