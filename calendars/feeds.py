@@ -94,13 +94,9 @@ def equipment_feed(*, equipment: Equipment, user: Any, now: datetime) -> Feed:
     reader = Reader.of(user)
     rows = list(feed_reservations(Reservation.objects.filter(equipment=equipment), now))
     low, high = window(now)
-    closures = Closure.objects.filter(
-        Q(equipment=equipment)
-        | Q(site_id=equipment.site_id)
-        | Q(equipment__isnull=True, site__isnull=True),
-        start__lt=high,
-        end__gt=low,
-    ).only("pk", "equipment_id", "site_id", "start", "end", "reason", "created_at")
+    closures = (Closure.objects.touching_equipment(equipment).during(low, high)).only(
+        "pk", "equipment_id", "site_id", "start", "end", "reason", "created_at"
+    )
     extra = closure_events(closures, equipment)
     feed = _build(
         name=f"{equipment.code} – {equipment.name}",

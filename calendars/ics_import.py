@@ -46,8 +46,9 @@ from core.timezones import local_tz
 from equipment.models import Equipment, Site
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation
-from reservations.services.booking import run_in_transaction
-from reservations.services.closures import ClosureSpec, can_manage_closure, closures_create
+from reservations.services.access import can_manage_closure
+from reservations.services.closures import ClosureSpec, closures_create
+from reservations.services.transactions import run_in_transaction
 
 UTC = ZoneInfo("UTC")
 MAX_BYTES = 2 * 1024 * 1024

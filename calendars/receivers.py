@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from core.events import closures_changed, equipment_sited, reservations_changed
 from reservations.models import Closure
 
@@ -27,9 +25,7 @@ def on_closures_changed(sender: Any, *, closure_ids: list[int], **kwargs: Any) -
 def on_equipment_sited(sender: Any, *, site_ids: list[int | None], **kwargs: Any) -> None:
     """An equipment new at a site, or moved there, shows the closures that now cover it:
     the site's and the campus-wide ones."""
-    closures = Closure.objects.filter(
-        Q(site_id__in=[pk for pk in site_ids if pk]) | Q(equipment__isnull=True, site__isnull=True)
-    )
+    closures = Closure.objects.touching(site_ids=[pk for pk in site_ids if pk])
     sync_after_commit(closure_ids=closures.values_list("pk", flat=True))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,11 +47,7 @@ def _closures_for(user: Any) -> QuerySet[Closure]:
     if is_platform_manager(user):
         return qs
     managed = Equipment.objects.filter(managers=user)
-    return qs.filter(
-        Q(equipment__in=managed.values("pk"))
-        | Q(site__in=managed.values("site_id"))
-        | Q(equipment__isnull=True, site__isnull=True)
-    )
+    return qs.touching(equipment_ids=managed.values("pk"), site_ids=managed.values("site_id"))
 
 
 def _closure_outcome(

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from calendars.email_ics import email_calendar, email_method
 from equipment.models import Equipment
 from partners.services import user_language
+from reservations.alternatives import suggest_alternatives
 from reservations.models import Reservation
-from reservations.selectors import suggest_alternatives
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
         start=reservation.start,
         end=reservation.end,
         now=now,
+        user=reservation.booked_by,
+        project=reservation.project,
         kind=reservation.priority,
         limit=3,
     )

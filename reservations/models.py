@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
@@ -220,6 +223,31 @@ class AuditEntry(models.Model):
         return f"{self.reservation_id} {self.action} {self.from_status}→{self.to_status}"
 
 
+class ClosureQuerySet(models.QuerySet):
+    """The one definition of which closures concern which equipment."""
+
+    def touching(self, *, equipment_ids: Any = (), site_ids: Any = ()) -> ClosureQuerySet:
+        """Closures of these equipment, of these sites, and campus-wide ones.
+
+        `equipment_ids` and `site_ids` may be lists or subqueries. The booking path reads
+        the same condition in raw SQL (reservations.facts.busy_and_closures), kept in step
+        by tests/reservations/test_closure_coverage.py.
+        """
+        return self.filter(
+            Q(equipment_id__in=equipment_ids)
+            | Q(site_id__in=site_ids)
+            | Q(equipment__isnull=True, site__isnull=True)
+        )
+
+    def touching_equipment(self, equipment: Any) -> ClosureQuerySet:
+        """Closures that make this equipment unavailable: its own, its site's, campus-wide."""
+        return self.touching(equipment_ids=[equipment.pk], site_ids=[equipment.site_id])
+
+    def during(self, start: datetime, end: datetime) -> ClosureQuerySet:
+        """Closures overlapping [start, end)."""
+        return self.filter(start__lt=end, end__gt=start)
+
+
 class Closure(models.Model):
     """Equipment, a site, or (both empty) every site is unavailable over a period."""
 
@@ -260,6 +288,8 @@ class Closure(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ClosureQuerySet.as_manager()
 
     class Meta:
         db_table = "equipment_closure"  # created by the equipment app; kept

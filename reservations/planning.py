@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -294,13 +294,11 @@ def build_grid(
                 for day, a, b in _pieces(r.end, r.blocked_until, day_list, tz):
                     pieces.append((r.equipment_id, day, a, b, buffer))
 
-        closures = Closure.objects.filter(
-            Q(equipment_id__in=ids)
-            | Q(site_id__in=site_ids)
-            | Q(equipment__isnull=True, site__isnull=True),
-            start__lt=window_end,
-            end__gt=window_start,
-        ).order_by("start", "pk")
+        closures = (
+            Closure.objects.touching(equipment_ids=ids, site_ids=site_ids)
+            .during(window_start, window_end)
+            .order_by("start", "pk")
+        )
         by_site: dict[int, list[int]] = defaultdict(list)
         for e in equipment:
             by_site[e.site_id].append(e.pk)

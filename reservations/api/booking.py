@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from reservations.services import (
     reservation_reject,
     reservation_update,
 )
-from reservations.services.usage import release_overdue_no_shows
+from reservations.services.noshows import record_no_shows
 
 
 class ReservationSerializer(serializers.ModelSerializer):
@@ -173,7 +173,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if request.method in ("GET", "HEAD"):
             # SPEC §5: past its check-in grace a reservation reads as a no-show, whether or
             # not the release_no_shows command has run.
-            release_overdue_no_shows(now=timezone.now())
+            record_no_shows(now=timezone.now())
 
     def get_queryset(self) -> QuerySet[Reservation]:
         if getattr(self, "swagger_fake_view", False):
@@ -349,7 +349,7 @@ class AvailabilityView(APIView):
         if start >= end or end - start > timedelta(days=62):
             raise BookingError("invalid", _("Give a window [start, end) of at most 62 days."))
         if equipment.requires_check_in:
-            release_overdue_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
+            record_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
         return Response(availability(equipment, start, end))
 
 
@@ -378,13 +378,9 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
                 }
             )
         blocked.append(rules.Interval(r_start, r_blocked))
-    for c_start, c_end in Closure.objects.filter(
-        Q(equipment=equipment)
-        | Q(site_id=equipment.site_id)
-        | Q(equipment__isnull=True, site__isnull=True),
-        start__lt=end,
-        end__gt=start,
-    ).values_list("start", "end"):
+    for c_start, c_end in (
+        Closure.objects.touching_equipment(equipment).during(start, end).values_list("start", "end")
+    ):
         busy.append(
             {
                 "start": timezone.localtime(c_start),

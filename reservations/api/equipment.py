@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -11,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from equipment.api.views import EquipmentViewSet
 from equipment.models import Equipment
 from reservations.selectors import equipment_free_between
+from reservations.services.noshows import record_no_shows
 
 from .booking import parse_instant
 
@@ -40,5 +42,7 @@ class BookableEquipmentViewSet(EquipmentViewSet):
             end = parse_instant(params.get("free_to"), "free_to")
             if start >= end:
                 raise ValidationError({"free_to": [_("Must be after free_from.")]})
+            # A no-show's slot is free again (SPEC §5): recorded first, as every read does.
+            record_no_shows(now=timezone.now())
             qs = equipment_free_between(qs, start, end)
         return qs

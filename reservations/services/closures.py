@@ -15,21 +15,15 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.roles import is_platform_manager
 from equipment.models import Equipment, Site
 from reservations import rules
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Closure, Reservation
 
+from .access import can_manage_closure
 from .announce import closures_did, reservations_did
-from .booking import _displace, managed_equipment_ids, run_in_transaction
-
-
-def can_manage_closure(user: Any, *, equipment: Equipment | None, site: Site | None) -> bool:
-    """Equipment managers close their equipment; platform managers close anything."""
-    if is_platform_manager(user):
-        return True
-    return equipment is not None and bool(managed_equipment_ids(user, [equipment.pk]))
+from .records import displace
+from .transactions import run_in_transaction
 
 
 @dataclass(frozen=True)
@@ -151,7 +145,7 @@ def closures_create(
             by_reason[closures[index].reason] |= ids
         displaced: list[Reservation] = []
         for reason, ids in by_reason.items():
-            displaced += _displace(
+            displaced += displace(
                 ids,
                 by=user,
                 now=now,

@@ -17,7 +17,7 @@ from equipment.selectors import can_manage_equipment, equipment_list
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of
-from reservations.services.usage import release_overdue_no_shows
+from reservations.services.noshows import record_no_shows
 
 
 def _week_of(value: str | None, today: date) -> date:
@@ -40,7 +40,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     monday = _week_of(request.GET.get("week"), today)
     if equipment.requires_check_in:
         # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        release_overdue_no_shows(now=now, equipment_ids=[equipment.pk])
+        record_no_shows(now=now, equipment_ids=[equipment.pk])
     grid = build_grid(equipment=[equipment], first_day=monday, days=7, user=request.user, now=now)
     token = feed_token_for(user=request.user)
     feed_path = reverse("calendars:equipment", args=[equipment.pk])

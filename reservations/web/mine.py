@@ -23,14 +23,14 @@ from reservations.forms import (
     CancelForm,
 )
 from reservations.models import Reservation, ReservationStatus
+from reservations.permissions import can_be_cancelled, check_in_open
 from reservations.selectors import reservations_visible_to
 from reservations.services import (
     reservation_cancel,
     reservation_check_in,
     reservation_check_out,
 )
-from reservations.services.booking import can_be_cancelled
-from reservations.services.usage import check_in_open, release_overdue_no_shows
+from reservations.services.noshows import record_no_shows
 from reservations.web.common import (
     error_message,
     is_manager,
@@ -75,7 +75,7 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user = request.user
     # SPEC §5: past its check-in grace a reservation reads as a no-show.
-    release_overdue_no_shows(now=now)
+    record_no_shows(now=now)
     qs = _my_reservations(user)
     upcoming = _annotate_actions(list(qs.filter(end__gt=now).order_by("start", "pk")), now)
     past_page = Paginator(qs.filter(end__lte=now).order_by("-start", "-pk"), 20).get_page(

@@ -15,7 +15,7 @@ from reservations.forms import (
     PlanningForm,
 )
 from reservations.planning import build_grid, monday_of
-from reservations.services.usage import release_overdue_no_shows
+from reservations.services.noshows import record_no_shows
 
 
 @login_required
@@ -44,7 +44,7 @@ def planning(request: HttpRequest) -> HttpResponse:
     checked = [e.pk for e in equipment if e.requires_check_in]
     if checked:
         # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        release_overdue_no_shows(now=now, equipment_ids=checked)
+        record_no_shows(now=now, equipment_ids=checked)
     grid = build_grid(equipment=equipment, first_day=first, days=count, user=request.user, now=now)
     step = timedelta(days=count)
 

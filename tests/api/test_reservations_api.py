@@ -1271,7 +1271,7 @@ def test_every_suggested_alternative_can_be_booked_by_the_requester(client_for, 
 def test_displaced_owner_is_notified_with_alternatives(
     client_for, campus, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from reservations.selectors import suggest_alternatives
+    from reservations.alternatives import suggest_alternatives
 
     campus.researcher.email = "chercheur@example.org"
     campus.researcher.save(update_fields=["email"])
@@ -1295,7 +1295,12 @@ def test_displaced_owner_is_notified_with_alternatives(
     # SPEC §3: "their owners are notified with alternatives". Free slots once the
     # teaching booking is written (the notification leaves after the commit):
     alternatives = suggest_alternatives(
-        equipment=campus.rheometer, start=at(day, "10:00"), end=at(day, "12:00"), now=NOW
+        equipment=campus.rheometer,
+        start=at(day, "10:00"),
+        end=at(day, "12:00"),
+        now=NOW,
+        user=campus.researcher,
+        project=campus.research,
     )
     offered = {a["start"].astimezone(PARIS).strftime("%H:%M") for a in alternatives}
     assert offered - {"10:00", "12:00"}

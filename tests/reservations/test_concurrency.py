@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
-from reservations.services.booking import BookingOutcome, reservation_create
+from reservations.services.create import BookingOutcome, reservation_create
 from reservations.services.closures import closure_create
 
 TZ = ZoneInfo("Europe/Paris")

@@ -1,0 +1,101 @@
+"""Slots to offer instead of a refused one: each is checked by the booking rules themselves.
+
+A candidate is a booking the same user could make for the same project: the same
+equipment at the nearest times (same duration, a week either way), or another equipment
+of the same category at the same site at the requested time. Each goes through
+`rules.check_booking` with the facts a booking would gather (opening hours, closures,
+notice, horizon, membership, qualification, teaching windows, quota, busy time), so an
+alternative is never refused once chosen, and never displaces anyone.
+
+Callers record the no-shows first (reservations.services.noshows.record_no_shows), as
+every read does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.timezones import local_tz
+from equipment.models import Equipment
+from partners.models import Project
+
+from . import rules
+from .facts import gather, is_member, load_equipment
+
+REACH = timedelta(days=7)  # how far from the requested time the same equipment is tried
+SAME_EQUIPMENT = 3  # at most this many slots on the same equipment, the rest elsewhere
+
+
+def suggest_alternatives(
+    *,
+    equipment: Equipment,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    user: Any,
+    project: Project,
+    kind: str | None = None,
+    override: bool = False,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
+    """Up to `limit` bookable slots `{equipment, start, end}`, nearest first, the same
+    equipment before the others. `exclude_id` is the reservation being moved."""
+    tz = local_tz()
+    duration = end - start
+    kind = kind or project.kind
+    others = list(
+        Equipment.objects.filter(category_id=equipment.category_id, site_id=equipment.site_id)
+        .exclude(pk=equipment.pk)
+        .order_by("code")
+        .values_list("pk", flat=True)
+    )
+    items = load_equipment([equipment.pk, *others], user=user, project=project, lock=False)
+    by_id = {item.pk: item for item in items}
+    buffer = max(item.policy.buffer_minutes for item in items)
+    facts = gather(
+        equipment=items,
+        project=project,
+        span_start=start - REACH,
+        span_end=end + REACH + timedelta(minutes=buffer),
+        exclude_id=exclude_id,
+        tz=tz,
+    )
+    member = is_member(project, user, items)
+
+    def bookable(item: Equipment, candidate: datetime) -> bool:
+        verdict = rules.check_booking(
+            facts.for_request(
+                item=item,
+                policy=item.policy,
+                project=project,
+                kind=kind,
+                is_member=member,
+                start=candidate,
+                end=candidate + duration,
+                now=now,
+                tz=tz,
+            )
+        )
+        remaining, _lifted = rules.apply_override(verdict.violations, override)
+        return not remaining and not verdict.displace
+
+    found: list[dict[str, Any]] = []
+    here = by_id[equipment.pk]
+    step = timedelta(minutes=here.policy.granularity_minutes)
+    offset = step
+    while offset <= REACH and len(found) < SAME_EQUIPMENT:
+        for candidate in (start + offset, start - offset):
+            if len(found) < SAME_EQUIPMENT and bookable(here, candidate):
+                found.append(
+                    {"equipment": here.pk, "start": candidate, "end": candidate + duration}
+                )
+        offset += step
+    for pk in others:
+        if len(found) >= limit:
+            break
+        if bookable(by_id[pk], start):
+            found.append({"equipment": pk, "start": start, "end": end})
+    found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
+    return found[:limit]

@@ -1,0 +1,261 @@
+"""Changes to a booking: move or resize, cancel, approve or reject."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core.timezones import local_tz
+from equipment.models import Equipment
+from reservations import permissions, rules
+from reservations.exceptions import BookingError
+from reservations.facts import gather, is_member, load_equipment
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
+
+from .access import can_act_on, managed_equipment_ids
+from .announce import reservations_did
+from .noshows import record_no_shows_locked
+from .records import audit_entry, displace, transition
+from .refusals import conflict, with_alternatives
+from .transactions import is_overlap_violation, run_in_transaction
+
+
+def reservation_update(
+    *,
+    reservation: Reservation,
+    user: Any,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    title: str | None = None,
+    expected_participants: int | None = None,
+    override: bool = False,
+) -> Reservation:
+    """Move or resize a live reservation (every rule again) or change its title."""
+    if not can_act_on(user, reservation):
+        raise BookingError(
+            "permission_denied", _("You may not change this reservation."), status=403
+        )
+    if reservation.status not in LIVE_STATUSES:
+        raise BookingError("invalid", _("Only pending or confirmed reservations can be changed."))
+    new_start = start or reservation.start
+    new_end = end or reservation.end
+    shape = rules.check_shape(new_start, new_end)
+    if shape:
+        raise BookingError(shape.code, shape.message)
+    new_start, new_end = new_start.astimezone(rules.UTC), new_end.astimezone(rules.UTC)
+    if title is not None and not title.strip():
+        raise BookingError("invalid", _("Give the reservation a title."))
+    managed = managed_equipment_ids(user, [reservation.equipment_id])
+    if override and not permissions.may_override([reservation.equipment_id], managed):
+        raise BookingError(
+            "permission_denied", _("Only the equipment's managers may override a rule."), status=403
+        )
+    moved = (new_start, new_end) != (reservation.start, reservation.end)
+
+    def work() -> Reservation:
+        (equipment,) = load_equipment(
+            [reservation.equipment_id], user=reservation.booked_by, project=reservation.project
+        )
+        record_no_shows_locked(
+            now=now, equipment_ids=[equipment.pk] if equipment.requires_check_in else []
+        )
+        current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if current.status not in LIVE_STATUSES:
+            raise BookingError(
+                "invalid", _("Only pending or confirmed reservations can be changed.")
+            )
+        overridden: list[str] = []
+        if moved:
+            overridden = _check_move(current, equipment, new_start, new_end, user, now, override)
+        previous = (current.status, current.start, current.end)
+        current.start, current.end = new_start, new_end
+        current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
+        if title is not None:
+            current.title = title.strip()
+        if expected_participants is not None:
+            current.expected_participants = expected_participants
+        current.revision += 1
+        current.updated_at = now
+        current.save()
+        reservations_did("moved" if moved else "updated", [current], actor=user, now=now)
+        if moved:
+            audit_entry(
+                current,
+                by=user,
+                action="move",
+                at=now,
+                from_status=previous[0],
+                from_start=previous[1],
+                from_end=previous[2],
+                overridden=overridden,
+            ).save()
+        return current
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError as error:
+        if not is_overlap_violation(error):
+            raise
+        refused = conflict(reservation.equipment, new_start, new_end, exclude_id=reservation.pk)
+    except BookingError as error:
+        refused = error
+    raise with_alternatives(
+        refused,
+        user=reservation.booked_by,
+        project=reservation.project,
+        now=now,
+        kind=reservation.priority,
+        override=override,
+        exclude_id=reservation.pk,
+    )
+
+
+def _check_move(
+    current: Reservation,
+    equipment: Equipment,
+    new_start: datetime,
+    new_end: datetime,
+    user: Any,
+    now: datetime,
+    override: bool,
+) -> list[str]:
+    """Every rule again for the new times, as the booker; displace what a pedagogical
+    booking preempts. Answer the rules a manager's override lifted."""
+    tz = local_tz()
+    policy = equipment.policy
+    project = current.project
+    facts = gather(
+        equipment=[equipment],
+        project=project,
+        span_start=new_start,
+        span_end=new_end + timedelta(minutes=policy.buffer_minutes),
+        exclude_id=current.pk,
+        tz=tz,
+    )
+    verdict = rules.check_booking(
+        facts.for_request(
+            item=equipment,
+            policy=policy,
+            project=project,
+            kind=current.priority,
+            is_member=is_member(project, current.booked_by, [equipment]),
+            start=new_start,
+            end=new_end,
+            now=now,
+            tz=tz,
+        )
+    )
+    violations, overridden = rules.apply_override(verdict.violations, override)
+    if violations:
+        if violations[0].code == "conflict":
+            raise conflict(
+                equipment, new_start, new_end, conflicts=verdict.conflicts, exclude_id=current.pk
+            )
+        raise BookingError(violations[0].code, violations[0].message)
+    displaced = displace(
+        set(verdict.displace), by=user, now=now, reason=_("Displaced by a teaching booking.")
+    )
+    reservations_did("displaced", displaced, actor=user, now=now)
+    return overridden
+
+
+def reservation_cancel(
+    *, reservation: Reservation, user: Any, now: datetime, scope: str = "this", reason: str = ""
+) -> list[Reservation]:
+    """Cancel one occurrence, the following ones of its series, or the whole series."""
+    if scope not in ("this", "following", "series"):
+        raise BookingError("invalid", _("scope must be this, following or series."))
+    if not can_act_on(user, reservation):
+        raise BookingError(
+            "permission_denied", _("You may not cancel this reservation."), status=403
+        )
+    if scope != "this" and reservation.series_id is None:
+        scope = "this"
+    if scope == "this" and reservation.status not in LIVE_STATUSES:
+        raise BookingError("invalid", _("Only pending or confirmed reservations can be cancelled."))
+    if scope == "this" and not permissions.can_be_cancelled(reservation, now):
+        raise BookingError(
+            "invalid",
+            _("This reservation has started: check out to free the rest of its slot."),
+        )
+
+    def work() -> list[Reservation]:
+        # permissions.can_be_cancelled, as a query.
+        targets = Reservation.objects.select_for_update().filter(
+            Q(status=ReservationStatus.PENDING)
+            | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
+        )
+        if scope == "this":
+            targets = targets.filter(pk=reservation.pk)
+        elif scope == "following":
+            targets = targets.filter(series=reservation.series, start__gte=reservation.start)
+        else:
+            targets = targets.filter(series=reservation.series)
+        items = list(targets.order_by("pk"))
+        transition(
+            items, ReservationStatus.CANCELLED, by=user, action="cancel", now=now, reason=reason
+        )
+        reservations_did("cancelled", items, actor=user, now=now)
+        return items
+
+    return run_in_transaction(work)
+
+
+def _decide(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str, approve: bool
+) -> Reservation:
+    manages = bool(managed_equipment_ids(user, [reservation.equipment_id]))
+    if not permissions.may_decide(user, manages=manages):
+        raise BookingError(
+            "permission_denied", _("Only the equipment's managers decide on requests."), status=403
+        )
+    if not approve and not reason:
+        raise BookingError(
+            "required",
+            _("Give the requester a reason for the rejection."),
+            fields={"reason": [_("This field is required.")]},
+        )
+
+    def work() -> Reservation:
+        current = Reservation.objects.select_for_update().get(pk=reservation.pk)
+        if current.status != ReservationStatus.PENDING:
+            raise BookingError(
+                "invalid", _("Only pending reservations can be approved or rejected.")
+            )
+        current.status = ReservationStatus.CONFIRMED if approve else ReservationStatus.REJECTED
+        current.revision += 1
+        current.status_changed_at = now
+        current.updated_at = now
+        current.save()
+        audit_entry(
+            current,
+            by=user,
+            action="approve" if approve else "reject",
+            at=now,
+            from_status=ReservationStatus.PENDING,
+            reason=reason,
+        ).save()
+        reservations_did("approved" if approve else "rejected", [current], actor=user, now=now)
+        return current
+
+    return run_in_transaction(work)
+
+
+def reservation_approve(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str = ""
+) -> Reservation:
+    return _decide(reservation=reservation, user=user, now=now, reason=reason, approve=True)
+
+
+def reservation_reject(
+    *, reservation: Reservation, user: Any, now: datetime, reason: str = ""
+) -> Reservation:
+    """Refuse a pending request; the requester is told why (a reason is required)."""
+    return _decide(
+        reservation=reservation, user=user, now=now, reason=reason.strip(), approve=False
+    )

@@ -1,0 +1,112 @@
+"""No-shows and completion (SPEC §5): recorded once, before anything reads the bookings.
+
+On equipment that requires check-in, a confirmed reservation not checked in within the
+grace after its start is a no-show, and the rest of its slot is free again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from reservations.models import AuditEntry, Reservation, ReservationStatus, UsageRecord
+
+from .announce import reservations_did
+from .records import audit_entry
+from .transactions import run_in_transaction
+
+
+def _mark(item: Reservation, status: str, now: datetime, audits: list[AuditEntry]) -> None:
+    item.status = status
+    item.revision += 1
+    item.status_changed_at = now
+    item.updated_at = now
+    audits.append(audit_entry(item, by=None, action=status, at=now, from_status="confirmed"))
+
+
+def _overdue(now: datetime, equipment_ids: Sequence[int] | None) -> QuerySet[Reservation]:
+    """Confirmed reservations of check-in equipment, started and never checked in."""
+    qs = Reservation.objects.filter(
+        status=ReservationStatus.CONFIRMED, start__lt=now, equipment__requires_check_in=True
+    ).exclude(Exists(UsageRecord.objects.filter(reservation=OuterRef("pk"))))
+    if equipment_ids is not None:
+        qs = qs.filter(equipment_id__in=equipment_ids)
+    return qs
+
+
+def record_no_shows_locked(
+    *, now: datetime, equipment_ids: Sequence[int] | None = None
+) -> list[Reservation]:
+    """Inside a transaction: turn reservations past their check-in grace into no-shows."""
+    if equipment_ids is not None and not equipment_ids:
+        return []
+    candidates = _overdue(now, equipment_ids).select_for_update().select_related("equipment")
+    changed: list[Reservation] = []
+    audits: list[AuditEntry] = []
+    for item in candidates:
+        grace = timedelta(minutes=item.equipment.policy.check_in_grace_minutes)
+        if item.start + grace <= now:
+            _mark(item, ReservationStatus.NO_SHOW, now, audits)
+            changed.append(item)
+    Reservation.objects.bulk_update(
+        changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
+    )
+    AuditEntry.objects.bulk_create(audits, batch_size=500)
+    reservations_did("no_show", changed, now=now)
+    return changed
+
+
+def record_no_shows(
+    *, now: datetime, equipment_ids: Sequence[int] | None = None
+) -> list[Reservation]:
+    """Record the no-shows that SPEC §5 says already are, before a read answers.
+
+    The one place every read of bookings goes through: the API's lists, details and
+    availability, the free-equipment filter, the alternatives, the pages and check-in
+    call it; the booking services call `record_no_shows_locked` inside their
+    transaction. So the API never waits for the `release_no_shows` command. It costs one
+    plain query when nothing is overdue, and opens a write transaction only when
+    something is.
+    """
+    overdue = _overdue(now, equipment_ids).select_related("equipment")
+    if not any(
+        r.start + timedelta(minutes=r.equipment.policy.check_in_grace_minutes) <= now
+        for r in overdue
+    ):
+        return []
+    return run_in_transaction(lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids))
+
+
+def release_no_shows(*, now: datetime) -> dict[str, int]:
+    """Mark unchecked reservations past their grace as no-shows, and ended ones completed.
+
+    On equipment that requires check-in, a confirmed reservation without check-in after
+    its grace becomes `no_show` (its slot is free again). A confirmed reservation that has
+    ended becomes `completed` (on check-in equipment, only when it was checked in).
+    """
+
+    def work() -> dict[str, int]:
+        no_shows = record_no_shows_locked(now=now)
+        ended = (
+            Reservation.objects.select_for_update()
+            .filter(status=ReservationStatus.CONFIRMED, end__lte=now)
+            .exclude(
+                Q(equipment__requires_check_in=True)
+                & ~Exists(UsageRecord.objects.filter(reservation=OuterRef("pk")))
+            )
+        )
+        changed: list[Reservation] = []
+        audits: list[AuditEntry] = []
+        for item in ended:
+            _mark(item, ReservationStatus.COMPLETED, now, audits)
+            changed.append(item)
+        Reservation.objects.bulk_update(
+            changed, ["status", "revision", "status_changed_at", "updated_at"], batch_size=500
+        )
+        AuditEntry.objects.bulk_create(audits, batch_size=500)
+        reservations_did("completed", changed, now=now)
+        return {"no_show": len(no_shows), "completed": len(changed)}
+
+    return run_in_transaction(work)
