@@ -34,9 +34,9 @@ from equipment.models import Equipment
 from platform_booking.timezones import local_tz
 from reservations.models import Project
 
+from . import rounding
 from .services import (
     DETAIL_COLUMNS,
-    HOUR,
     Filters,
     Scope,
     UsageReport,
@@ -356,15 +356,14 @@ class DetailFormatter:
         return text
 
     def fixed2(self, hundredths: int) -> str:
-        whole, part = divmod(hundredths, 100)
-        return f"{whole}{',' if self.comma else '.'}{part:02d}"
+        return rounding.fixed2(hundredths, decimal_comma=self.comma)
 
     def hours_text(self, microseconds: int) -> str:
         text = self._hours.get(microseconds)
         if text is None:
             if len(self._hours) > 100_000:
                 self._hours.clear()
-            text = self.fixed2((microseconds * 100 + HOUR // 2) // HOUR)
+            text = self.fixed2(rounding.hundredths_of_hours(microseconds))
             self._hours[microseconds] = text
         return text
 
@@ -447,7 +446,7 @@ class DetailFormatter:
         text = cache[key] = (
             f"{self.hours_text(booked)}{sep}{self.hours_text(used)}{sep}"
             f"{self.hours_text(billable)}{sep}{late}{sep}{self.money_text(rate)}{sep}"
-            f"{self.fixed2((billable * rate + HOUR // 2) // HOUR)}"
+            f"{self.fixed2(rounding.cents(billable * rate))}"
         )
         return text
 
@@ -458,9 +457,7 @@ class DetailFormatter:
         pk, start, end, status, eq, project, user, title, booked, used, billable, late, rate = raw
         e = self.equipment.get(eq, ("", "", "", ""))
         p = self.projects.get(project, ("", "", "", ""))
-
-        def h(microseconds: int) -> float:
-            return ((microseconds * 100 + HOUR // 2) // HOUR) / 100
+        h = rounding.hours_number
 
         return [
             pk,
@@ -484,7 +481,7 @@ class DetailFormatter:
             h(billable),
             bool(late),
             rate / 100,
-            ((billable * rate + HOUR // 2) // HOUR) / 100,
+            rounding.euros_number(billable * rate),
         ]
 
 

@@ -45,7 +45,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +77,7 @@ from platform_booking.timezones import local_tz
 from reservations import rules
 from reservations.models import Partner, Project, ProjectKind, Reservation, ReservationStatus
 
+from .rounding import euros, hours, ratio
 from .sql import Cents, Epoch, Microseconds, as_microseconds, duration, instant
 
 S = ReservationStatus
@@ -107,7 +107,6 @@ EQUIPMENT_FIGURES = ("open_hours", "utilisation")
 COUNTED = (S.PENDING, S.CONFIRMED, S.COMPLETED, S.NO_SHOW)
 BOOKED = (S.CONFIRMED, S.COMPLETED, S.NO_SHOW)
 KIND_ORDER = {kind: n for n, kind in enumerate(ProjectKind.values)}
-HOUR = 3_600_000_000  # microseconds
 ZERO = timedelta(0)
 
 
@@ -423,24 +422,7 @@ def _sort_key(name: str, value: Any) -> tuple[Any, ...]:
     return (str(value.get("code") or value["name"]).casefold(), value["id"])
 
 
-# --- Rounding ------------------------------------------------------------------------
-
-
-def hours(microseconds: int) -> Decimal:
-    """Microseconds as hours with 2 decimals, rounded half up."""
-    return Decimal((microseconds * 100 + HOUR // 2) // HOUR).scaleb(-2)
-
-
-def euros(units: int) -> Decimal:
-    """Microseconds × cents per hour as euros with 2 decimals, rounded half up."""
-    return Decimal((units + HOUR // 2) // HOUR).scaleb(-2)
-
-
-def ratio(part: int, whole: int) -> Decimal:
-    """part ÷ whole between 0 and 1 with 4 decimals, rounded half up (0 when whole is 0)."""
-    if whole <= 0:
-        return Decimal("0.0000")
-    return Decimal(min(10_000, (part * 10_000 + whole // 2) // whole)).scaleb(-4)
+# --- Figures -------------------------------------------------------------------------
 
 
 def _figures(raw: dict[str, Any]) -> dict[str, Any]:
