@@ -1,0 +1,169 @@
+"""The figures per group and in total: one aggregate query, then names, order, rounding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+
+from equipment.models import Category, Equipment, Site
+from reservations.models import Partner, Project, ProjectKind, Reservation
+
+from ..rounding import euros, hours
+from ..sql import Microseconds, as_microseconds
+from .reservation_sql import COUNTED, S
+
+DIMENSIONS = (
+    "partner",
+    "project",
+    "project_kind",
+    "equipment",
+    "category",
+    "site",
+    "month",
+    "user",
+)
+KIND_ORDER = {kind: n for n, kind in enumerate(ProjectKind.values)}
+
+GROUP_KEYS: dict[str, Any] = {
+    "partner": F("project__partner_id"),
+    "project": F("project_id"),
+    "project_kind": F("project__kind"),
+    "equipment": F("equipment_id"),
+    "category": F("equipment__category_id"),
+    "site": F("equipment__site_id"),
+    "user": F("booked_by_id"),
+}
+_PER_USER = (
+    "reservations",
+    "booked",
+    "used",
+    "billable",
+    "no_shows",
+    "cancellations",
+    "late_cancellations",
+    "displaced",
+    "amount_units",
+)
+
+
+def _per_user_aggregates() -> dict[str, Any]:
+    return {
+        "reservations": Count("pk", filter=Q(r_status__in=COUNTED)),
+        "booked": Sum("r_booked"),
+        "used": Sum("r_used"),
+        "billable": Sum("r_billable"),
+        "no_shows": Count("pk", filter=Q(r_status=S.NO_SHOW)),
+        "cancellations": Count("pk", filter=Q(status=S.CANCELLED)),
+        "late_cancellations": Sum("r_late"),
+        "displaced": Count("pk", filter=Q(status=S.DISPLACED)),
+        # Microseconds × cents per hour: divided once, at the end (see rounding.euros()).
+        "amount_units": Sum(
+            Microseconds("r_billable") * F("r_rate"), output_field=BigIntegerField()
+        ),
+    }
+
+
+def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """Per group and booking user in SQL, then per group and in total over those rows.
+
+    Distinct users come from the per-user rows: no COUNT(DISTINCT) over every
+    reservation, which would make the database sort them all.
+    """
+    inner = qs.values(**keys, r_user=F("booked_by_id")).annotate(**_per_user_aggregates())
+    inner_sql, params = inner.query.sql_with_params()
+    dims = list(keys)
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in _PER_USER)
+    dim_list = ", ".join(dims)
+    nulls = ", ".join(f"NULL AS {d}" for d in dims)
+    # Only our own identifiers are formatted in; every value stays a query parameter.
+    sql = (
+        f"WITH per_user AS ({inner_sql}) "  # noqa: S608
+        f"SELECT 0 AS is_total, {dim_list}, {sums}, "
+        f"SUM(CASE WHEN reservations > 0 THEN 1 ELSE 0 END) AS users "
+        f"FROM per_user GROUP BY {dim_list} "
+        f"UNION ALL "
+        f"SELECT 1 AS is_total, {nulls}, {sums}, "
+        f"COUNT(DISTINCT CASE WHEN reservations > 0 THEN r_user END) AS users "
+        f"FROM per_user"
+    )
+    return sql, params
+
+
+def labels(group_by: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
+    """Names of the objects in the rows: one small query per object dimension."""
+    found: dict[str, dict[Any, Any]] = {}
+    for name in group_by:
+        ids = {row[name] for row in rows}
+        if name == "partner":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Partner.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "project":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Project.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "equipment":
+            found[name] = {
+                pk: {"id": pk, "code": code, "name": n}
+                for pk, code, n in Equipment.objects.filter(pk__in=ids).values_list(
+                    "pk", "code", "name"
+                )
+            }
+        elif name == "category":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Category.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "site":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Site.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "user":
+            found[name] = {
+                pk: {"id": pk, "name": f"{first} {last}".strip() or username}
+                for pk, username, first, last in get_user_model()
+                .objects.filter(pk__in=ids)
+                .values_list("pk", "username", "first_name", "last_name")
+            }
+    return found
+
+
+def month_text(value: Any) -> str:
+    # A raw query returns the truncated month as a naive local datetime (PostgreSQL)
+    # or as text "YYYY-MM-01 00:00:00" (SQLite).
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y-%m")
+    return str(value)[:7]
+
+
+def sort_key(name: str, value: Any) -> tuple[Any, ...]:
+    if name == "project_kind":
+        return (KIND_ORDER.get(value, 99), value)
+    if name == "month":
+        return (value,)
+    return (str(value.get("code") or value["name"]).casefold(), value["id"])
+
+
+def figures(raw: dict[str, Any]) -> dict[str, Any]:
+    def n(key: str) -> int:
+        return int(raw.get(key) or 0)
+
+    return {
+        "reservations": n("reservations"),
+        "booked_hours": hours(as_microseconds(raw.get("booked"))),
+        "used_hours": hours(as_microseconds(raw.get("used"))),
+        "billable_hours": hours(as_microseconds(raw.get("billable"))),
+        "no_shows": n("no_shows"),
+        "cancellations": n("cancellations"),
+        "late_cancellations": n("late_cancellations"),
+        "displaced": n("displaced"),
+        "users": n("users"),
+        "amount": euros(n("amount_units")),
+    }
