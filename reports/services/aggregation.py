@@ -7,13 +7,17 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Greatest, TruncMonth
 
 from equipment.models import Category, Equipment, Site
+from platform_booking.timezones import local_tz
 from reservations.models import Partner, Project, ProjectKind, Reservation
 
 from ..rounding import euros, hours
-from ..sql import Microseconds, as_microseconds
+from ..sql import Microseconds, as_microseconds, instant
+from .database import full_read
 from .reservation_sql import COUNTED, S
 
 DIMENSIONS = (
@@ -67,6 +71,42 @@ def _per_user_aggregates() -> dict[str, Any]:
     }
 
 
+def aggregate(
+    qs: QuerySet[Reservation], group_by: Sequence[str], *, start: datetime
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the grouped query: the raw figures per group, each with its dimensions by name
+    (months as `YYYY-MM`), and the raw totals."""
+    tz = local_tz()
+    keys: dict[str, Any] = {}
+    for n, name in enumerate(group_by):
+        if name == "month":
+            keys[f"d{n}"] = TruncMonth(Greatest(F("start"), instant(start)), tzinfo=tz)
+        else:
+            keys[f"d{n}"] = GROUP_KEYS[name]
+    sql, params = grouped_sql(qs, keys)
+    with full_read(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        fetched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    totals_raw: dict[str, Any] = {}
+    raw_rows = []
+    for item in fetched:
+        if item["is_total"]:
+            totals_raw = item
+        else:
+            raw_rows.append(
+                {
+                    **item,
+                    **{
+                        name: month_text(item[f"d{n}"]) if name == "month" else item[f"d{n}"]
+                        for n, name in enumerate(group_by)
+                    },
+                }
+            )
+    return raw_rows, totals_raw
+
+
 def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """Per group and booking user in SQL, then per group and in total over those rows.
 
@@ -91,6 +131,31 @@ def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, t
         f"FROM per_user"
     )
     return sql, params
+
+
+def labelled_rows(
+    group_by: Sequence[str], raw_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The report's rows: objects named, figures rounded, in display order; and each row's
+    exact booked microseconds (for its utilisation)."""
+    found = labels(group_by, raw_rows)
+    rows: list[dict[str, Any]] = []
+    booked: list[int] = []
+    for raw in raw_rows:
+        row = {
+            name: found[name].get(raw[name], {"id": raw[name], "name": ""})
+            if name in found
+            else raw[name]
+            for name in group_by
+        }
+        row.update(figures(raw))
+        rows.append(row)
+        booked.append(as_microseconds(raw["booked"]))
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: tuple(k for name in group_by for k in sort_key(name, rows[i][name])),
+    )
+    return [rows[i] for i in order], [booked[i] for i in order]
 
 
 def labels(group_by: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, dict[Any, Any]]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
 
 
 def tune_for_full_reads() -> None:
@@ -15,3 +18,16 @@ def tune_for_full_reads() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+
+
+@contextmanager
+def full_read() -> Iterator[None]:
+    """Run the block's queries for reading every row: on PostgreSQL in a transaction (SET
+    LOCAL lasts until its end) tuned by `tune_for_full_reads()`; on SQLite as they are,
+    since a transaction there would take the write lock."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        tune_for_full_reads()
+        yield

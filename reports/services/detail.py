@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from ..sql import Epoch, Microseconds
-from .database import tune_for_full_reads
-from .reservation_sql import EquipmentFacts, annotated
+from .database import full_read
+from .reservation_sql import EquipmentFacts, with_figures
 from .scope import Filters, Scope, window_reservations
 
 DETAIL_COLUMNS = (
@@ -49,13 +48,8 @@ def reservation_rows_sql(
     project_id, booked_by_id, title, booked, used and billable (microseconds), late
     cancellation (0 or 1), rate (cents per hour).
     """
-    facts = EquipmentFacts.load()
-    qs = annotated(
-        window_reservations(start, end, scope, filters or Filters()),
-        start=start,
-        end=end,
-        now=now,
-        facts=facts,
+    qs = with_figures(
+        start=start, end=end, scope=scope, now=now, filters=filters, facts=EquipmentFacts.load()
     )
     return (
         qs.order_by("start", "id")
@@ -98,17 +92,13 @@ def _stream(sql: str, params: Sequence[Any], chunk_size: int) -> Iterator[tuple[
     # timestamps. In a transaction on PostgreSQL, the server-side cursor streams rows as
     # they come (outside one it would be WITH HOLD, computed whole before the first
     # row); not on SQLite, where a transaction would take the write lock.
-    postgres = connection.vendor == "postgresql"
-    with transaction.atomic() if postgres else nullcontext():
-        if postgres:
-            tune_for_full_reads()
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while True:
-                batch = cursor.fetchmany(chunk_size)
-                if not batch:
-                    return
-                yield from batch
+    with full_read(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            batch = cursor.fetchmany(chunk_size)
+            if not batch:
+                return
+            yield from batch
 
 
 def count_reservations(

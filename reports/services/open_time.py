@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -15,6 +16,7 @@ from equipment.policy import effective_policy
 from platform_booking.timezones import local_tz
 from reservations import rules
 
+from ..rounding import hours, ratio
 from ..sql import as_microseconds
 from .reservation_sql import EquipmentFacts
 
@@ -80,3 +82,38 @@ def open_time(
                 )
                 cursor = piece.end
     return result
+
+
+def add_utilisation(
+    rows: list[dict[str, Any]],
+    booked: list[int],
+    totals: dict[str, Any],
+    *,
+    total_booked: int,
+    start: datetime,
+    end: datetime,
+    facts: EquipmentFacts,
+    by_month: bool,
+) -> None:
+    """Add `open_hours` and `utilisation` to rows grouped by equipment, and to the totals.
+
+    `booked` and `total_booked` are the exact booked microseconds of the rows and totals.
+    """
+    opened = open_time(
+        [r["equipment"]["id"] for r in rows],
+        start=start,
+        end=end,
+        facts=facts,
+        by_month=by_month,
+    )
+    seen: dict[tuple[int, str | None], int] = {}
+    for row, booked_us in zip(rows, booked, strict=True):
+        key = (row["equipment"]["id"], row["month"] if by_month else None)
+        seen[key] = opened.get(key, 0)
+        row["open_hours"] = hours(seen[key])
+        row["utilisation"] = ratio(booked_us, seen[key])
+    # The totals cover every equipment of the rows over the whole window (its months
+    # without reservations too), so that they are the same split by month or not.
+    total_open = sum(opened.values())
+    totals["open_hours"] = hours(total_open)
+    totals["utilisation"] = ratio(total_booked, total_open)

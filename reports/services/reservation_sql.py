@@ -28,6 +28,7 @@ from equipment.policy import PLATFORM_DEFAULTS
 from reservations.models import Partner, ProjectKind, Reservation, ReservationStatus
 
 from ..sql import Cents, duration, instant
+from .scope import Filters, Scope, window_reservations
 
 S = ReservationStatus
 COUNTED = (S.PENDING, S.CONFIRMED, S.COMPLETED, S.NO_SHOW)
@@ -73,6 +74,25 @@ class EquipmentFacts:
         )
 
 
+def with_figures(
+    *,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    now: datetime,
+    filters: Filters | None,
+    facts: EquipmentFacts,
+) -> QuerySet[Reservation]:
+    """The reservations overlapping the window in the scope and filters, annotated."""
+    return annotated(
+        window_reservations(start, end, scope, filters or Filters()),
+        start=start,
+        end=end,
+        now=now,
+        facts=facts,
+    )
+
+
 def annotated(
     qs: QuerySet[Reservation],
     *,
@@ -84,28 +104,31 @@ def annotated(
     """Each reservation's effective status and its clipped durations, as SQL expressions.
 
     Only comparisons of instants and differences of them: they cost the database little,
-    and every database computes them exactly.
+    and every database computes them exactly. Each annotation refers only to earlier ones.
     """
-    window_start, window_end = instant(start), instant(end)
-    clipped = Least(F("end"), window_end) - Greatest(F("start"), window_start)
-    usage = Greatest(
-        duration(ZERO),
-        Least(Coalesce(F("usage__checked_out_at"), Least(F("end"), instant(now))), window_end)
-        - Greatest(F("usage__checked_in_at"), window_start),
-    )
-    checked_in = Q(usage__isnull=False, status__in=(S.CONFIRMED, S.COMPLETED))
-    completed_without_check_in = Q(
-        equipment__requires_check_in=False, usage__isnull=True, r_status=S.COMPLETED
-    )
     return qs.annotate(
+        **_equipment_settings(now, facts),
+        **_effective_status(now),
+        **_durations(start=start, end=end, now=now),
+        **_rate_and_lateness(),
+    )
+
+
+def _equipment_settings(now: datetime, facts: EquipmentFacts) -> dict[str, Any]:
+    return {
         # SPEC §5: past its grace, a reservation not checked in is a no-show already.
-        r_no_show_before=facts.per_equipment(
+        "r_no_show_before": facts.per_equipment(
             "check_in_grace_minutes", lambda m: now - timedelta(minutes=m), DateTimeField()
         ),
-        r_late_within=facts.per_equipment(
+        "r_late_within": facts.per_equipment(
             "late_cancellation_hours", lambda h: timedelta(hours=h), DurationField()
         ),
-        r_status=Case(
+    }
+
+
+def _effective_status(now: datetime) -> dict[str, Any]:
+    return {
+        "r_status": Case(
             When(
                 status=S.CONFIRMED,
                 equipment__requires_check_in=True,
@@ -123,26 +146,48 @@ def annotated(
             default=F("status"),
             output_field=CharField(),
         ),
-        r_booked=Case(
+    }
+
+
+def _durations(*, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    """Booked, used and billable time, clipped to the window."""
+    window_start, window_end = instant(start), instant(end)
+    clipped = Least(F("end"), window_end) - Greatest(F("start"), window_start)
+    usage = Greatest(
+        duration(ZERO),
+        Least(Coalesce(F("usage__checked_out_at"), Least(F("end"), instant(now))), window_end)
+        - Greatest(F("usage__checked_in_at"), window_start),
+    )
+    checked_in = Q(usage__isnull=False, status__in=(S.CONFIRMED, S.COMPLETED))
+    completed_without_check_in = Q(
+        equipment__requires_check_in=False, usage__isnull=True, r_status=S.COMPLETED
+    )
+    return {
+        "r_booked": Case(
             When(r_status__in=BOOKED, then=clipped),
             default=duration(ZERO),
             output_field=DurationField(),
         ),
-        r_used=Case(
+        "r_used": Case(
             When(checked_in, then=usage),
             When(completed_without_check_in, then=clipped),
             default=duration(ZERO),
             output_field=DurationField(),
         ),
         # Used or no-show: the two never meet on one reservation.
-        r_billable=Case(
+        "r_billable": Case(
             When(r_status=S.NO_SHOW, then=clipped),
             When(checked_in, then=usage),
             When(completed_without_check_in, then=clipped),
             default=duration(ZERO),
             output_field=DurationField(),
         ),
-        r_rate=Case(
+    }
+
+
+def _rate_and_lateness() -> dict[str, Any]:
+    return {
+        "r_rate": Case(
             When(project__kind=ProjectKind.PEDAGOGICAL, then=Cents("equipment__rate_teaching")),
             When(
                 project__partner__rate_category=Partner.RateCategory.INDUSTRIAL,
@@ -151,10 +196,10 @@ def annotated(
             default=Cents("equipment__rate_academic"),
             output_field=BigIntegerField(),
         ),
-        r_notice=ExpressionWrapper(F("start") - F("status_changed_at"), DurationField()),
-        r_late=Case(
+        "r_notice": ExpressionWrapper(F("start") - F("status_changed_at"), DurationField()),
+        "r_late": Case(
             When(status=S.CANCELLED, r_notice__lt=F("r_late_within"), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         ),
-    )
+    }
