@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from ..rounding import HOUR, euros, hours, ratio
 from .aggregation import DIMENSIONS, KIND_ORDER
-from .database import tune_for_full_reads
+from .database import full_read, tune_for_full_reads
 from .detail import DETAIL_COLUMNS, count_reservations, reservation_rows, reservation_rows_sql
 from .open_time import open_time
 from .report import EQUIPMENT_FIGURES, FIGURES, UsageReport, usage_report
@@ -68,6 +68,7 @@ __all__ = [
     "UsageReport",
     "count_reservations",
     "euros",
+    "full_read",
     "hours",
     "open_time",
     "ratio",
