@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 
@@ -12,6 +14,14 @@ from ..services import UsageReport
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 BATCH = 2000  # rows per chunk of a streamed export
+T = TypeVar("T")
+
+
+def batches(items: Iterable[T]) -> Iterator[list[T]]:
+    """The items in lists of BATCH (the last one shorter), read only as they are needed."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, BATCH)):
+        yield batch
 
 
 def neutralise(text: str) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 from typing import Any
 
 from ..services import UsageReport
-from .cells import BATCH, csv_cell, report_cells, report_columns
+from .cells import batches, csv_cell, report_cells, report_columns
 
 
 def csv_chunks(
@@ -25,13 +24,9 @@ def csv_chunks(
     buffer.write("\ufeff")
     writer.writerow(header)
     yield buffer.getvalue().encode("utf-8")
-    rows = iter(rows)
-    while True:
+    for batch in batches(rows):
         buffer.seek(0)
         buffer.truncate(0)
-        batch = list(islice(rows, BATCH))
-        if not batch:
-            return
         writer.writerows(batch)
         yield buffer.getvalue().encode("utf-8")
         if on_rows is not None:

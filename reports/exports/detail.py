@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from django.db import connection
@@ -24,7 +23,7 @@ from ..services import (
     reservation_rows,
     reservation_rows_sql,
 )
-from .cells import BATCH, FORMULA_STARTS, Column, csv_quote, neutralise
+from .cells import FORMULA_STARTS, Column, batches, csv_quote, neutralise
 from .copy_text import copy_lines
 from .xlsx import Sheet
 
@@ -40,6 +39,9 @@ DETAIL_KINDS = {
     "rate": "money",
     "amount": "money",
 }
+# Memoised texts kept per kind, then forgotten at once: memory stays bounded on exports of
+# millions of rows, while slot boundaries, durations and rates mostly repeat.
+MEMO_LIMIT = 100_000
 DETAIL_COLUMN_SPECS = [Column(name, DETAIL_KINDS.get(name, "text")) for name in DETAIL_COLUMNS]
 
 
@@ -76,7 +78,7 @@ class DetailFormatter:
     def when(self, seconds: int) -> str:
         text = self._times.get(seconds)
         if text is None:
-            if len(self._times) > 100_000:
+            if len(self._times) > MEMO_LIMIT:
                 self._times.clear()
             text = datetime.fromtimestamp(seconds, self.tz).isoformat()
             self._times[seconds] = text
@@ -88,7 +90,7 @@ class DetailFormatter:
     def hours_text(self, microseconds: int) -> str:
         text = self._hours.get(microseconds)
         if text is None:
-            if len(self._hours) > 100_000:
+            if len(self._hours) > MEMO_LIMIT:
                 self._hours.clear()
             text = self.fixed2(rounding.hundredths_of_hours(microseconds))
             self._hours[microseconds] = text
@@ -97,7 +99,7 @@ class DetailFormatter:
     def money_text(self, cents: int) -> str:
         text = self._money.get(cents)
         if text is None:
-            if len(self._money) > 100_000:
+            if len(self._money) > MEMO_LIMIT:
                 self._money.clear()
             text = self.fixed2(cents)
             self._money[cents] = text
@@ -151,22 +153,17 @@ class DetailFormatter:
         return map(self.csv_row_formatter(), rows)
 
     def csv_lines_batches(self, rows: Iterable[Sequence[str]]) -> Iterator[list[str]]:
-        lines = self.csv_lines(rows)
-        while True:
-            batch = list(islice(lines, BATCH))
-            if not batch:
-                return
-            yield batch
+        yield from batches(self.csv_lines(rows))
 
     def _time_cell(self, cache: dict[str, str], seconds: str) -> str:
-        if len(cache) > 100_000:
+        if len(cache) > MEMO_LIMIT:
             cache.clear()
         text = cache[seconds] = self.when(int(seconds))
         return text
 
     def _tail(self, cache: dict[tuple[str, ...], str], key: tuple[str, ...]) -> str:
         """The figure cells: booked, used, billable hours, late, rate and amount."""
-        if len(cache) > 100_000:
+        if len(cache) > MEMO_LIMIT:
             cache.clear()
         booked, used, billable, late, rate = (int(v) for v in key)
         sep = self.sep
@@ -296,12 +293,8 @@ def detail_json_chunks(
     tz = local_tz()
     head = {"start": start.astimezone(tz).isoformat(), "end": end.astimezone(tz).isoformat()}
     yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [').encode("utf-8")
-    iterator = iter(rows)
     first = True
-    while True:
-        batch = list(islice(iterator, BATCH))
-        if not batch:
-            break
+    for batch in batches(rows):
         text = ",\n".join(
             json.dumps(
                 dict(zip(DETAIL_COLUMNS, formatter.typed_row(raw), strict=True)), ensure_ascii=False
