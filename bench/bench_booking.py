@@ -15,6 +15,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from core.roles import SYSTEM
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -47,19 +49,28 @@ def main() -> None:
 
     tz = local_tz()
     user = get_user_model().objects.create_user("bench", password="x")
-    partner = partner_create(name="Bench", kind="university", rate_category="academic")
-    project = project_create(
-        name="Bench", kind="pedagogical", partner=partner, leader=user, active_from=date(2026, 1, 1)
+    partner = partner_create(
+        actor=SYSTEM, name="Bench", kind="university", rate_category="academic"
     )
-    site = site_create(name="Bench", city="Orléans")
-    category = category_create(name="Bench")
+    project = project_create(
+        actor=SYSTEM,
+        name="Bench",
+        kind="pedagogical",
+        partner=partner,
+        leader=user,
+        active_from=date(2026, 1, 1),
+    )
+    site = site_create(actor=SYSTEM, name="Bench", city="Orléans")
+    category = category_create(actor=SYSTEM, name="Bench")
     now = datetime(2026, 11, 23, 7, 0, tzinfo=tz)
     days = [now.date() + timedelta(days=n) for n in range(1, 200)]
     days = [d for d in days if d.weekday() < 5]
     slots = [(9, 12), (14, 17)]
     per_equipment = len(days) * len(slots)
     equipment = [
-        equipment_create(code=f"BENCH-{n:03}", name=f"Bench {n}", category=category, site=site)
+        equipment_create(
+            actor=SYSTEM, code=f"BENCH-{n:03}", name=f"Bench {n}", category=category, site=site
+        )
         for n in range(TOTAL // per_equipment + 1)
     ]
     requests = [

@@ -20,6 +20,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from core.roles import SYSTEM
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -65,11 +67,14 @@ def main() -> None:
     booker = users.create_user("bench-booker", password="x", first_name="Claire", last_name="Dupré")
     outsider = users.create_user("bench-outsider", password="x")
     academic = partner_create(
-        name="Université d'Orléans", kind="university", rate_category="academic"
+        actor=SYSTEM, name="Université d'Orléans", kind="university", rate_category="academic"
     )
-    company = partner_create(name="Servier", kind="company", rate_category="industrial")
+    company = partner_create(
+        actor=SYSTEM, name="Servier", kind="company", rate_category="industrial"
+    )
     projects = [
         project_create(
+            actor=SYSTEM,
             name=name,
             kind=kind,
             partner=partner,
@@ -83,9 +88,10 @@ def main() -> None:
             ("Servier – validation HPLC", "industrial", company),
         ]
     ]
-    site = site_create(name="We Lab", city="Orléans")
-    category = category_create(name="Chromatographie")
+    site = site_create(actor=SYSTEM, name="We Lab", city="Orléans")
+    category = category_create(actor=SYSTEM, name="Chromatographie")
     equipment = equipment_create(
+        actor=SYSTEM,
         code="WL-HPLC-01",
         name="Chaîne HPLC Agilent 1260",
         category=category,

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.roles import SYSTEM
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -65,17 +67,19 @@ def fill() -> None:
     User = get_user_model()
     admin = User.objects.create_user("admin", password="x", is_staff=True)
     users = User.objects.bulk_create([User(username=f"user{n:03}") for n in range(400)])
-    sites = [site_create(name=f"Site {n}", city="Orléans") for n in range(4)]
-    categories = [category_create(name=f"Category {n}") for n in range(10)]
+    sites = [site_create(actor=SYSTEM, name=f"Site {n}", city="Orléans") for n in range(4)]
+    categories = [category_create(actor=SYSTEM, name=f"Category {n}") for n in range(10)]
     kinds = ["pedagogical", "research", "industrial"]
     for n in range(PARTNERS):
         partner = partner_create(
+            actor=SYSTEM,
             name=f"Partner {n:02}",
             kind="company" if n % 4 == 0 else "university",
             rate_category="industrial" if n % 4 == 0 else "academic",
         )
         for k in range(3):
             project_create(
+                actor=SYSTEM,
                 name=f"Project {n:02}-{k}",
                 kind=kinds[k],
                 partner=partner,
@@ -85,6 +89,7 @@ def fill() -> None:
             )
     for n in range(EQUIPMENT):
         equipment_create(
+            actor=SYSTEM,
             code=f"EQ-{n:03}",
             name=f"Equipment {n}",
             category=categories[n % 10],

@@ -17,16 +17,16 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core import timezones
 from core.exceptions import DomainError
 from core.french_calendars import ZONE, public_holidays, school_holiday_names, school_years_covered
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment, Site
-from reservations import rules
 from reservations.models import Closure
 
 from .ics_import import UTC, ImportedClosure, ImportOutcome, write_closures
 
-FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR
+FIRST_YEAR, LAST_YEAR = timezones.FIRST_YEAR, timezones.LAST_YEAR
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+# The years the platform reads and stores: beyond them date arithmetic overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def local_tz() -> ZoneInfo:
@@ -21,3 +26,64 @@ def day_bounds(day: date, tz: ZoneInfo | None = None) -> tuple[datetime, datetim
         datetime.combine(day, time(0), tzinfo=tz),
         datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
     )
+
+
+class TimeError(ValueError):
+    """A local time that cannot be read: `code` is `invalid` or `ambiguous_time`;
+    `unreadable` when the text is no date and time at all, `out_of_range` when its year
+    is outside FIRST_YEAR..LAST_YEAR."""
+
+    def __init__(
+        self, code: str, message: str, *, unreadable: bool = False, out_of_range: bool = False
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.unreadable = unreadable
+        self.out_of_range = out_of_range
+
+
+def make_aware(value: datetime, tz: ZoneInfo) -> datetime:
+    """Read a naive local time in `tz`; refuse one that does not exist or is ambiguous."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    first = value.replace(tzinfo=tz, fold=0)
+    second = value.replace(tzinfo=tz, fold=1)
+    # A time skipped by the spring change does not survive a round trip through UTC.
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
+        raise TimeError(
+            "ambiguous_time",
+            _("%(time)s does not exist in %(tz)s (daylight saving change).")
+            % {"time": value.isoformat(), "tz": tz.key},
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise TimeError(
+            "ambiguous_time",
+            _("%(time)s happens twice in %(tz)s (daylight saving change): give the offset.")
+            % {"time": value.isoformat(), "tz": tz.key},
+        )
+    return first
+
+
+def parse_local(text: object) -> datetime:
+    """The one reader of instants typed by people and scripts (API, pages, reports).
+
+    ISO 8601; a time without offset is a wall-clock time in Europe/Paris, refused when the
+    daylight-saving change skips it or repeats it (`ambiguous_time`). Unreadable or
+    impossible values (February 30th) and years outside FIRST_YEAR..LAST_YEAR raise
+    TimeError `invalid`.
+    """
+    try:
+        parsed = parse_datetime(text) if isinstance(text, str) else None
+    except ValueError:  # well formed but impossible, such as February 30th
+        parsed = None
+    if parsed is None:
+        raise TimeError("invalid", _("Expected an ISO 8601 date and time."), unreadable=True)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # before any arithmetic can overflow
+        raise TimeError(
+            "invalid",
+            _("Dates must lie between %(first)d and %(last)d.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+            out_of_range=True,
+        )
+    return make_aware(parsed, local_tz())

@@ -1,4 +1,8 @@
-"""Admin for the inventory; every save goes through equipment.services."""
+"""Admin for the inventory; every save goes through equipment.services.
+
+The services save the equipment's managers too, so `save_related` saves only inline
+formsets: the form's own M2M save would bypass the service.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,18 @@ from django.http import HttpRequest
 
 from .models import Category, Equipment, Qualification, Site
 from .policy import PolicyError, merge_overrides
-from .services import EQUIPMENT_FIELDS, equipment_create, equipment_update, qualification_grant
+from .services import (
+    CATEGORY_FIELDS,
+    EQUIPMENT_FIELDS,
+    SITE_FIELDS,
+    category_create,
+    category_update,
+    equipment_create,
+    equipment_update,
+    qualification_grant,
+    site_create,
+    site_update,
+)
 
 
 @admin.register(Site)
@@ -19,11 +34,27 @@ class SiteAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "address"]
     search_fields = ["name", "city"]
 
+    def save_model(self, request: HttpRequest, obj: Site, form: Any, change: bool) -> None:
+        fields = {k: form.cleaned_data[k] for k in SITE_FIELDS if k in form.cleaned_data}
+        if change:
+            saved = site_update(actor=request.user, site=obj, **fields)
+        else:
+            saved = site_create(actor=request.user, **fields)
+        obj.pk = saved.pk
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        fields = {k: form.cleaned_data[k] for k in CATEGORY_FIELDS if k in form.cleaned_data}
+        if change:
+            saved = category_update(actor=request.user, category=obj, **fields)
+        else:
+            saved = category_create(actor=request.user, **fields)
+        obj.pk = saved.pk
 
 
 class EquipmentAdminForm(forms.ModelForm):
@@ -74,20 +105,30 @@ class EquipmentAdmin(admin.ModelAdmin):
             "academic": obj.rate_academic,
             "industrial": obj.rate_industrial,
         }
+        managers = form.cleaned_data["managers"]
         if change:
             saved = equipment_update(
+                actor=request.user,
                 equipment=obj,
+                managers=managers,
                 rates=rates,
                 policy_overrides=form.cleaned_data["policy_overrides"],
                 **fields,
             )
         else:
             saved = equipment_create(
-                rates=rates, policy=form.cleaned_data["policy_overrides"], **fields
+                actor=request.user,
+                managers=managers,
+                rates=rates,
+                policy=form.cleaned_data["policy_overrides"],
+                **fields,
             )
-        # The admin then saves the managers (save_related) on this same instance.
         obj.pk = saved.pk
         obj.calendar_id = saved.calendar_id
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:  # the managers were saved by the service
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Qualification)
@@ -100,6 +141,7 @@ class QualificationAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Qualification, form: Any, change: bool) -> None:
         saved = qualification_grant(
+            actor=request.user,
             user=obj.user,
             equipment=obj.equipment,
             valid_until=obj.valid_until,

@@ -35,13 +35,9 @@ def equipment_list(
     return qs
 
 
-def can_manage_equipment(user: Any, equipment: Equipment) -> bool:
-    """Platform managers and the equipment's own managers."""
-    if is_platform_manager(user):
-        return True
-    if not user.is_authenticated:
-        return False
-    return equipment.managers.filter(pk=user.pk).exists()
+def is_equipment_manager(user: Any, equipment: Equipment) -> bool:
+    """Whether the user is one of the equipment's own managers (a read for permissions)."""
+    return bool(user.is_authenticated and equipment.managers.filter(pk=user.pk).exists())
 
 
 def qualifications_visible_to(user: Any) -> QuerySet[Qualification]:

@@ -1,4 +1,8 @@
-"""Writes to the inventory. Every entry point (API, admin, commands) calls these."""
+"""Writes to the inventory. Every entry point (API, admin, commands) calls these.
+
+Each write takes the `actor` and refuses (403, see equipment.permissions) what that
+actor may not do; the platform's own jobs pass core.roles.SYSTEM.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,19 @@ from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
 from core.events import equipment_sited
+from core.roles import require
 
 from .models import Category, Equipment, Qualification, Site
+from .permissions import (
+    may_change_managers,
+    may_create_category,
+    may_create_equipment,
+    may_create_site,
+    may_edit_category,
+    may_edit_equipment,
+    may_edit_site,
+    may_grant_qualification,
+)
 from .policy import PolicyError, merge_overrides
 
 User = get_user_model()
@@ -34,6 +49,8 @@ EQUIPMENT_FIELDS = (
     "requires_check_in",
 )
 RATE_KINDS = ("teaching", "academic", "industrial")
+SITE_FIELDS = ("name", "city", "address")
+CATEGORY_FIELDS = ("name", "description")
 
 
 # Rates are stored with 9 digits (7 before the decimal point): a sane cap below that.
@@ -93,6 +110,7 @@ def ensure_calendar(equipment: Equipment) -> None:
 @transaction.atomic
 def equipment_create(
     *,
+    actor: Any,
     managers: Iterable[Any] = (),
     rates: dict[str, Any] | None = None,
     policy: dict[str, Any] | None = None,
@@ -102,6 +120,7 @@ def equipment_create(
     unknown = set(fields) - set(EQUIPMENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown equipment fields: {sorted(unknown)}")
+    require(may_create_equipment(actor))
     equipment = Equipment(**fields)
     if rates:
         _apply_rates(equipment, rates)
@@ -118,6 +137,7 @@ def equipment_create(
 @transaction.atomic
 def equipment_update(
     *,
+    actor: Any,
     equipment: Equipment,
     managers: Iterable[Any] | None = None,
     rates: dict[str, Any] | None = None,
@@ -133,6 +153,9 @@ def equipment_update(
     if unknown:
         raise TypeError(f"unknown equipment fields: {sorted(unknown)}")
     equipment = Equipment.objects.select_for_update().get(pk=equipment.pk)
+    require(may_edit_equipment(actor, equipment))
+    if managers is not None:
+        require(may_change_managers(actor, equipment))
     previous_site = equipment.site_id
     for name, value in fields.items():
         setattr(equipment, name, value)
@@ -160,8 +183,20 @@ def equipment_update(
     return equipment
 
 
+def _update(instance: Site | Category, allowed: tuple[str, ...], fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown {type(instance).__name__.lower()} fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+
+
 @transaction.atomic
-def site_create(*, name: str, city: str, address: str = "") -> Site:
+def site_create(*, actor: Any, name: str, city: str, address: str = "") -> Site:
+    """Create a site (platform managers)."""
+    require(may_create_site(actor))
     site = Site(name=name, city=city, address=address)
     site.full_clean()
     site.save()
@@ -169,7 +204,17 @@ def site_create(*, name: str, city: str, address: str = "") -> Site:
 
 
 @transaction.atomic
-def category_create(*, name: str, description: str = "") -> Category:
+def site_update(*, actor: Any, site: Site, **fields: Any) -> Site:
+    """Change a site's name, city or address (platform managers)."""
+    require(may_edit_site(actor))
+    _update(site, SITE_FIELDS, fields)
+    return site
+
+
+@transaction.atomic
+def category_create(*, actor: Any, name: str, description: str = "") -> Category:
+    """Create a category (platform managers)."""
+    require(may_create_category(actor))
     category = Category(name=name, description=description)
     category.full_clean()
     category.save()
@@ -177,10 +222,25 @@ def category_create(*, name: str, description: str = "") -> Category:
 
 
 @transaction.atomic
+def category_update(*, actor: Any, category: Category, **fields: Any) -> Category:
+    """Change a category's name or description (platform managers)."""
+    require(may_edit_category(actor))
+    _update(category, CATEGORY_FIELDS, fields)
+    return category
+
+
+@transaction.atomic
 def qualification_grant(
-    *, user: Any, equipment: Equipment, valid_until: date, granted_by: Any = None
+    *, actor: Any, user: Any, equipment: Equipment, valid_until: date, granted_by: Any = None
 ) -> Qualification:
-    """Qualify a user on an equipment until a date (renewing an existing qualification)."""
+    """Qualify a user on an equipment until a date (renewing an existing qualification).
+
+    `granted_by` defaults to the actor, unless the actor is the platform itself (SYSTEM,
+    whose pk is None): then it stays as given.
+    """
+    require(may_grant_qualification(actor, equipment))
+    if granted_by is None and actor.pk is not None:
+        granted_by = actor
     qualification, _created = Qualification.objects.update_or_create(
         user=user,
         equipment=equipment,

@@ -1,4 +1,9 @@
-"""Admin for partners and projects; every save goes through reservations.services."""
+"""Admin for partners and projects; every save goes through partners.services.
+
+The services save the many-to-many fields too (referents, members), so `save_related`
+saves only inline formsets: the form's own M2M save would bypass the service and could
+drop a project's leader from its members.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,16 @@ from .models import Partner, Project
 from .services import PROJECT_FIELDS, partner_create, partner_update, project_create, project_update
 
 
+class ServiceSavesRelated(admin.ModelAdmin):
+    """An admin whose `save_model` hands the many-to-many fields to the service."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(ServiceSavesRelated):
     list_display = ["name", "kind", "rate_category"]
     list_filter = ["kind", "rate_category"]
     search_fields = ["name"]
@@ -20,12 +33,16 @@ class PartnerAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
         fields = {k: form.cleaned_data[k] for k in ("name", "kind", "rate_category")}
-        saved = partner_update(partner=obj, **fields) if change else partner_create(**fields)
+        referents = form.cleaned_data.get("referents")
+        if change:
+            saved = partner_update(actor=request.user, partner=obj, referents=referents, **fields)
+        else:
+            saved = partner_create(actor=request.user, referents=referents or (), **fields)
         obj.pk = saved.pk
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ServiceSavesRelated):
     list_display = [
         "name",
         "kind",
@@ -42,11 +59,11 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         fields = {k: form.cleaned_data[k] for k in PROJECT_FIELDS if k in form.cleaned_data}
-        saved = project_update(project=obj, **fields) if change else project_create(**fields)
+        # The service adds the leader to the members, whatever the form's selection.
+        members = form.cleaned_data.get("members")
+        if change:
+            saved = project_update(actor=request.user, project=obj, members=members, **fields)
+        else:
+            saved = project_create(actor=request.user, members=members or (), **fields)
         obj.pk = saved.pk
         obj.confidential = saved.confidential
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # The leader is always a member, whatever the form's selection.
-        form.instance.members.add(form.instance.leader)

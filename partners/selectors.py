@@ -45,13 +45,5 @@ def partners_of_user(user: Any) -> QuerySet[Partner]:
 
 
 def is_partner_referent(user: Any, partner: Partner) -> bool:
+    """Whether the user is one of the partner's referents (a read for partners.permissions)."""
     return bool(user.is_authenticated and partner.referents.filter(pk=user.pk).exists())
-
-
-def can_edit_project(user: Any, project: Project) -> bool:
-    """Platform managers, the partner's referents and the project leader."""
-    return (
-        is_platform_manager(user)
-        or project.leader_id == user.pk
-        or is_partner_referent(user, project.partner)
-    )

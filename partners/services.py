@@ -1,4 +1,9 @@
-"""Writes for partners, projects, feed tokens and user preferences."""
+"""Writes for partners, projects, feed tokens and user preferences.
+
+The writes of partners and projects take the `actor` and refuse (403, see
+partners.permissions) what that actor may not do; the platform's own jobs pass
+core.roles.SYSTEM. Feed tokens and the language are the user's own: `user` acts.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
+from core.roles import require
 from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
+from partners.permissions import (
+    may_create_partner,
+    may_create_project,
+    may_edit_partner,
+    may_edit_project,
+    may_move_project,
+)
 
 PROJECT_FIELDS = (
     "name",
@@ -28,8 +41,10 @@ PROJECT_FIELDS = (
 
 @transaction.atomic
 def partner_create(
-    *, name: str, kind: str, rate_category: str, referents: Iterable[Any] = ()
+    *, actor: Any, name: str, kind: str, rate_category: str, referents: Iterable[Any] = ()
 ) -> Partner:
+    """Create a partner with its referents (platform managers)."""
+    require(may_create_partner(actor))
     partner = Partner(name=name, kind=kind, rate_category=rate_category)
     partner.full_clean()
     partner.save()
@@ -39,8 +54,10 @@ def partner_create(
 
 @transaction.atomic
 def partner_update(
-    *, partner: Partner, referents: Iterable[Any] | None = None, **fields: Any
+    *, actor: Any, partner: Partner, referents: Iterable[Any] | None = None, **fields: Any
 ) -> Partner:
+    """Change a partner's fields, and its referents when given (platform managers)."""
+    require(may_edit_partner(actor))
     for name, value in fields.items():
         if name not in ("name", "kind", "rate_category"):
             raise TypeError(f"unknown partner field: {name}")
@@ -62,11 +79,12 @@ def _check_project(project: Project) -> None:
 
 
 @transaction.atomic
-def project_create(*, members: Iterable[Any] = (), **fields: Any) -> Project:
+def project_create(*, actor: Any, members: Iterable[Any] = (), **fields: Any) -> Project:
     """Create a project; its leader is always one of its members."""
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    require(may_create_project(actor, fields.get("partner")))
     project = Project(**fields)
     _check_project(project)
     project.save()
@@ -76,12 +94,17 @@ def project_create(*, members: Iterable[Any] = (), **fields: Any) -> Project:
 
 @transaction.atomic
 def project_update(
-    *, project: Project, members: Iterable[Any] | None = None, **fields: Any
+    *, actor: Any, project: Project, members: Iterable[Any] | None = None, **fields: Any
 ) -> Project:
+    """Change a project; `members` replaces the team, which always keeps the leader."""
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
     project = Project.objects.select_for_update().get(pk=project.pk)
+    # Decided on the locked row: its leader and partner are those the change applies to.
+    require(may_edit_project(actor, project))
+    new_partner = fields.get("partner", project.partner)
+    require(may_move_project(actor, project, new_partner, fields.get("kind", project.kind)))
     for name, value in fields.items():
         setattr(project, name, value)
     _check_project(project)

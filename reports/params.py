@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core import timezones
 from core.exceptions import DomainError
-from core.timezones import day_bounds, local_tz
+from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from partners.models import ProjectKind
 from reservations import rules
 
@@ -44,7 +44,7 @@ class ReportQuery:
 
 # Reports cover real bookings: bounds outside the years of the booking rules are typing
 # mistakes, and near the ends of the calendar the local-time arithmetic would overflow.
-FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR
+FIRST_YEAR, LAST_YEAR = timezones.FIRST_YEAR, timezones.LAST_YEAR
 MAX_ID = 2**31 - 1
 
 
@@ -56,10 +56,11 @@ def parse_bound(value: str) -> datetime:
             day = date.fromisoformat(value)  # ValueError for 2026-02-30
             bound = day_bounds(day, tz)[0].astimezone(rules.UTC)
         else:
-            parsed = parse_datetime(value)
-            if parsed is None:
-                raise ValueError(value)
-            bound = rules.make_aware(parsed, tz).astimezone(rules.UTC)
+            bound = parse_local(value).astimezone(rules.UTC)
+    except TimeError as error:
+        if error.code != "ambiguous_time":
+            raise ValueError(value) from None
+        raise
     except OverflowError:
         raise ValueError(value) from None
     if not FIRST_YEAR <= bound.year <= LAST_YEAR:
@@ -90,7 +91,7 @@ def parse_report_query(params: Mapping[str, Any], *, need_group: bool = True) ->
             continue
         try:
             bounds[name] = parse_bound(raw)
-        except rules.TimeError as error:
+        except TimeError as error:
             errors[name] = [error.message]
         except ValueError:
             errors[name] = [_("Expected a date YYYY-MM-DD or an ISO 8601 datetime.")]

@@ -8,32 +8,35 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core import timezones
 from core.roles import is_platform_manager
-from core.timezones import local_tz
+from core.timezones import TimeError, local_tz, parse_local
 from equipment.models import Category, Equipment, Site
 from partners.models import Project
 from reservations.models import Closure
 
-from . import rules
 from .recurrence import MAX_OCCURRENCES
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 # Dates far outside these years only overflow date arithmetic (9999-12-31 + 1 day).
 # The years of the booking rules, less the last: pages reach a week or a month beyond.
-FIRST_YEAR, LAST_YEAR = rules.FIRST_YEAR, rules.LAST_YEAR - 1
+FIRST_YEAR, LAST_YEAR = timezones.FIRST_YEAR, timezones.LAST_YEAR - 1
+
+
+def _out_of_range() -> ValidationError:
+    return ValidationError(
+        _("Choose a date between %(first)d and %(last)d."),
+        code="out_of_range",
+        params={"first": FIRST_YEAR, "last": LAST_YEAR},
+    )
 
 
 def check_year(value: date | datetime | None) -> None:
     if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValidationError(
-            _("Choose a date between %(first)d and %(last)d."),
-            code="out_of_range",
-            params={"first": FIRST_YEAR, "last": LAST_YEAR},
-        )
+        raise _out_of_range()
 
 
 def weekday_choices() -> list[tuple[str, Any]]:
@@ -75,14 +78,12 @@ class LocalDateTimeField(forms.CharField):
         if not text:
             return None
         try:
-            parsed = parse_datetime(text)
-        except ValueError:  # well formed but impossible, such as February 30th
-            parsed = None
-        if parsed is None:
-            raise ValidationError(_("Enter a date and time."), code="invalid")
-        try:
-            return rules.make_aware(parsed, local_tz())
-        except rules.TimeError as error:
+            return parse_local(text)
+        except TimeError as error:
+            if error.unreadable:
+                raise ValidationError(_("Enter a date and time."), code="invalid") from None
+            if error.out_of_range:
+                raise _out_of_range() from None
             raise ValidationError(error.message, code=error.code) from None
 
 
@@ -292,7 +293,7 @@ class IcsImportForm(forms.Form):
 class HolidaysForm(forms.Form):
     target = TargetField()
     year = forms.IntegerField(
-        min_value=rules.FIRST_YEAR, max_value=rules.LAST_YEAR, label=_("Year")
+        min_value=timezones.FIRST_YEAR, max_value=timezones.LAST_YEAR, label=_("Year")
     )
 
     def __init__(self, *args: Any, targets: list[tuple[Any, Any]], **kwargs: Any):

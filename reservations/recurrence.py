@@ -6,7 +6,7 @@ computed on the local wall clock, then turned into instants.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
@@ -95,12 +95,25 @@ def expand(
             raise RecurrenceError(
                 _("A series has at most %(n)d occurrences.") % {"n": MAX_OCCURRENCES}
             )
-        occurrences.append((_instant(local, tz), _instant(local + duration, tz)))
+        occurrences.append(_occurrence(local, duration, tz))
     if not occurrences:
         raise RecurrenceError(_("The rule gives no occurrence."))
     return occurrences
 
 
 def _instant(local: datetime, tz: ZoneInfo) -> datetime:
-    # A wall time skipped by the spring change moves forward, as clocks do.
     return local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+def _occurrence(local: datetime, duration: timedelta, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """One occurrence in UTC: the same wall times every time (a 09:00 class stays at 09:00
+    across the clock changes).
+
+    A start that the spring change skips (02:00-03:00 on the last Sunday of March) does
+    not exist: the whole occurrence moves forward with the clocks and keeps its length
+    (02:30-03:30 becomes 03:30-04:30), rather than shrinking or becoming empty.
+    """
+    start = _instant(local, tz)
+    if start.astimezone(tz).replace(tzinfo=None) != local:
+        return start, start + duration
+    return start, _instant(local + duration, tz)

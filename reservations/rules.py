@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from core.timezones import FIRST_YEAR, LAST_YEAR
 from equipment.policy import WEEKDAYS, Policy, to_minutes
 
 UTC = ZoneInfo("UTC")
@@ -109,35 +110,6 @@ class Verdict:
     @property
     def first(self) -> Violation | None:
         return self.violations[0] if self.violations else None
-
-
-class TimeError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def make_aware(value: datetime, tz: ZoneInfo) -> datetime:
-    """Read a naive local time in `tz`; refuse one that does not exist or is ambiguous."""
-    if value.tzinfo is not None and value.utcoffset() is not None:
-        return value
-    first = value.replace(tzinfo=tz, fold=0)
-    second = value.replace(tzinfo=tz, fold=1)
-    # A time skipped by the spring change does not survive a round trip through UTC.
-    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
-        raise TimeError(
-            "ambiguous_time",
-            _("%(time)s does not exist in %(tz)s (daylight saving change).")
-            % {"time": value.isoformat(), "tz": tz.key},
-        )
-    if first.utcoffset() != second.utcoffset():
-        raise TimeError(
-            "ambiguous_time",
-            _("%(time)s happens twice in %(tz)s (daylight saving change): give the offset.")
-            % {"time": value.isoformat(), "tz": tz.key},
-        )
-    return first
 
 
 def _local_at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
@@ -253,7 +225,6 @@ def _minutes_of_day(moment: datetime, tz: ZoneInfo) -> tuple[int, int]:
 
 # Bookings, closures and reports live between these years; near the ends of the calendar
 # local-time arithmetic would overflow.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def check_shape(start: datetime, end: datetime) -> Violation | None:

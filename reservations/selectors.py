@@ -13,7 +13,8 @@ from equipment.models import Equipment
 from equipment.policy import effective_policy
 from partners.selectors import project_ids_with_full_view
 
-from .models import LIVE_STATUSES, Reservation
+from . import rules
+from .models import LIVE_STATUSES, Closure, Reservation
 
 
 def full_view_filter(user: Any) -> Q:
@@ -37,26 +38,28 @@ def reservations_visible_to(user: Any) -> QuerySet[Reservation]:
 
 
 def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) -> QuerySet[Any]:
-    """Equipment that could be booked over [start, end): active, open, not closed, not busy."""
-    from equipment.models import Equipment
-    from reservations import rules
-    from reservations.models import Closure
+    """Equipment that could be booked over [start, end): active, open, not closed, not busy.
 
+    Callers record the no-shows first (services.noshows.record_no_shows), as every read
+    does. Each "not" is one EXISTS subquery: a multi-valued `.exclude(a, b)` would exclude
+    equipment with one row matching `a` and another matching `b`.
+    """
     tz = local_tz()
-    closed_sites = Closure.objects.filter(
-        equipment__isnull=True, start__lt=end, end__gt=start
-    ).values_list("site_id", flat=True)
-    if None in set(closed_sites):
-        return qs.none()
+    closures = Closure.objects.during(start, end)
+    if closures.filter(equipment__isnull=True, site__isnull=True).exists():
+        return qs.none()  # the whole campus is closed
+    busy = Reservation.objects.filter(
+        equipment_id=OuterRef("pk"),
+        status__in=LIVE_STATUSES,
+        start__lt=end,
+        blocked_until__gt=start,
+    )
     candidates = (
         qs.filter(status=Equipment.Status.ACTIVE)
-        .exclude(site_id__in=[s for s in closed_sites if s is not None])
-        .exclude(closures__start__lt=end, closures__end__gt=start)
         .exclude(
-            reservations__status__in=LIVE_STATUSES,
-            reservations__start__lt=end,
-            reservations__blocked_until__gt=start,
+            Exists(closures.filter(Q(equipment_id=OuterRef("pk")) | Q(site_id=OuterRef("site_id"))))
         )
+        .exclude(Exists(busy))
     )
     open_ids = [
         pk

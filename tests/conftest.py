@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.roles import SYSTEM
 from equipment.services import category_create, equipment_create, site_create
 from partners.models import Partner, ProjectKind
 from partners.services import partner_create, project_create
@@ -51,19 +52,24 @@ class Campus:
         self.referent = make_user("referent")
         self.outsider = make_user("externe")
         self.orleans = partner_create(
+            actor=SYSTEM,
             name="Université d'Orléans",
             kind=Partner.Kind.UNIVERSITY,
             rate_category=Partner.RateCategory.ACADEMIC,
             referents=[self.referent],
         )
         self.servier = partner_create(
-            name="Servier", kind=Partner.Kind.COMPANY, rate_category=Partner.RateCategory.INDUSTRIAL
+            actor=SYSTEM,
+            name="Servier",
+            kind=Partner.Kind.COMPANY,
+            rate_category=Partner.RateCategory.INDUSTRIAL,
         )
         self.lycee = partner_create(
-            name="Lycée Jean Zay", kind=Partner.Kind.SCHOOL, rate_category="academic"
+            actor=SYSTEM, name="Lycée Jean Zay", kind=Partner.Kind.SCHOOL, rate_category="academic"
         )
         start = date(2026, 1, 1)
         self.teaching = project_create(
+            actor=SYSTEM,
             name="TP formulation",
             kind=ProjectKind.PEDAGOGICAL,
             partner=self.lycee,
@@ -71,6 +77,7 @@ class Campus:
             active_from=start,
         )
         self.research = project_create(
+            actor=SYSTEM,
             name="Thèse émulsions",
             kind=ProjectKind.RESEARCH,
             partner=self.orleans,
@@ -79,6 +86,7 @@ class Campus:
             confidential=True,
         )
         self.open_research = project_create(
+            actor=SYSTEM,
             name="Projet ouvert",
             kind=ProjectKind.RESEARCH,
             partner=self.orleans,
@@ -86,17 +94,21 @@ class Campus:
             active_from=start,
         )
         self.confidential = project_create(
+            actor=SYSTEM,
             name="Servier – validation HPLC",
             kind=ProjectKind.INDUSTRIAL,
             partner=self.servier,
             leader=self.industrial,
             active_from=start,
         )
-        self.site = site_create(name="We Lab", city="Orléans", address="1 rue de Chartres")
-        self.other_site = site_create(name="Plateau Tours", city="Tours")
-        self.chroma = category_create(name="Chromatographie")
-        self.rheo = category_create(name="Rhéologie")
+        self.site = site_create(
+            actor=SYSTEM, name="We Lab", city="Orléans", address="1 rue de Chartres"
+        )
+        self.other_site = site_create(actor=SYSTEM, name="Plateau Tours", city="Tours")
+        self.chroma = category_create(actor=SYSTEM, name="Chromatographie")
+        self.rheo = category_create(actor=SYSTEM, name="Rhéologie")
         self.hplc = equipment_create(
+            actor=SYSTEM,
             code="WL-HPLC-01",
             name="Chaîne HPLC Agilent 1260",
             category=self.chroma,
@@ -106,6 +118,7 @@ class Campus:
             rates={"teaching": 5, "academic": 30, "industrial": 120},
         )
         self.rheometer = equipment_create(
+            actor=SYSTEM,
             code="TO-RHEO-01",
             name="Rhéomètre Anton Paar",
             category=self.rheo,

@@ -1,4 +1,8 @@
-"""Shapes of the inventory API. Writes go through equipment.services."""
+"""Shapes of the inventory API. Writes go through equipment.services.
+
+The views pass the requesting user to `save(actor=...)`; the services decide what the
+actor may write.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from rest_framework import serializers
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import (
     category_create,
+    category_update,
     equipment_create,
     equipment_update,
     qualification_grant,
     site_create,
+    site_update,
 )
 
 User = get_user_model()
@@ -28,6 +34,9 @@ class SiteSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Site:
         return site_create(**validated_data)
 
+    def update(self, instance: Site, validated_data: dict[str, Any]) -> Site:
+        return site_update(site=instance, **validated_data)
+
 
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
@@ -36,6 +45,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> Category:
         return category_create(**validated_data)
+
+    def update(self, instance: Category, validated_data: dict[str, Any]) -> Category:
+        return category_update(category=instance, **validated_data)
 
 
 class RatesSchema(serializers.Serializer):

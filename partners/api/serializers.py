@@ -1,4 +1,8 @@
-"""Shapes of the partner, project and profile API. Writes go through reservations.services."""
+"""Shapes of the partner, project and profile API. Writes go through partners.services.
+
+The views pass the requesting user to `save(actor=...)`; the services decide what the
+actor may write.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +60,8 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data: dict[str, Any]) -> Project:
+        # Without a leader, the creator leads (the field's help text).
+        validated_data.setdefault("leader", validated_data["actor"])
         return project_create(**validated_data)
 
     def update(self, instance: Project, validated_data: dict[str, Any]) -> Project:

@@ -8,29 +8,44 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.viewsets import ReferenceViewSet
-from core.roles import is_platform_manager
+from core.roles import is_platform_manager, require
 from partners.models import Partner, Project
-from partners.selectors import (
-    can_edit_project,
-    is_partner_referent,
-    partners_of_user,
-    projects_visible_to,
-)
+from partners.permissions import may_create_partner, may_edit_partner
+from partners.selectors import partners_of_user, projects_visible_to
 from partners.services import feed_token_for, feed_token_rotate, user_language, user_language_set
 
 from .serializers import MeSerializer, MeUpdateSerializer, PartnerSerializer, ProjectSerializer
 
 
 class PartnerViewSet(ReferenceViewSet):
+    """Partners: everyone logged in reads; partners.services decides who writes."""
+
     queryset = Partner.objects.prefetch_related("referents")
     serializer_class = PartnerSerializer
     filterset_fields = ["kind", "rate_category"]
+    permission_classes = [IsAuthenticated]
+
+    # The services decide. Asking them first keeps the API's answer to those who may not
+    # write partners at all: 403 before the body or the id is looked at (not 400 or 404).
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(may_create_partner(request.user))
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(may_edit_partner(request.user))
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer: PartnerSerializer) -> None:  # type: ignore[override]
+        serializer.save(actor=self.request.user)
+
+    def perform_update(self, serializer: PartnerSerializer) -> None:  # type: ignore[override]
+        serializer.save(actor=self.request.user)
 
 
 class ProjectViewSet(
@@ -51,31 +66,13 @@ class ProjectViewSet(
             return Project.objects.none()
         return projects_visible_to(self.request.user)
 
+    # partners.services decides who creates or changes a project (403), after the body
+    # is validated (400); who cannot see the project got 404 from get_queryset already.
     def perform_create(self, serializer: ProjectSerializer) -> None:  # type: ignore[override]
-        partner = serializer.validated_data["partner"]
-        user = self.request.user
-        if not (is_platform_manager(user) or is_partner_referent(user, partner)):
-            raise PermissionDenied()
-        serializer.validated_data.setdefault("leader", user)
-        serializer.save()
+        serializer.save(actor=self.request.user)
 
     def perform_update(self, serializer: ProjectSerializer) -> None:  # type: ignore[override]
-        project = serializer.instance
-        user = self.request.user
-        assert project is not None
-        if not can_edit_project(user, project):
-            raise PermissionDenied()
-        data = serializer.validated_data
-        moves = ("partner" in data and data["partner"] != project.partner) or (
-            "kind" in data and data["kind"] != project.kind
-        )
-        # A leader manages the team and the dates; moving a project to another partner or
-        # kind (its priority) is for platform managers and the partner's referents.
-        if moves and not is_platform_manager(user):
-            partners = {project.partner, data.get("partner", project.partner)}
-            if not all(is_partner_referent(user, p) for p in partners):
-                raise PermissionDenied()
-        serializer.save()
+        serializer.save(actor=self.request.user)
 
 
 def feeds_for(user: Any, key: str, projects: list[Project], partner_ids: list[int]) -> dict:

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.roles import SYSTEM
 from core.timezones import local_tz
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import category_create, equipment_create, qualification_grant, site_create
@@ -77,7 +78,7 @@ def _sites() -> dict[str, Site]:
     sites = {}
     for name, city, address in SITES:
         site = Site.objects.filter(name=name).first()
-        sites[name] = site or site_create(name=name, city=city, address=address)
+        sites[name] = site or site_create(actor=SYSTEM, name=name, city=city, address=address)
     return sites
 
 
@@ -85,7 +86,9 @@ def _categories() -> dict[str, Category]:
     categories = {}
     for name, description in CATEGORIES:
         category = Category.objects.filter(name=name).first()
-        categories[name] = category or category_create(name=name, description=description)
+        categories[name] = category or category_create(
+            actor=SYSTEM, name=name, description=description
+        )
     return categories
 
 
@@ -95,6 +98,7 @@ def _partners(users: dict[str, Any]) -> dict[str, Partner]:
         partner = Partner.objects.filter(name=name).first()
         if partner is None:
             partner = partner_create(
+                actor=SYSTEM,
                 name=name,
                 kind=kind,
                 rate_category=rate_category,
@@ -120,6 +124,7 @@ def _equipment(
         managers = (*MANAGERS_BY_SITE[item["site"]], *EXTRA_MANAGERS.get(item["code"], ()))
         owner = item.get("owner")
         equipment[item["code"]] = equipment_create(
+            actor=SYSTEM,
             managers=[users[u] for u in managers],
             rates={"teaching": teaching, "academic": academic, "industrial": industrial},
             policy=item.get("policy"),
@@ -150,6 +155,7 @@ def _projects(
         if project is None:
             active_from, active_until = periods[period]
             project = project_create(
+                actor=SYSTEM,
                 members=[users[u] for u in members],
                 name=name,
                 kind=kind,
@@ -175,7 +181,11 @@ def _qualifications(
             if Qualification.objects.filter(user=user, equipment=item).exists():
                 continue
             qualification_grant(
-                user=user, equipment=item, valid_until=valid_until, granted_by=granted_by
+                actor=SYSTEM,
+                user=user,
+                equipment=item,
+                valid_until=valid_until,
+                granted_by=granted_by,
             )
 
 

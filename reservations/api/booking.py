@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.timezones import local_tz
+from core.timezones import TimeError, local_tz, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
 from reservations import rules
@@ -120,25 +119,10 @@ class CancelInput(ReasonInput):
 def parse_instant(value: Any, name: str) -> datetime:
     """Read an ISO 8601 instant; a local time without offset is read in Europe/Paris."""
     try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well formed but impossible, such as February 30th
-        parsed = None
-    if parsed is None:
-        raise BookingError(
-            "invalid",
-            _("Invalid input."),
-            fields={name: [_("Expected an ISO 8601 date and time.")]},
-        )
-    if not rules.FIRST_YEAR <= parsed.year <= rules.LAST_YEAR:
-        message = _("Dates must lie between %(first)d and %(last)d.") % {
-            "first": rules.FIRST_YEAR,
-            "last": rules.LAST_YEAR,
-        }
-        raise BookingError("invalid", message, fields={name: [message]})
-    try:
-        return rules.make_aware(parsed, local_tz())
-    except rules.TimeError as error:
-        raise BookingError(error.code, error.message, fields={name: [error.message]}) from None
+        return parse_local(value)
+    except TimeError as error:
+        detail = _("Invalid input.") if error.unreadable else error.message
+        raise BookingError(error.code, detail, fields={name: [error.message]}) from None
 
 
 def outcome_payload(outcome: BookingOutcome, *, grouped: bool) -> dict[str, Any]:

@@ -18,16 +18,51 @@ MOVES = [
 ]
 
 
+def _merge_into(apps, db, kept, fresh):
+    """Give everything that points at `fresh` to `kept`, then delete `fresh`.
+
+    `fresh` exists when post_migrate ran between the state moves and this migration (for
+    example `migrate partners` before `migrate`): it has new permissions and maybe admin
+    log rows. Grants move to the kept permissions of the same codename.
+    """
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    for permission in Permission.objects.using(db).filter(content_type=fresh):
+        twin = (
+            Permission.objects.using(db)
+            .filter(content_type=kept, codename=permission.codename)
+            .first()
+        )
+        if twin is None:
+            permission.content_type = kept
+            permission.save(update_fields=["content_type"])
+            continue
+        twin.user_set.add(*permission.user_set.all())
+        twin.group_set.add(*permission.group_set.all())
+        permission.delete()
+    for model in apps.get_models():
+        if model is Permission:
+            continue
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is ContentType:
+                model.objects.using(db).filter(**{field.name: fresh}).update(**{field.name: kept})
+    fresh.delete()
+
+
 def _move_content_types(apps, schema_editor, forward=True):
     ContentType = apps.get_model("contenttypes", "ContentType")
     db = schema_editor.connection.alias
     for old, new, model in MOVES:
         source, target = (old, new) if forward else (new, old)
-        if ContentType.objects.using(db).filter(app_label=target, model=model).exists():
-            continue  # already there (created by a run of post_migrate): keep it
-        ContentType.objects.using(db).filter(app_label=source, model=model).update(
-            app_label=target
-        )
+        moving = ContentType.objects.using(db).filter(app_label=source, model=model).first()
+        if moving is None:
+            continue  # a fresh database: post_migrate creates the content types later
+        there = ContentType.objects.using(db).filter(app_label=target, model=model).first()
+        if there is not None:
+            _merge_into(apps, db, moving, there)
+        moving.app_label = target
+        moving.save(update_fields=["app_label"])
+    ContentType.objects.clear_cache()
 
 
 def forwards(apps, schema_editor):
@@ -41,6 +76,10 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
+        # Every table that points at content types, for _merge_into.
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("admin", "0003_logentry_add_action_flag_choices"),
+        ("schedule", "0015_rename_indexes"),
         ("equipment", "0002_partner_and_closure_moved"),
         ("partners", "0001_take_over_tables"),
         ("reservations", "0004_user_preference"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.roles import is_platform_manager
 from equipment.models import Equipment
-from equipment.selectors import can_manage_equipment
+from equipment.permissions import may_manage_equipment
 from partners.selectors import project_ids_with_full_view
 from reservations import permissions
 from reservations.models import Reservation
@@ -24,7 +24,7 @@ def can_act_on(user: Any, reservation: Reservation) -> bool:
     """permissions.may_act_on, reading only what the cheaper answers leave open."""
     if permissions.may_act_on(user, reservation, manages=False, sees_project=False):
         return True
-    if can_manage_equipment(user, reservation.equipment):
+    if may_manage_equipment(user, reservation.equipment):
         return permissions.may_act_on(user, reservation, manages=True, sees_project=False)
     sees = project_ids_with_full_view(user).filter(pk=reservation.project_id).exists()
     return permissions.may_act_on(user, reservation, manages=False, sees_project=sees)

@@ -22,7 +22,7 @@ from partners.models import Project
 from reservations import permissions, rules
 from reservations.exceptions import BookingError
 from reservations.facts import Facts, gather, is_member, load_equipment, managed_ids
-from reservations.models import Reservation, ReservationStatus, Series, Session
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus, Series, Session
 from reservations.recurrence import RecurrenceError, expand
 
 from .announce import reservations_did
@@ -110,11 +110,35 @@ def reservation_create(
         if not is_overlap_violation(error):
             raise
         # Another booking won the race between our checks and our insert.
-        first_start, first_end = request.occurrences[0]
-        refused = conflict(equipment[0], first_start, first_end)
+        refused = _lost_race(request, list(equipment))
     except BookingError as error:
         refused = error
     raise with_alternatives(refused, user=user, project=project, now=now, override=override)
+
+
+def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:
+    """The conflict of a request the database refused: the first occurrence and equipment
+    that the winning reservation now holds (the first of the request if it is gone)."""
+    buffers = {e.pk: timedelta(minutes=e.policy.buffer_minutes) for e in equipment}
+    rows = list(
+        Reservation.objects.filter(
+            equipment_id__in=request.equipment_ids,
+            status__in=LIVE_STATUSES,
+            start__lt=max(end + buffers[pk] for _s, end in request.occurrences for pk in buffers),
+            blocked_until__gt=min(start for start, _e in request.occurrences),
+        ).values_list("equipment_id", "pk", "start", "end", "blocked_until", "priority")
+    )
+    for occ_start, occ_end in request.occurrences:
+        for item in equipment:
+            held = [
+                rules.Busy(*row[1:])
+                for row in rows
+                if row[0] == item.pk and row[2] < occ_end + buffers[item.pk] and row[4] > occ_start
+            ]
+            if held:
+                return conflict(item, occ_start, occ_end, conflicts=held)
+    first_start, first_end = request.occurrences[0]
+    return conflict(equipment[0], first_start, first_end)
 
 
 def _checked_request(*, user: Any, equipment: list[Equipment], **fields: Any) -> _Request:

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from equipment.permissions import may_manage_equipment
 from equipment.policy_text import describe_policy
-from equipment.selectors import can_manage_equipment, equipment_list
+from equipment.selectors import equipment_list
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of
@@ -52,7 +53,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "equipment": equipment,
             "policy_lines": describe_policy(equipment.policy),
-            "can_manage": can_manage_equipment(request.user, equipment),
+            "can_manage": may_manage_equipment(request.user, equipment),
             "grid": grid,
             "previous_week": "?" + urlencode({"week": (monday - timedelta(days=7)).isoformat()}),
             "next_week": "?" + urlencode({"week": (monday + timedelta(days=7)).isoformat()}),

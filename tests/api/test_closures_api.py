@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.roles import SYSTEM
 from reservations.models import Closure
 from reservations.services import reservation_create
 
@@ -88,7 +89,10 @@ def hplc_booking(campus, start):
     from equipment.services import qualification_grant
 
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=start.date() + timedelta(days=1)
+        actor=SYSTEM,
+        user=campus.researcher,
+        equipment=campus.hplc,
+        valid_until=start.date() + timedelta(days=1),
     )
     return reservation_create(
         user=campus.researcher,

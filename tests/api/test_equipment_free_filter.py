@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import equipment_create, equipment_update
 from reservations.models import Closure
 from reservations.services import reservation_create
@@ -34,11 +35,13 @@ def test_free_filter_excludes_busy_closed_inactive_and_shut(client_for, campus):
         now=datetime(2026, 11, 23, 8, 0, tzinfo=PARIS),
     )
     closed = equipment_create(
-        code="TO-RHEO-02", name="R2", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM, code="TO-RHEO-02", name="R2", category=campus.rheo, site=campus.other_site
     )
     Closure.objects.create(equipment=closed, start=start, end=end, reason="Panne")
-    broken = equipment_create(code="WL-X-01", name="X", category=campus.chroma, site=campus.site)
-    equipment_update(equipment=broken, status="maintenance")
+    broken = equipment_create(
+        actor=SYSTEM, code="WL-X-01", name="X", category=campus.chroma, site=campus.site
+    )
+    equipment_update(actor=SYSTEM, equipment=broken, status="maintenance")
     client = client_for(campus.outsider)
     window = "free_from=2026-12-01T10:00:00%2B01:00&free_to=2026-12-01T12:00:00%2B01:00"
     assert codes(client, window) == ["WL-HPLC-01"]

@@ -217,3 +217,23 @@ def test_delete_is_not_offered(client_for, campus):
     response = client_for(campus.admin).delete(f"/api/v1/sites/{campus.site.pk}/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_who_may_not_write_gets_403_before_the_body_or_id_is_read(client_for, campus):
+    client = client_for(campus.eq_manager)
+    refusals = [
+        client.post("/api/v1/sites/", {}, format="json"),
+        client.patch("/api/v1/sites/999999/", {"city": "Blois"}, format="json"),
+        client.post("/api/v1/categories/", {}, format="json"),
+        client.patch("/api/v1/categories/999999/", {"name": "X"}, format="json"),
+        client.post("/api/v1/partners/", {"kind": "nope"}, format="json"),
+        client.patch("/api/v1/partners/999999/", {"name": "X"}, format="json"),
+        client.post("/api/v1/equipment/", {"code": ""}, format="json"),
+        client.patch(
+            f"/api/v1/equipment/{campus.rheometer.pk}/", ["not", "an", "object"], format="json"
+        ),
+        client.patch(f"/api/v1/equipment/{campus.hplc.pk}/", {"managers": [999999]}, format="json"),
+    ]
+    assert [(r.status_code, r.json()["code"]) for r in refusals] == [
+        (403, "permission_denied")
+    ] * len(refusals)

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.roles import SYSTEM
 from equipment.services import equipment_create, qualification_grant
 from partners.models import Partner
 from partners.services import partner_create, project_create
@@ -28,6 +29,7 @@ LISTS = [
 def add_rows(campus, n: int, offset: int) -> None:
     for i in range(offset, offset + n):
         equipment = equipment_create(
+            actor=SYSTEM,
             code=f"EQ-{i:03}",
             name=f"Équipement {i}",
             category=campus.chroma,
@@ -35,12 +37,14 @@ def add_rows(campus, n: int, offset: int) -> None:
             managers=[campus.eq_manager, campus.admin],
         )
         partner = partner_create(
+            actor=SYSTEM,
             name=f"Partenaire {i}",
             kind=Partner.Kind.COMPANY,
             rate_category="industrial",
             referents=[campus.referent, campus.outsider],
         )
         project = project_create(
+            actor=SYSTEM,
             name=f"Projet {i}",
             kind="research",
             partner=partner,
@@ -49,7 +53,9 @@ def add_rows(campus, n: int, offset: int) -> None:
             active_from=date(2026, 1, 1),
         )
         project.members.add(campus.teacher)
-        qualification_grant(user=campus.referent, equipment=equipment, valid_until=date(2027, 1, 1))
+        qualification_grant(
+            actor=SYSTEM, user=campus.referent, equipment=equipment, valid_until=date(2027, 1, 1)
+        )
 
 
 def count_queries(client, path: str) -> int:

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.roles import SYSTEM
 from equipment.models import Equipment
 from equipment.services import equipment_update, qualification_grant
 from reservations.models import Closure, Reservation, Series, Session
@@ -415,13 +416,13 @@ def test_not_qualified_then_qualified(client_for, campus):
     )
     # A qualification that ends before the reservation does not count.
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2026, 12, 1)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2026, 12, 1)
     )
     assert_refused(
         book(client, campus.hplc, campus.research, WED, "10:00", "12:00"), "not_qualified"
     )
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     body = booked(book(client, campus.hplc, campus.research, WED, "10:00", "12:00"))
     assert body["status"] == "confirmed"
@@ -429,6 +430,7 @@ def test_not_qualified_then_qualified(client_for, campus):
 
 def test_teaching_window(client_for, campus):
     equipment_update(
+        actor=SYSTEM,
         equipment=campus.rheometer,
         policy={"teaching_windows": [{"weekday": "tue", "start": "08:00", "end": "12:00"}]},
     )
@@ -449,7 +451,9 @@ def test_teaching_window(client_for, campus):
 
 
 def test_quota_exceeded(client_for, campus):
-    equipment_update(equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}})
+    equipment_update(
+        actor=SYSTEM, equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}}
+    )
     client = client_for(campus.researcher)
     booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
     # Same partner, same week: the quota is the partner's, across its projects.
@@ -522,7 +526,7 @@ def test_a_rule_broken_earlier_in_the_table_answers_first(client_for, campus):
 
 def test_industrial_bookings_wait_for_the_equipment_manager(client_for, campus):
     qualification_grant(
-        user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     industrial = client_for(campus.industrial)
     manager = client_for(campus.eq_manager)
@@ -532,7 +536,7 @@ def test_industrial_bookings_wait_for_the_equipment_manager(client_for, campus):
     assert first["priority"] == "industrial"
     # A pending request holds its slot.
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     assert_refused(
         book(client_for(campus.researcher), campus.hplc, campus.research, WED, "15:00", "16:00"),
@@ -578,7 +582,7 @@ def test_industrial_bookings_wait_for_the_equipment_manager(client_for, campus):
 def test_manager_booking_for_an_industrial_project_is_confirmed_at_once(client_for, campus):
     campus.confidential.members.add(campus.eq_manager)
     qualification_grant(
-        user=campus.eq_manager, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.eq_manager, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     body = booked(
         book(client_for(campus.eq_manager), campus.hplc, campus.confidential, WED, "14:00", "16:00")
@@ -786,7 +790,7 @@ def session_payload(campus, project, day: date, start: str, end: str) -> dict:
 
 def test_session_books_several_equipment_together(client_for, campus):
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     client = client_for(campus.researcher)
     response = client.post(
@@ -807,7 +811,7 @@ def test_session_books_several_equipment_together(client_for, campus):
 
 def test_session_is_all_or_nothing(client_for, campus):
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     client = client_for(campus.researcher)
     taken = booked(book(client, campus.rheometer, campus.open_research, WED, "11:00", "12:00"))
@@ -1067,7 +1071,7 @@ def test_list_costs_the_same_number_of_queries_for_3_or_20(client_for, campus):
 
 
 def test_buffer_after_a_reservation_blocks_the_next_slot(client_for, campus):
-    equipment_update(equipment=campus.rheometer, policy={"buffer_minutes": 15})
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, policy={"buffer_minutes": 15})
     client = client_for(campus.researcher)
     first = booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
     body = assert_refused(
@@ -1094,7 +1098,7 @@ def test_manager_override_is_explicit_and_recorded(client_for, campus):
     from reservations.models import AuditEntry
 
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     # Not a manager of the HPLC: override is refused.
     refused = book(
@@ -1127,9 +1131,11 @@ def test_manager_override_is_explicit_and_recorded(client_for, campus):
 
 def test_teaching_booking_displaces_a_pending_industrial_request(client_for, campus):
     qualification_grant(
-        user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
-    qualification_grant(user=campus.teacher, equipment=campus.hplc, valid_until=date(2027, 12, 31))
+    qualification_grant(
+        actor=SYSTEM, user=campus.teacher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+    )
     day = date(2026, 12, 16)  # 23 days ahead: inside the industrial horizon, beyond the notice
     pending = booked(
         book(client_for(campus.industrial), campus.hplc, campus.confidential, day, "10:00", "12:00")
@@ -1160,6 +1166,7 @@ def test_teaching_booking_over_research_and_teaching_is_a_plain_conflict(client_
 
 def test_teaching_windows_do_not_apply_in_school_holidays(client_for, campus):
     equipment_update(
+        actor=SYSTEM,
         equipment=campus.rheometer,
         policy={"teaching_windows": [{"weekday": "tue", "start": "08:00", "end": "12:00"}]},
     )
@@ -1177,7 +1184,9 @@ def test_teaching_windows_do_not_apply_in_school_holidays(client_for, campus):
 
 
 def test_moving_within_the_week_does_not_count_twice_in_the_quota(client_for, campus):
-    equipment_update(equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}})
+    equipment_update(
+        actor=SYSTEM, equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}}
+    )
     client = client_for(campus.researcher)
     mine = booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
     moved = client.patch(
@@ -1199,7 +1208,11 @@ def test_alternatives_offer_free_equipment_of_the_same_category_and_site(client_
     from equipment.services import equipment_create
 
     twin = equipment_create(
-        code="TO-RHEO-02", name="Rhéomètre 2", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-02",
+        name="Rhéomètre 2",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     client = client_for(campus.researcher)
     booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))
@@ -1216,7 +1229,11 @@ def test_alternatives_do_not_offer_equipment_closed_at_that_time(client_for, cam
     from equipment.services import equipment_create
 
     twin = equipment_create(
-        code="TO-RHEO-02", name="Rhéomètre 2", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-02",
+        name="Rhéomètre 2",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     Closure.objects.create(
         equipment=twin, start=at(WED, "00:00"), end=at(WED + timedelta(1), "00:00"), reason="Panne"
@@ -1233,6 +1250,7 @@ def test_alternatives_do_not_offer_equipment_closed_at_that_time(client_for, cam
 def test_every_suggested_alternative_can_be_booked_by_the_requester(client_for, campus):
     # The only free time left that Tuesday is 08:00-10:00, kept for teaching.
     equipment_update(
+        actor=SYSTEM,
         equipment=campus.rheometer,
         policy={"teaching_windows": [{"weekday": "tue", "start": "08:00", "end": "10:00"}]},
     )
@@ -1360,7 +1378,7 @@ def test_series_cannot_skip_school_holidays_of_unknown_years(client_for, campus,
 def test_rejecting_needs_a_reason_on_every_path(client_for, campus):
     """The service asks for it: the API refuses a bare reject as the pages do."""
     qualification_grant(
-        user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     industrial, manager = client_for(campus.industrial), client_for(campus.eq_manager)
     pending = booked(book(industrial, campus.hplc, campus.confidential, WED, "14:00", "16:00"))
@@ -1409,9 +1427,12 @@ def test_quota_counts_the_partners_own_hours_including_used_ones(client_for, cam
     """Another partner's hours never count; completed and no-show hours of the week do."""
     from partners.services import project_create
 
-    equipment_update(equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}})
+    equipment_update(
+        actor=SYSTEM, equipment=campus.rheometer, policy={"weekly_quota_hours": {"research": 2}}
+    )
     other = make_user("doctorante")
     lycee_research = project_create(
+        actor=SYSTEM,
         name="Recherche lycée",
         kind="research",
         partner=campus.lycee,
@@ -1437,6 +1458,7 @@ def test_alternatives_on_other_equipment_are_bookable_ones(client_for, campus):
     from equipment.services import equipment_create
 
     shut = equipment_create(
+        actor=SYSTEM,
         code="TO-RHEO-02",
         name="Rhéomètre fermé le mercredi",
         category=campus.rheo,
@@ -1444,7 +1466,11 @@ def test_alternatives_on_other_equipment_are_bookable_ones(client_for, campus):
         policy={"opening_hours": {"wed": []}},
     )
     open_twin = equipment_create(
-        code="TO-RHEO-03", name="Rhéomètre 3", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-03",
+        name="Rhéomètre 3",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     client = client_for(campus.researcher)
     booked(book(client, campus.rheometer, campus.research, WED, "10:00", "12:00"))

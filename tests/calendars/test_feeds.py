@@ -20,6 +20,7 @@ from calendars.events import closure_events, reservation_events
 from calendars.feeds import feed_reservations
 from calendars.ics_writer import PRODID, reference_calendar, render_calendar
 from calendars.reader import Reader
+from core.roles import SYSTEM
 from partners.services import feed_token_for
 from reservations.models import Closure, Reservation
 from reservations.services import (
@@ -615,8 +616,10 @@ def test_last_modified_moves_when_a_closure_is_deleted(campus, monkeypatch):
 def test_an_equipment_manager_reads_their_equipment_in_full(campus):
     from equipment.services import equipment_update, qualification_grant
 
-    qualification_grant(user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1))
-    equipment_update(equipment=campus.hplc, policy={"approval_required_for": []})
+    qualification_grant(
+        actor=SYSTEM, user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1)
+    )
+    equipment_update(actor=SYSTEM, equipment=campus.hplc, policy={"approval_required_for": []})
     on_hplc = book(
         campus.industrial, campus.confidential, campus.hplc, at(2026, 3, 25, 10), title="Formule X"
     )
@@ -635,7 +638,9 @@ def test_the_feeds_follow_the_one_visibility_rule(campus, make_user):
     from equipment.services import qualification_grant
     from reservations.selectors import reservations_visible_to
 
-    qualification_grant(user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1))
+    qualification_grant(
+        actor=SYSTEM, user=campus.industrial, equipment=campus.hplc, valid_until=date(2027, 1, 1)
+    )
     campus.open_research.members.add(make_user("membre"))
     book(campus.researcher, campus.research, campus.rheometer, at(2026, 3, 24, 10))
     book(campus.researcher, campus.open_research, campus.rheometer, at(2026, 3, 24, 14))

@@ -17,6 +17,7 @@ from django.utils import translation
 from schedule.models import Calendar, Event, EventRelation
 
 from calendars import sync
+from core.roles import SYSTEM
 from equipment.models import Equipment
 from partners.models import ProjectKind
 from reservations.models import Closure, Reservation
@@ -310,12 +311,12 @@ def test_new_and_moved_equipment_show_the_site_closures(campus):
     assert shown(campus.rheometer)
     assert not shown(campus.hplc)
     fresh = equipment_create(
-        code="TO-NEW-01", name="Nouveau", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM, code="TO-NEW-01", name="Nouveau", category=campus.rheo, site=campus.other_site
     )
     assert shown(fresh)
-    equipment_update(equipment=campus.hplc, site=campus.other_site)
+    equipment_update(actor=SYSTEM, equipment=campus.hplc, site=campus.other_site)
     campus.hplc.refresh_from_db()
     assert shown(campus.hplc)
-    equipment_update(equipment=campus.rheometer, site=campus.site)
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, site=campus.site)
     campus.rheometer.refresh_from_db()
     assert not shown(campus.rheometer)

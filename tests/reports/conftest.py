@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import equipment_update
 from reports.services import Scope
 from reservations.models import Reservation, UsageRecord
@@ -109,12 +110,15 @@ class Scenario:
 @pytest.fixture
 def rates(campus):
     equipment_update(
+        actor=SYSTEM,
         equipment=campus.hplc,
         requires_check_in=True,
         policy={"late_cancellation_hours": 48},
     )
     equipment_update(
-        equipment=campus.rheometer, rates={"teaching": 2, "academic": 10, "industrial": 40}
+        actor=SYSTEM,
+        equipment=campus.rheometer,
+        rates={"teaching": 2, "academic": 10, "industrial": 40},
     )
     campus.hplc.refresh_from_db()
     campus.rheometer.refresh_from_db()

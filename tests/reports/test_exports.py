@@ -72,7 +72,7 @@ def test_detail_csv_lines_quote_like_the_csv_module(db):
 
 
 def test_xlsx_goes_on_over_further_sheets(monkeypatch, tmp_path):
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    monkeypatch.setattr(exports.xlsx, "XLSX_MAX_ROWS", 3)  # where write_xlsx reads it
     target = tmp_path / "long.xlsx"
     sheet = exports.Sheet(
         title="Usage",

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.exceptions import DomainError
+from core.roles import SYSTEM
 from equipment.services import equipment_update
 from reports.services import Filters, report_scope, usage_report
 from reservations.models import Closure
@@ -191,7 +192,7 @@ def test_implied_no_show_follows_the_grace_and_matches_the_command(rates):
     assert booking.status == "no_show"
     assert report(["partner"], now=start + timedelta(minutes=31), **window).totals == after
     # A longer grace on the equipment delays it.
-    equipment_update(equipment=c.hplc, policy={"check_in_grace_minutes": 60})
+    equipment_update(actor=SYSTEM, equipment=c.hplc, policy={"check_in_grace_minutes": 60})
     booking.status = "confirmed"
     booking.save()
     later = report(["partner"], now=start + timedelta(minutes=45), **window).totals
@@ -203,7 +204,7 @@ def test_implied_completion_needs_a_check_in_like_the_command(rates):
     from reports.services import reservation_rows
 
     c = rates
-    equipment_update(equipment=c.hplc, policy={"check_in_grace_minutes": 60})
+    equipment_update(actor=SYSTEM, equipment=c.hplc, policy={"check_in_grace_minutes": 60})
     start = at("2026-06-11", "09:00")
     booking = reserve(
         equipment=c.hplc,
@@ -260,6 +261,7 @@ def test_utilisation_against_opening_hours_minus_closures_across_dst(rates):
     c = rates
     # The HPLC is open round the clock: the week of the autumn change has 7 × 24 + 1 hours.
     equipment_update(
+        actor=SYSTEM,
         equipment=c.hplc,
         policy={
             "opening_hours": {

@@ -22,8 +22,8 @@ from django.db import IntegrityError, connection, transaction
 
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
-from reservations.services.create import BookingOutcome, reservation_create
 from reservations.services.closures import closure_create
+from reservations.services.create import BookingOutcome, reservation_create
 
 TZ = ZoneInfo("Europe/Paris")
 # Monday 23 November 2026, 08:00 in Paris: the fixed "now" of every booking here.

@@ -254,17 +254,18 @@ def test_the_first_occurrence_given_in_utc_is_expanded_in_local_time():
     assert [s.astimezone(TZ).hour for s, _e in occurrences] == [9, 9, 9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: an occurrence whose local start falls in the spring gap (02:00-03:00 on "
-        "2027-03-28) is moved forward but its end is not: a 02:30-03:30 slot becomes "
-        "03:30-03:30, an empty occurrence (start == end)."
-    ),
-)
 def test_no_occurrence_is_empty_across_the_spring_gap():
     first = datetime(2027, 3, 27, 2, 30, tzinfo=TZ)
     occurrences = expand("FREQ=DAILY;COUNT=3", first, first + timedelta(hours=1), TZ)
     assert len(occurrences) == 3
     for start, end in occurrences:
-        assert end > start, (start.astimezone(TZ), end.astimezone(TZ))
+        assert end - start == timedelta(hours=1), (start.astimezone(TZ), end.astimezone(TZ))
+    # The one in the gap moves forward with the clocks, whole.
+    gap_start, gap_end = occurrences[1]
+    assert (
+        gap_start.astimezone(TZ).strftime("%H:%M"),
+        gap_end.astimezone(TZ).strftime("%H:%M"),
+    ) == (
+        "03:30",
+        "04:30",
+    )

@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
 
 from equipment.policy import WEEKDAYS, effective_policy
 from reservations.rules import (
@@ -22,10 +21,8 @@ from reservations.rules import (
     BookingFacts,
     Busy,
     Interval,
-    TimeError,
     Verdict,
     check_booking,
-    make_aware,
     teaching_intervals,
     week_hours,
 )
@@ -89,75 +86,6 @@ def test_a_plain_request_is_accepted():
     assert answer.ok
     assert answer.first is None
     assert answer.displace == () and answer.conflicts == ()
-
-
-# --- make_aware: local times without offset ------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("naive", "expected_utc"),
-    [
-        pytest.param(datetime(2026, 6, 10, 10, 0), utc(2026, 6, 10, 8), id="summer-utc+2"),
-        pytest.param(datetime(2026, 12, 10, 10, 0), utc(2026, 12, 10, 9), id="winter-utc+1"),
-        pytest.param(datetime(2027, 3, 28, 1, 59), utc(2027, 3, 28, 0, 59), id="just-before-gap"),
-        pytest.param(datetime(2027, 3, 28, 3, 0), utc(2027, 3, 28, 1), id="just-after-gap"),
-        pytest.param(datetime(2026, 10, 25, 1, 59), utc(2026, 10, 24, 23, 59), id="before-fold"),
-        pytest.param(datetime(2026, 10, 25, 3, 0), utc(2026, 10, 25, 2), id="after-fold"),
-    ],
-)
-def test_make_aware_reads_a_naive_time_in_paris(naive, expected_utc):
-    aware = make_aware(naive, TZ)
-    assert aware.tzinfo is TZ
-    assert aware.replace(tzinfo=None) == naive
-    assert aware.astimezone(UTC) == expected_utc
-
-
-@pytest.mark.parametrize(
-    "naive",
-    [
-        pytest.param(datetime(2027, 3, 28, 2, 30), id="spring-gap-does-not-exist"),
-        pytest.param(datetime(2027, 3, 28, 2, 0), id="spring-gap-start"),
-        pytest.param(datetime(2027, 3, 28, 2, 45), id="spring-gap-end"),
-        pytest.param(datetime(2026, 10, 25, 2, 30), id="autumn-fold-happens-twice"),
-        pytest.param(datetime(2026, 10, 25, 2, 0), id="autumn-fold-start"),
-        pytest.param(datetime(2026, 10, 25, 2, 45), id="autumn-fold-end"),
-    ],
-)
-def test_make_aware_refuses_a_time_that_does_not_exist_or_happens_twice(naive):
-    with pytest.raises(TimeError) as caught:
-        make_aware(naive, TZ)
-    assert caught.value.code == "ambiguous_time"
-    assert isinstance(caught.value, ValueError)
-
-
-@pytest.mark.parametrize(
-    ("naive", "words"),
-    [
-        pytest.param(datetime(2027, 3, 28, 2, 30), "does not exist", id="spring-gap"),
-        pytest.param(datetime(2026, 10, 25, 2, 30), "happens twice", id="autumn-fold"),
-    ],
-)
-def test_make_aware_explains_which_daylight_saving_problem(naive, words):
-    # Both cases share the code, so only the (English, untranslated) message tells them apart.
-    with translation.override("en"), pytest.raises(TimeError) as caught:
-        make_aware(naive, TZ)
-    assert words in caught.value.message
-
-
-@pytest.mark.parametrize(
-    "aware",
-    [
-        pytest.param(utc(2026, 6, 10, 8), id="utc"),
-        pytest.param(at(2026, 6, 10, 10), id="paris"),
-        pytest.param(datetime(2026, 10, 25, 2, 30, tzinfo=TZ, fold=1), id="paris-second-0230"),
-        pytest.param(
-            datetime(2027, 3, 28, 2, 30, tzinfo=ZoneInfo("America/New_York")), id="other-zone"
-        ),
-    ],
-)
-def test_make_aware_passes_an_aware_time_through_unchanged(aware):
-    result = make_aware(aware, TZ)
-    assert result is aware
 
 
 # --- invalid, in_past, bad_granularity -------------------------------------------------

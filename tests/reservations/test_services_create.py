@@ -17,15 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import equipment_update, qualification_grant
 from reservations.exceptions import BookingError
-from reservations.models import (
-    AuditEntry,
-    Reservation,
-    ReservationStatus,
-    Series,
-    Session,
-)
+from reservations.models import AuditEntry, Reservation, ReservationStatus, Series, Session
 from reservations.services import (
     BookingOutcome,
     reservation_approve,
@@ -113,7 +108,9 @@ def audits(reservation: Reservation, action: str) -> list[AuditEntry]:
 def qualified(campus):
     """Everyone who books the HPLC here is trained on it."""
     for user in (campus.researcher, campus.industrial, campus.teacher, campus.eq_manager):
-        qualification_grant(user=user, equipment=campus.hplc, valid_until=date(2027, 12, 31))
+        qualification_grant(
+            actor=SYSTEM, user=user, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        )
     return campus
 
 
@@ -162,7 +159,7 @@ def test_single_booking_is_confirmed_and_audited(campus):
 
 
 def test_the_buffer_is_held_after_the_reservation(campus):
-    equipment_update(equipment=campus.rheometer, policy={"buffer_minutes": 15})
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, policy={"buffer_minutes": 15})
     campus.rheometer.refresh_from_db()
     made = one(book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"))
     assert Reservation.objects.get(pk=made.pk).blocked_until == at(WED, "12:15")

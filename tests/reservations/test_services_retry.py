@@ -21,17 +21,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
+from core.roles import SYSTEM
+from reservations import facts as facts_module
 from reservations.constraints import CONSTRAINT_NAME
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Reservation, ReservationStatus, Series, Session
-from reservations.services import booking
-from reservations.services.booking import (
-    _is_overlap_violation,
-    _is_retryable,
-    reservation_create,
-    reservation_update,
-    run_in_transaction,
+from reservations.services import create as create_module
+from reservations.services import records, reservation_create, reservation_update, transactions
+from reservations.services.transactions import (
+    is_overlap_violation as _is_overlap_violation,
 )
+from reservations.services.transactions import (
+    is_retryable as _is_retryable,
+)
+from reservations.services.transactions import run_in_transaction
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)  # a Monday
@@ -77,7 +80,7 @@ def deadlock() -> Exception:
 def sleeps(monkeypatch) -> list[float]:
     """The back-off pauses between attempts, recorded instead of slept."""
     slept: list[float] = []
-    monkeypatch.setattr(booking.time_module, "sleep", slept.append)
+    monkeypatch.setattr(transactions.time_module, "sleep", slept.append)
     return slept
 
 
@@ -327,7 +330,7 @@ def counts() -> tuple[int, int, int, int]:
 
 @pytest.mark.django_db
 def test_a_booking_that_hits_a_deadlock_is_written_once(campus, sleeps, monkeypatch):
-    real = booking._gather
+    real = create_module.gather
     calls = []
 
     def flaky_gather(**kwargs: Any):
@@ -337,7 +340,7 @@ def test_a_booking_that_hits_a_deadlock_is_written_once(campus, sleeps, monkeypa
             raise deadlock()
         return facts
 
-    monkeypatch.setattr(booking, "_gather", flaky_gather)
+    monkeypatch.setattr(create_module, "gather", flaky_gather)
     outcome = book(campus)
     assert len(calls) == 2
     assert [r.pk for r in outcome.reservations] == list(
@@ -351,7 +354,7 @@ def test_a_booking_gives_up_after_the_attempts_and_writes_nothing(campus, sleeps
     def always_deadlocked(**kwargs: Any):
         raise deadlock()
 
-    monkeypatch.setattr(booking, "_gather", always_deadlocked)
+    monkeypatch.setattr(create_module, "gather", always_deadlocked)
     with pytest.raises(OperationalError):
         book(campus)
     assert len(sleeps) == 4
@@ -365,12 +368,12 @@ def test_a_booking_gives_up_after_the_attempts_and_writes_nothing(campus, sleeps
 def blind(monkeypatch):
     """Make the fact-gathering step see no live reservation, as if another transaction had
     committed one right after it looked."""
-    real = booking._busy_and_closures
+    real = facts_module.busy_and_closures
 
     def without_reservations(*args: Any, **kwargs: Any):
         return [row for row in real(*args, **kwargs) if row[0] != 1]
 
-    monkeypatch.setattr(booking, "_busy_and_closures", without_reservations)
+    monkeypatch.setattr(facts_module, "busy_and_closures", without_reservations)
 
 
 def direct(campus, equipment, start: str, end: str, **extra: Any) -> Reservation:
@@ -405,7 +408,7 @@ def test_the_database_overlap_check_backs_the_rules(campus, blind):
     """Without the rules' view of busy time, the insert itself is refused."""
     direct(campus, campus.rheometer, "11:00", "13:00")
     with pytest.raises(IntegrityError) as caught, transaction.atomic():
-        booking._insert(
+        records.insert_rows(
             [
                 Reservation(
                     equipment=campus.rheometer,
@@ -490,7 +493,7 @@ def test_database_overlap_in_a_session_writes_nothing(campus, blind):
     from equipment.services import qualification_grant
 
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     direct(campus, campus.hplc, "11:00", "12:00")
     before = counts()
@@ -501,25 +504,22 @@ def test_database_overlap_in_a_session_writes_nothing(campus, blind):
     assert not Reservation.objects.filter(equipment=campus.rheometer).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: after a database-level overlap in a session, conflict_error() describes "
-        "equipment[0] over the first occurrence, not the equipment that conflicted: the "
-        "409 lists no conflict and suggests alternatives for the wrong equipment."
-    ),
-)
 @pytest.mark.django_db
 def test_database_overlap_in_a_session_names_the_conflicting_reservation(campus, blind):
     from equipment.services import qualification_grant
 
     qualification_grant(
-        user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
     )
     winner = direct(campus, campus.hplc, "11:00", "12:00")
     with pytest.raises(BookingError) as caught:
         book(campus, equipment=[campus.rheometer, campus.hplc])
     assert {"start": winner.start, "end": winner.end} in caught.value.extra["conflicts"]
+    # The alternatives stand in for the equipment that was taken.
+    assert all(
+        a["equipment"] != campus.hplc.pk or a["start"] != winner.start
+        for a in caught.value.extra["alternatives"]
+    )
 
 
 @pytest.mark.django_db
@@ -545,10 +545,10 @@ def test_database_overlap_on_a_move_is_a_conflict_and_changes_nothing(campus, bl
 def test_another_integrity_error_is_not_turned_into_a_conflict(campus, monkeypatch):
     other = db_error(IntegrityError, "FOREIGN KEY constraint failed")
 
-    def broken_write(**kwargs: Any):
+    def broken_write(*args: Any, **kwargs: Any):
         raise other
 
-    monkeypatch.setattr(booking, "_write", broken_write)
+    monkeypatch.setattr(create_module, "_write", broken_write)
     with pytest.raises(IntegrityError) as caught:
         book(campus)
     assert caught.value is other
@@ -565,7 +565,7 @@ def test_a_real_race_on_postgresql_answers_conflict(campus, monkeypatch):
     takes no lock on the equipment row the service holds (an INSERT would wait for it).
     """
     winner = direct(campus, campus.rheometer, "11:00", "13:00", status=ReservationStatus.CANCELLED)
-    real = booking._gather
+    real = create_module.gather
     other_errors: list[BaseException] = []
 
     def revive() -> None:
@@ -584,7 +584,7 @@ def test_a_real_race_on_postgresql_answers_conflict(campus, monkeypatch):
         assert not thread.is_alive()
         return facts
 
-    monkeypatch.setattr(booking, "_gather", gather_then_lose_the_race)
+    monkeypatch.setattr(create_module, "gather", gather_then_lose_the_race)
     with pytest.raises(BookingError) as caught:
         book(campus)
     assert other_errors == []

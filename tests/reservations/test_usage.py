@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import translation
 
+from core.roles import SYSTEM
 from equipment.services import equipment_update
 from reservations.exceptions import BookingError
 from reservations.models import Reservation
@@ -42,7 +43,7 @@ def book(campus, *, hours: int):
 
 @pytest.fixture
 def booking(campus):
-    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, requires_check_in=True)
     return book(campus, hours=3).reservations[0]
 
 

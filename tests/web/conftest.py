@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import qualification_grant
 from reservations.services import reservation_create
 
@@ -63,7 +64,9 @@ def book():
 def qualified(campus):
     """Researcher, industrial partner and teacher trained on the HPLC."""
     for user in (campus.researcher, campus.industrial, campus.teacher):
-        qualification_grant(user=user, equipment=campus.hplc, valid_until=date(2027, 12, 31))
+        qualification_grant(
+            actor=SYSTEM, user=user, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+        )
     return campus
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import equipment_create
 from reservations.models import AuditEntry, Reservation, Series
 
@@ -137,7 +138,11 @@ def test_conflict_in_french_lists_alternatives_that_fill_the_form(client, campus
 
 def test_alternatives_include_equipment_of_the_same_category_and_site(client, campus, book):
     twin = equipment_create(
-        code="TO-RHEO-02", name="Rhéomètre TA", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-02",
+        name="Rhéomètre TA",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     book(campus.researcher, campus.research, campus.rheometer, WED, "08:00", "16:00")
     response = post(
@@ -154,7 +159,11 @@ def test_alternatives_include_equipment_of_the_same_category_and_site(client, ca
 
 def test_session_books_several_equipment_together(client, campus):
     twin = equipment_create(
-        code="TO-RHEO-02", name="Rhéomètre TA", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-02",
+        name="Rhéomètre TA",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     post(
         client, campus.researcher, [campus.rheometer, twin], campus.research, WED, "10:00", "12:00"
@@ -168,7 +177,11 @@ def test_session_books_several_equipment_together(client, campus):
 
 def test_refused_session_names_the_busy_equipment(client, campus, book):
     twin = equipment_create(
-        code="TO-RHEO-02", name="Rhéomètre TA", category=campus.rheo, site=campus.other_site
+        actor=SYSTEM,
+        code="TO-RHEO-02",
+        name="Rhéomètre TA",
+        category=campus.rheo,
+        site=campus.other_site,
     )
     book(campus.researcher, campus.research, twin, WED, "10:00", "11:00")
     response = post(

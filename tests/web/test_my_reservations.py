@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.services import equipment_create
 from reservations.models import Reservation, UsageRecord
 
@@ -210,7 +211,7 @@ def test_non_managers_have_no_managed_section(client, campus, today_hplc):
 def test_past_grace_an_unchecked_booking_reads_as_no_show(client, campus, book, monkeypatch):
     from equipment.services import equipment_update
 
-    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, requires_check_in=True)
     booked = book(
         campus.researcher, campus.research, campus.rheometer, TODAY, "08:15", "10:00", now=YESTERDAY
     ).reservations[0]
@@ -239,7 +240,11 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
         client.get("/my/")
     for n in range(10):
         extra = equipment_create(
-            code=f"TO-X-{n}", name=f"X {n}", category=campus.rheo, site=campus.other_site
+            actor=SYSTEM,
+            code=f"TO-X-{n}",
+            name=f"X {n}",
+            category=campus.rheo,
+            site=campus.other_site,
         )
         for day in (date(2026, 11, 20), WED, WED + timedelta(days=1)):
             book(

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from core.roles import SYSTEM
 from equipment.models import Equipment
 from equipment.services import equipment_create
 from reservations.planning import build_grid
@@ -191,7 +192,11 @@ def test_planning_costs_the_same_queries_for_many_equipment(
         client.get(f"/planning/?date={WED}")
     for n in range(12):
         extra = equipment_create(
-            code=f"TO-X-{n:02d}", name=f"Extra {n}", category=campus.rheo, site=campus.other_site
+            actor=SYSTEM,
+            code=f"TO-X-{n:02d}",
+            name=f"Extra {n}",
+            category=campus.rheo,
+            site=campus.other_site,
         )
         for hour in (8, 10, 12, 14):
             book(
@@ -295,7 +300,7 @@ def test_pages_free_a_no_show_slot_before_the_command_runs(client, campus, book,
     from equipment.services import equipment_update
     from reservations.models import Reservation
 
-    equipment_update(equipment=campus.rheometer, requires_check_in=True)
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, requires_check_in=True)
     today = NOW.date()
     booking = book(
         campus.researcher,

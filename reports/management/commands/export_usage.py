@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
 from reports import exports
-from reports.params import parse_report_query
+from reports.params import ReportQuery, parse_report_query
 from reports.services import Scope, count_reservations, reservation_rows, usage_report
 
 HELP = gettext_lazy(
@@ -45,26 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            query = parse_report_query(
-                {
-                    "start": options["start"],
-                    "end": options["end"],
-                    "group_by": options["group_by"],
-                    "format": options["format"],
-                    "sep": options["sep"],
-                    "detail": "reservations" if options["detail"] else "",
-                    "partner": options["partner"],
-                    "equipment": options["equipment"],
-                    "project_kind": options["project_kind"],
-                }
-            )
-        except DomainError as error:
-            problems = "; ".join(
-                f"{name}: {' '.join(messages)}"
-                for name, messages in error.extra.get("fields", {}).items()
-            )
-            raise CommandError(f"{error.message} {problems}".strip()) from None
+        query = _parse(options)
         output = Path(options["output"])
         if not output.parent.is_dir():
             raise CommandError(_("No such folder: %(path)s") % {"path": output.parent})
@@ -97,54 +80,86 @@ class Command(BaseCommand):
 
         try:
             if query.detail:
-                window: dict[str, Any] = {
-                    "start": query.start,
-                    "end": query.end,
-                    "scope": scope,
-                    "now": now,
-                }
-                if query.format == "xlsx":
-                    rows = reservation_rows(**window, filters=query.filters)
-                    exports.write_xlsx(str(output), [exports.detail_sheet(rows)], on_rows=progress)
-                else:
-                    chunks = (
-                        exports.detail_csv_chunks(
-                            **window, filters=query.filters, sep=query.sep, on_rows=progress
-                        )
-                        if query.format == "csv"
-                        else exports.detail_json_chunks(
-                            reservation_rows(**window, filters=query.filters),
-                            start=query.start,
-                            end=query.end,
-                            on_rows=progress,
-                        )
-                    )
-                    with output.open("wb") as handle:
-                        for chunk in chunks:
-                            handle.write(chunk)
+                _write_detail(query, output, scope=scope, now=now, on_rows=progress)
                 # Counted by the database: the stream's line count is only for the bar.
                 written = total or 0
             else:
-                report = usage_report(
-                    start=query.start,
-                    end=query.end,
-                    group_by=query.group_by,
-                    scope=scope,
-                    now=now,
-                    filters=query.filters,
-                )
-                if query.format == "xlsx":
-                    exports.write_xlsx(str(output), [exports.report_sheet(report)])
-                else:
-                    with output.open("wb") as handle:
-                        if query.format == "csv":
-                            for chunk in exports.report_csv_chunks(report, sep=query.sep):
-                                handle.write(chunk)
-                        else:
-                            handle.write(exports.report_json_bytes(report))
-                progress(len(report.rows))
+                progress(_write_report(query, output, scope=scope, now=now))
         finally:
             bar.close()
         self.stdout.write(
             _("%(rows)d rows written to %(path)s.") % {"rows": written, "path": output}
         )
+
+
+def _parse(options: dict[str, Any]) -> ReportQuery:
+    try:
+        return parse_report_query(
+            {
+                "start": options["start"],
+                "end": options["end"],
+                "group_by": options["group_by"],
+                "format": options["format"],
+                "sep": options["sep"],
+                "detail": "reservations" if options["detail"] else "",
+                "partner": options["partner"],
+                "equipment": options["equipment"],
+                "project_kind": options["project_kind"],
+            }
+        )
+    except DomainError as error:
+        problems = "; ".join(
+            f"{name}: {' '.join(messages)}"
+            for name, messages in error.extra.get("fields", {}).items()
+        )
+        raise CommandError(f"{error.message} {problems}".strip()) from None
+
+
+def _write_detail(
+    query: ReportQuery,
+    output: Path,
+    *,
+    scope: Scope,
+    now: datetime,
+    on_rows: Callable[[int], None],
+) -> None:
+    window: dict[str, Any] = {"start": query.start, "end": query.end, "scope": scope, "now": now}
+    if query.format == "xlsx":
+        rows = reservation_rows(**window, filters=query.filters)
+        exports.write_xlsx(str(output), [exports.detail_sheet(rows)], on_rows=on_rows)
+        return
+    chunks = (
+        exports.detail_csv_chunks(**window, filters=query.filters, sep=query.sep, on_rows=on_rows)
+        if query.format == "csv"
+        else exports.detail_json_chunks(
+            reservation_rows(**window, filters=query.filters),
+            start=query.start,
+            end=query.end,
+            on_rows=on_rows,
+        )
+    )
+    with output.open("wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+def _write_report(query: ReportQuery, output: Path, *, scope: Scope, now: datetime) -> int:
+    """Write the grouped report; return its number of rows."""
+    report = usage_report(
+        start=query.start,
+        end=query.end,
+        group_by=query.group_by,
+        scope=scope,
+        now=now,
+        filters=query.filters,
+    )
+    if query.format == "xlsx":
+        exports.write_xlsx(str(output), [exports.report_sheet(report)])
+    else:
+        with output.open("wb") as handle:
+            if query.format == "csv":
+                for chunk in exports.report_csv_chunks(report, sep=query.sep):
+                    handle.write(chunk)
+            else:
+                handle.write(exports.report_json_bytes(report))
+    return len(report.rows)

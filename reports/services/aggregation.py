@@ -1,0 +1,235 @@
+"""The figures per group and in total: one aggregate query, then names, order, rounding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Greatest, TruncMonth
+
+from core.timezones import local_tz
+from equipment.models import Category, Equipment, Site
+from partners.models import Partner, Project, ProjectKind
+from reservations.models import Reservation
+
+from ..rounding import euros, hours
+from ..sql import Microseconds, as_microseconds, instant
+from .database import full_read
+from .reservation_sql import COUNTED, S
+
+DIMENSIONS = (
+    "partner",
+    "project",
+    "project_kind",
+    "equipment",
+    "category",
+    "site",
+    "month",
+    "user",
+)
+KIND_ORDER = {kind: n for n, kind in enumerate(ProjectKind.values)}
+
+GROUP_KEYS: dict[str, Any] = {
+    "partner": F("project__partner_id"),
+    "project": F("project_id"),
+    "project_kind": F("project__kind"),
+    "equipment": F("equipment_id"),
+    "category": F("equipment__category_id"),
+    "site": F("equipment__site_id"),
+    "user": F("booked_by_id"),
+}
+_PER_USER = (
+    "reservations",
+    "booked",
+    "used",
+    "billable",
+    "no_shows",
+    "cancellations",
+    "late_cancellations",
+    "displaced",
+    "amount_units",
+)
+
+
+def _per_user_aggregates() -> dict[str, Any]:
+    return {
+        "reservations": Count("pk", filter=Q(r_status__in=COUNTED)),
+        "booked": Sum("r_booked"),
+        "used": Sum("r_used"),
+        "billable": Sum("r_billable"),
+        "no_shows": Count("pk", filter=Q(r_status=S.NO_SHOW)),
+        "cancellations": Count("pk", filter=Q(status=S.CANCELLED)),
+        "late_cancellations": Sum("r_late"),
+        "displaced": Count("pk", filter=Q(status=S.DISPLACED)),
+        # Microseconds × cents per hour: divided once, at the end (see rounding.euros()).
+        "amount_units": Sum(
+            Microseconds("r_billable") * F("r_rate"), output_field=BigIntegerField()
+        ),
+    }
+
+
+def aggregate(
+    qs: QuerySet[Reservation], group_by: Sequence[str], *, start: datetime
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the grouped query: the raw figures per group, each with its dimensions by name
+    (months as `YYYY-MM`), and the raw totals."""
+    tz = local_tz()
+    keys: dict[str, Any] = {}
+    for n, name in enumerate(group_by):
+        if name == "month":
+            keys[f"d{n}"] = TruncMonth(Greatest(F("start"), instant(start)), tzinfo=tz)
+        else:
+            keys[f"d{n}"] = GROUP_KEYS[name]
+    sql, params = grouped_sql(qs, keys)
+    with full_read(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        fetched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    totals_raw: dict[str, Any] = {}
+    raw_rows = []
+    for item in fetched:
+        if item["is_total"]:
+            totals_raw = item
+        else:
+            raw_rows.append(
+                {
+                    **item,
+                    **{
+                        name: month_text(item[f"d{n}"]) if name == "month" else item[f"d{n}"]
+                        for n, name in enumerate(group_by)
+                    },
+                }
+            )
+    return raw_rows, totals_raw
+
+
+def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """Per group and booking user in SQL, then per group and in total over those rows.
+
+    Distinct users come from the per-user rows: no COUNT(DISTINCT) over every
+    reservation, which would make the database sort them all.
+    """
+    inner = qs.values(**keys, r_user=F("booked_by_id")).annotate(**_per_user_aggregates())
+    inner_sql, params = inner.query.sql_with_params()
+    dims = list(keys)
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in _PER_USER)
+    dim_list = ", ".join(dims)
+    nulls = ", ".join(f"NULL AS {d}" for d in dims)
+    # Only our own identifiers are formatted in; every value stays a query parameter.
+    sql = (
+        f"WITH per_user AS ({inner_sql}) "  # noqa: S608
+        f"SELECT 0 AS is_total, {dim_list}, {sums}, "
+        f"SUM(CASE WHEN reservations > 0 THEN 1 ELSE 0 END) AS users "
+        f"FROM per_user GROUP BY {dim_list} "
+        f"UNION ALL "
+        f"SELECT 1 AS is_total, {nulls}, {sums}, "
+        f"COUNT(DISTINCT CASE WHEN reservations > 0 THEN r_user END) AS users "
+        f"FROM per_user"
+    )
+    return sql, params
+
+
+def labelled_rows(
+    group_by: Sequence[str], raw_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The report's rows: objects named, figures rounded, in display order; and each row's
+    exact booked microseconds (for its utilisation)."""
+    found = labels(group_by, raw_rows)
+    rows: list[dict[str, Any]] = []
+    booked: list[int] = []
+    for raw in raw_rows:
+        row = {
+            name: found[name].get(raw[name], {"id": raw[name], "name": ""})
+            if name in found
+            else raw[name]
+            for name in group_by
+        }
+        row.update(figures(raw))
+        rows.append(row)
+        booked.append(as_microseconds(raw["booked"]))
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: tuple(k for name in group_by for k in sort_key(name, rows[i][name])),
+    )
+    return [rows[i] for i in order], [booked[i] for i in order]
+
+
+def labels(group_by: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
+    """Names of the objects in the rows: one small query per object dimension."""
+    found: dict[str, dict[Any, Any]] = {}
+    for name in group_by:
+        ids = {row[name] for row in rows}
+        if name == "partner":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Partner.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "project":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Project.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "equipment":
+            found[name] = {
+                pk: {"id": pk, "code": code, "name": n}
+                for pk, code, n in Equipment.objects.filter(pk__in=ids).values_list(
+                    "pk", "code", "name"
+                )
+            }
+        elif name == "category":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Category.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "site":
+            found[name] = {
+                pk: {"id": pk, "name": n}
+                for pk, n in Site.objects.filter(pk__in=ids).values_list("pk", "name")
+            }
+        elif name == "user":
+            found[name] = {
+                pk: {"id": pk, "name": f"{first} {last}".strip() or username}
+                for pk, username, first, last in get_user_model()
+                .objects.filter(pk__in=ids)
+                .values_list("pk", "username", "first_name", "last_name")
+            }
+    return found
+
+
+def month_text(value: Any) -> str:
+    # A raw query returns the truncated month as a naive local datetime (PostgreSQL)
+    # or as text "YYYY-MM-01 00:00:00" (SQLite).
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y-%m")
+    return str(value)[:7]
+
+
+def sort_key(name: str, value: Any) -> tuple[Any, ...]:
+    if name == "project_kind":
+        return (KIND_ORDER.get(value, 99), value)
+    if name == "month":
+        return (value,)
+    return (str(value.get("code") or value["name"]).casefold(), value["id"])
+
+
+def figures(raw: dict[str, Any]) -> dict[str, Any]:
+    def n(key: str) -> int:
+        return int(raw.get(key) or 0)
+
+    return {
+        "reservations": n("reservations"),
+        "booked_hours": hours(as_microseconds(raw.get("booked"))),
+        "used_hours": hours(as_microseconds(raw.get("used"))),
+        "billable_hours": hours(as_microseconds(raw.get("billable"))),
+        "no_shows": n("no_shows"),
+        "cancellations": n("cancellations"),
+        "late_cancellations": n("late_cancellations"),
+        "displaced": n("displaced"),
+        "users": n("users"),
+        "amount": euros(n("amount_units")),
+    }
