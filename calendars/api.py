@@ -176,7 +176,7 @@ class ClosureImportView(APIView):
         except BookingError as error:
             if error.status != 400:
                 raise
-            raise IcsImportError(error.code, str(error.message)) from None
+            raise IcsImportError(error.key, message=str(error.message)) from None
         return Response(
             outcome_payload(outcome),
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core import timezones
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.french_calendars import ZONE, public_holidays, school_holiday_names, school_years_covered
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment, Site
@@ -56,11 +56,7 @@ def _check_years(years: Iterable[int]) -> list[int]:
     wanted = sorted(set(years))
     bad = [y for y in wanted if not FIRST_YEAR <= y <= LAST_YEAR]
     if not wanted or bad:
-        raise DomainError(
-            "invalid",
-            _("Give years between %(first)d and %(last)d.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR},
-        )
+        raise DomainError("bad_years", params={"first": FIRST_YEAR, "last": LAST_YEAR})
     return wanted
 
 

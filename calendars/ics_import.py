@@ -41,7 +41,7 @@ import x_wr_timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Component, Event
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.timezones import local_tz
 from equipment.models import Equipment, Site
 from reservations.exceptions import BookingError
@@ -123,8 +123,15 @@ _DATE_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "R
 class IcsImportError(DomainError):
     """A refused import: nothing was written. `errors` lists the bad entries."""
 
-    def __init__(self, code: str, message: str, errors: Sequence[dict[str, Any]] = ()):
-        super().__init__(code, message, status=400, errors=list(errors), created=[], skipped=[])
+    def __init__(
+        self,
+        key: str,
+        *,
+        message: str | None = None,
+        params: dict[str, Any] | None = None,
+        errors: Sequence[dict[str, Any]] = (),
+    ):
+        super().__init__(key, message, params=params, errors=list(errors), created=[], skipped=[])
         self.errors = list(errors)
 
 
@@ -239,10 +246,7 @@ def _categories(component: Any) -> list[str]:
 
 def _load(data: bytes) -> Calendar:
     if len(data) > MAX_BYTES:
-        raise IcsImportError(
-            "file_too_large",
-            _("The file is larger than %(size)d MB.") % {"size": MAX_BYTES // (1024 * 1024)},
-        )
+        raise IcsImportError("file_too_large", params={"size": MAX_BYTES // (1024 * 1024)})
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -252,12 +256,9 @@ def _load(data: bytes) -> Calendar:
         calendar = Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
         # The parser answers garbage with ValueError mostly, but not only.
-        raise IcsImportError(
-            "invalid_ics",
-            _("This is not an iCalendar file: %(error)s") % {"error": _printable(error)},
-        ) from None
+        raise IcsImportError("invalid_ics", params={"error": _printable(error)}) from None
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
-        raise IcsImportError("invalid_ics", _("This is not an iCalendar file: no VCALENDAR found."))
+        raise IcsImportError("invalid_ics.no_calendar")
     return calendar
 
 
@@ -354,7 +355,7 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
     calendar = _load(data)
     entries = _entries(calendar, data)
     if not entries:
-        raise IcsImportError("invalid_ics", _("The file has no event (VEVENT) to import."))
+        raise IcsImportError("invalid_ics.no_event")
     window_start = (now - WINDOW_BACK).astimezone(tz)
     window_end = (now + WINDOW_AHEAD).astimezone(tz)
 
@@ -365,18 +366,13 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
         errors += [entry.error(p) for p in problems]
         steps.append((entry_steps, entry))
     if errors:
-        raise IcsImportError(
-            "invalid_ics",
-            _("%(count)d event(s) cannot be read: nothing was imported.") % {"count": len(errors)},
-            errors,
-        )
+        raise IcsImportError("invalid_ics.entries", params={"count": len(errors)}, errors=errors)
     if sum(s for s, _e in steps) > MAX_RULE_STEPS:
         heavy = sorted((s for s in steps if s[0] > MAX_OCCURRENCES), key=lambda s: -s[0])
         raise IcsImportError(
-            "too_many_occurrences",
-            _("The file repeats events too often: more than %(max)d occurrences.")
-            % {"max": MAX_OCCURRENCES},
-            [
+            "too_many_occurrences.repeats",
+            params={"max": MAX_OCCURRENCES},
+            errors=[
                 e.error(_("This event repeats too often or from too long ago."))
                 for _s, e in heavy or sorted(steps, key=lambda s: -s[0])[:1]
             ],
@@ -393,10 +389,7 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
         e.uid: (_instant(e.component.start, tz), _instant(e.component.end, tz)) for e in singles
     }
     if sum(1 for s, e in spans.values() if e > window_start and s < window_end) > MAX_OCCURRENCES:
-        raise IcsImportError(
-            "too_many_occurrences",
-            _("The file has more than %(max)d occurrences.") % {"max": MAX_OCCURRENCES},
-        )
+        raise IcsImportError("too_many_occurrences", params={"max": MAX_OCCURRENCES})
 
     closures: list[ImportedClosure] = []
     skipped: list[dict[str, Any]] = []
@@ -405,10 +398,7 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
         for series in query.series:
             for occurrence in series.between(window_start, window_end):
                 if len(closures) + len(skipped) >= MAX_OCCURRENCES:
-                    raise IcsImportError(
-                        "too_many_occurrences",
-                        _("The file has more than %(max)d occurrences.") % {"max": MAX_OCCURRENCES},
-                    )
+                    raise IcsImportError("too_many_occurrences", params={"max": MAX_OCCURRENCES})
                 item, cancelled = _occurrence(occurrence, recurring, tz)
                 if cancelled:
                     skipped.append(item.describe("cancelled"))
@@ -422,8 +412,7 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
     except (ValueError, TypeError, KeyError, OverflowError) as error:
         # Every entry passed the checks above; name the file rather than guess the event.
         raise IcsImportError(
-            "invalid_ics",
-            _("The recurrences cannot be expanded: %(error)s") % {"error": _printable(error)},
+            "invalid_ics.recurrences", params={"error": _printable(error)}
         ) from None
 
     # A single event wholly outside the window is said so, not silently dropped.
@@ -523,9 +512,8 @@ def write_closures(
                 raise
             item = fresh[error.extra["index"]]
             raise IcsImportError(
-                "invalid_ics",
-                _("An event cannot be imported: nothing was imported."),
-                [
+                "invalid_ics.refused",
+                errors=[
                     {
                         "uid": item.uid,
                         "summary": item.summary,
@@ -550,9 +538,7 @@ def import_ics(
 ) -> ImportOutcome:
     """Import the closures of an .ics file for an equipment, a site or (neither) every site."""
     if not can_manage_closure(user, equipment=equipment, site=site):
-        raise BookingError(
-            "permission_denied", _("You may not close this equipment or site."), status=403
-        )
+        raise BookingError("permission_denied.close")
     parsed = parse_ics(data, now=now)
     return write_closures(
         parsed.closures,

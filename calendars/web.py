@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from calendars.holidays import import_public_holidays
 from calendars.ics_import import MAX_BYTES, import_ics
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import is_platform_manager
 from equipment.models import Equipment
 from reservations.exceptions import BookingError

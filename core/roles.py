@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from django.utils.translation import gettext as _
-
-from core.exceptions import DomainError
+from core.errors import DomainError
 
 
 class SystemActor:
@@ -53,8 +51,4 @@ def require(allowed: bool) -> None:
     gave when its views decided.
     """
     if not allowed:
-        raise DomainError(
-            "permission_denied",
-            _("You do not have permission to perform this action."),
-            status=403,
-        )
+        raise DomainError("permission_denied")

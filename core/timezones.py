@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+
+from .errors import words
 
 # The years the platform reads and stores: beyond them date arithmetic overflows.
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -53,14 +54,12 @@ def make_aware(value: datetime, tz: ZoneInfo) -> datetime:
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
         raise TimeError(
             "ambiguous_time",
-            _("%(time)s does not exist in %(tz)s (daylight saving change).")
-            % {"time": value.isoformat(), "tz": tz.key},
+            words("ambiguous_time.gap", {"time": value.isoformat(), "tz": tz.key}),
         )
     if first.utcoffset() != second.utcoffset():
         raise TimeError(
             "ambiguous_time",
-            _("%(time)s happens twice in %(tz)s (daylight saving change): give the offset.")
-            % {"time": value.isoformat(), "tz": tz.key},
+            words("ambiguous_time.fold", {"time": value.isoformat(), "tz": tz.key}),
         )
     return first
 
@@ -78,12 +77,11 @@ def parse_local(text: object) -> datetime:
     except ValueError:  # well formed but impossible, such as February 30th
         parsed = None
     if parsed is None:
-        raise TimeError("invalid", _("Expected an ISO 8601 date and time."), unreadable=True)
+        raise TimeError("invalid", words("invalid.unreadable_time"), unreadable=True)
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # before any arithmetic can overflow
         raise TimeError(
             "invalid",
-            _("Dates must lie between %(first)d and %(last)d.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+            words("invalid.years", {"first": FIRST_YEAR, "last": LAST_YEAR}),
             out_of_range=True,
         )
     return make_aware(parsed, local_tz())

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import require
 from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
 from partners.permissions import (
@@ -136,7 +136,6 @@ def user_language_set(*, user: Any, language: str) -> UserPreference:
     if language and language not in dict(settings.LANGUAGES):
         raise DomainError(
             "invalid",
-            _("Invalid input."),
             fields={"language": [_("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES))]},
         )
     preference, _created = UserPreference.objects.update_or_create(

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core import timezones
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from partners.models import ProjectKind
 from reservations import rules
@@ -154,7 +154,7 @@ def parse_report_query(params: Mapping[str, Any], *, need_group: bool = True) ->
         errors["sep"] = [_('Expected "," or ";".')]
 
     if errors:
-        raise DomainError("invalid", _("Invalid report request."), fields=errors)
+        raise DomainError("invalid.report", fields=errors)
     return ReportQuery(
         start=bounds["start"],
         end=bounds["end"],

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from partners.models import ProjectKind
 
 from . import charts

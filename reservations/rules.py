@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext as _
-
+from core.errors import code_of, words
 from core.timezones import FIRST_YEAR, LAST_YEAR
 from equipment.policy import WEEKDAYS, Policy, to_minutes
 
@@ -71,6 +71,11 @@ class Busy:
 class Violation:
     code: str
     message: str
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> Violation:
+        """The violation of a catalogue entry (core.errors), its words translated now."""
+        return cls(code_of(key), words(key, params))
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -229,15 +234,11 @@ def _minutes_of_day(moment: datetime, tz: ZoneInfo) -> tuple[int, int]:
 
 def check_shape(start: datetime, end: datetime) -> Violation | None:
     if start.tzinfo is None or end.tzinfo is None:
-        return Violation("invalid", _("Start and end must be instants with a time zone."))
+        return Violation.of("invalid.timezone")
     if not all(FIRST_YEAR <= moment.year <= LAST_YEAR for moment in (start, end)):
-        return Violation(
-            "invalid",
-            _("Dates must lie between %(first)d and %(last)d.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR},
-        )
+        return Violation.of("invalid.years", first=FIRST_YEAR, last=LAST_YEAR)
     if start >= end:
-        return Violation("invalid", _("The reservation must end after it starts."))
+        return Violation.of("invalid.order")
     return None
 
 
@@ -252,91 +253,68 @@ def check_booking(facts: BookingFacts) -> Verdict:
     start, end = facts.start.astimezone(UTC), facts.end.astimezone(UTC)
     now = facts.now.astimezone(UTC)
 
-    def add(code: str, message: str) -> None:
-        found.append(Violation(code, message))
+    def add(key: str, **params: Any) -> None:
+        found.append(Violation.of(key, **params))
 
     if start < now:
-        add("in_past", _("The reservation cannot start in the past."))
+        add("in_past")
 
     grid = policy.granularity_minutes
     for moment in (start, end):
         minutes, rest = _minutes_of_day(moment, tz)
         if rest or minutes % grid:
-            add(
-                "bad_granularity",
-                _("Start and end must fall on a %(n)d-minute grid.") % {"n": grid},
-            )
+            add("bad_granularity", n=grid)
             break
 
     duration = (end - start).total_seconds() / 60
     if duration < policy.min_duration_minutes:
-        add(
-            "too_short",
-            _("A reservation lasts at least %(n)d minutes.") % {"n": policy.min_duration_minutes},
-        )
+        add("too_short", n=policy.min_duration_minutes)
     elif duration > policy.max_duration_minutes:
-        add(
-            "too_long",
-            _("A reservation lasts at most %(n)d minutes.") % {"n": policy.max_duration_minutes},
-        )
+        add("too_long", n=policy.max_duration_minutes)
 
     request = Interval(start, end)
     opening = opening_intervals(policy, start, end, tz)
     if not any(o.start <= start and end <= o.end for o in opening):
-        add("outside_opening_hours", _("The reservation is outside the opening hours."))
+        add("outside_opening_hours")
 
     if any(c.overlaps(request) for c in facts.closures):
-        add("closed", _("The equipment is closed during this period."))
+        add("closed")
 
     if not facts.equipment_active:
-        add("equipment_unavailable", _("The equipment is not available for booking."))
+        add("equipment_unavailable")
 
     horizon = policy.horizon_days[facts.kind]
     if start > days_after(now, horizon, tz):
-        add(
-            "beyond_horizon",
-            _("Projects of this kind book at most %(n)d days ahead.") % {"n": horizon},
-        )
+        add("beyond_horizon", n=horizon)
 
     if now <= start < now + timedelta(minutes=policy.min_notice_minutes):
-        add(
-            "too_late",
-            _("Book at least %(n)d minutes before the start.") % {"n": policy.min_notice_minutes},
-        )
+        add("too_late", n=policy.min_notice_minutes)
 
     if not facts.is_member:
-        add("not_project_member", _("You are not a member of this project."))
+        add("not_project_member")
     elif not facts.project_active:
-        add("project_inactive", _("The project is not active at these dates."))
+        add("project_inactive")
 
     if facts.qualification_required and not facts.qualified:
-        add("not_qualified", _("This equipment requires a valid qualification."))
+        add("not_qualified")
 
     if facts.kind != PEDAGOGICAL:
         released_until = days_after(now, policy.teaching_release_days, tz)
         for window in teaching_intervals(policy, start, end, tz, facts.school_holidays):
             if window.start > released_until:
-                add(
-                    "teaching_window",
-                    _("This slot is kept for teaching until %(days)d days before.")
-                    % {"days": policy.teaching_release_days},
-                )
+                add("teaching_window", days=policy.teaching_release_days)
                 break
 
     quota = policy.weekly_quota_hours.get(facts.kind) if facts.kind != PEDAGOGICAL else None
     if quota is not None:
         for monday, hours in week_hours(start, end, tz).items():
             if facts.quota_used.get(monday, 0.0) + hours > quota + 1e-9:
-                add(
-                    "quota_exceeded",
-                    _("Your partner's weekly quota on this equipment is %(q)s hours.")
-                    % {"q": f"{quota:g}"},
-                )
+                add("quota_exceeded", q=f"{quota:g}")
                 break
 
     displace, conflicts = resolve_overlaps(facts)
     if conflicts:
-        add("conflict", _("The equipment is already booked at this time."))
+        add("conflict")
 
     found.sort(key=lambda v: ORDER.index(v.code))
     return Verdict(tuple(found), tuple(b.id for b in displace), tuple(conflicts))

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext as _
-
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.timezones import local_tz
 
 from ..sql import as_microseconds
@@ -77,11 +75,7 @@ def usage_report(
         or len(set(group_by)) != len(group_by)
         or any(d not in DIMENSIONS for d in group_by)
     ):
-        raise DomainError(
-            "invalid",
-            _("Group by one or two different dimensions among: %(choices)s.")
-            % {"choices": ", ".join(DIMENSIONS)},
-        )
+        raise DomainError("bad_group_by", params={"choices": ", ".join(DIMENSIONS)})
     facts = EquipmentFacts.load()
     qs = with_figures(start=start, end=end, scope=scope, now=now, filters=filters, facts=facts)
     raw_rows, totals_raw = aggregate(qs, group_by, start=start)

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import is_platform_manager
 from reservations.models import Reservation, ReservationStatus
 
@@ -36,15 +35,11 @@ def report_scope(user: Any) -> Scope:
     if is_platform_manager(user):
         return Scope(everything=True)
     if user is None or not user.is_authenticated:
-        raise DomainError("not_authenticated", _("Log in first."), status=401)
+        raise DomainError("not_authenticated")
     partners = frozenset(user.referent_of.values_list("pk", flat=True))
     equipment = frozenset(user.managed_equipment.values_list("pk", flat=True))
     if not partners and not equipment:
-        raise DomainError(
-            "permission_denied",
-            _("Usage reports are for platform managers, equipment managers and referents."),
-            status=403,
-        )
+        raise DomainError("permission_denied.reports")
     return Scope(partner_ids=partners, equipment_ids=equipment)
 
 

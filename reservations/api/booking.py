@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import words
 from core.timezones import TimeError, local_tz, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
@@ -121,7 +122,7 @@ def parse_instant(value: Any, name: str) -> datetime:
     try:
         return parse_local(value)
     except TimeError as error:
-        detail = _("Invalid input.") if error.unreadable else error.message
+        detail = words("invalid") if error.unreadable else error.message
         raise BookingError(error.code, detail, fields={name: [error.message]}) from None
 
 
@@ -174,7 +175,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 who = params["user"]
                 qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
         except ValueError:
-            raise BookingError("invalid", _("Filters take numeric ids.")) from None
+            raise BookingError("bad_filter") from None
         if params.get("status"):
             wanted = params["status"].split(",")
             if not set(wanted) <= set(ReservationStatus.values):
@@ -201,16 +202,12 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         end = parse_instant(values["end"], "end")
         project = projects_visible_to(request.user).filter(pk=values["project"]).first()
         if project is None:
-            raise BookingError(
-                "invalid", _("Invalid input."), fields={"project": [_("Unknown project.")]}
-            )
+            raise BookingError("invalid", fields={"project": [_("Unknown project.")]})
         ids = values.get("equipment_ids") or [values["equipment"]]
         found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
         missing = [pk for pk in ids if pk not in found]
         if missing:
-            raise BookingError(
-                "invalid", _("Invalid input."), fields={"equipment": [_("Unknown equipment.")]}
-            )
+            raise BookingError("invalid", fields={"equipment": [_("Unknown equipment.")]})
         recurrence = values.get("recurrence") or {}
         outcome = reservation_create(
             user=request.user,
@@ -331,7 +328,7 @@ class AvailabilityView(APIView):
         start = parse_instant(request.query_params.get("start"), "start")
         end = parse_instant(request.query_params.get("end"), "end")
         if start >= end or end - start > timedelta(days=62):
-            raise BookingError("invalid", _("Give a window [start, end) of at most 62 days."))
+            raise BookingError("bad_window")
         if equipment.requires_check_in:
             record_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
         return Response(availability(equipment, start, end))

@@ -9,6 +9,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core.errors import words
 from core.timezones import local_tz
 from equipment.models import Equipment
 from reservations import permissions, rules
@@ -37,11 +38,9 @@ def reservation_update(
 ) -> Reservation:
     """Move or resize a live reservation (every rule again) or change its title."""
     if not can_act_on(user, reservation):
-        raise BookingError(
-            "permission_denied", _("You may not change this reservation."), status=403
-        )
+        raise BookingError("permission_denied.change")
     if reservation.status not in LIVE_STATUSES:
-        raise BookingError("invalid", _("Only pending or confirmed reservations can be changed."))
+        raise BookingError("not_live")
     new_start = start or reservation.start
     new_end = end or reservation.end
     shape = rules.check_shape(new_start, new_end)
@@ -49,12 +48,10 @@ def reservation_update(
         raise BookingError(shape.code, shape.message)
     new_start, new_end = new_start.astimezone(rules.UTC), new_end.astimezone(rules.UTC)
     if title is not None and not title.strip():
-        raise BookingError("invalid", _("Give the reservation a title."))
+        raise BookingError("invalid.title", fields={"title": [words("required")]})
     managed = managed_equipment_ids(user, [reservation.equipment_id])
     if override and not permissions.may_override([reservation.equipment_id], managed):
-        raise BookingError(
-            "permission_denied", _("Only the equipment's managers may override a rule."), status=403
-        )
+        raise BookingError("permission_denied.override")
     moved = (new_start, new_end) != (reservation.start, reservation.end)
 
     def work() -> Reservation:
@@ -66,9 +63,7 @@ def reservation_update(
         )
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status not in LIVE_STATUSES:
-            raise BookingError(
-                "invalid", _("Only pending or confirmed reservations can be changed.")
-            )
+            raise BookingError("not_live")
         overridden: list[str] = []
         if moved:
             overridden = _check_move(current, equipment, new_start, new_end, user, now, override)
@@ -169,20 +164,15 @@ def reservation_cancel(
 ) -> list[Reservation]:
     """Cancel one occurrence, the following ones of its series, or the whole series."""
     if scope not in ("this", "following", "series"):
-        raise BookingError("invalid", _("scope must be this, following or series."))
+        raise BookingError("bad_scope")
     if not can_act_on(user, reservation):
-        raise BookingError(
-            "permission_denied", _("You may not cancel this reservation."), status=403
-        )
+        raise BookingError("permission_denied.cancel")
     if scope != "this" and reservation.series_id is None:
         scope = "this"
     if scope == "this" and reservation.status not in LIVE_STATUSES:
-        raise BookingError("invalid", _("Only pending or confirmed reservations can be cancelled."))
+        raise BookingError("not_live.cancel")
     if scope == "this" and not permissions.can_be_cancelled(reservation, now):
-        raise BookingError(
-            "invalid",
-            _("This reservation has started: check out to free the rest of its slot."),
-        )
+        raise BookingError("started")
 
     def work() -> list[Reservation]:
         # permissions.can_be_cancelled, as a query.
@@ -211,22 +201,14 @@ def _decide(
 ) -> Reservation:
     manages = bool(managed_equipment_ids(user, [reservation.equipment_id]))
     if not permissions.may_decide(user, manages=manages):
-        raise BookingError(
-            "permission_denied", _("Only the equipment's managers decide on requests."), status=403
-        )
+        raise BookingError("permission_denied.decide")
     if not approve and not reason:
-        raise BookingError(
-            "required",
-            _("Give the requester a reason for the rejection."),
-            fields={"reason": [_("This field is required.")]},
-        )
+        raise BookingError("required.reason", fields={"reason": [words("required")]})
 
     def work() -> Reservation:
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status != ReservationStatus.PENDING:
-            raise BookingError(
-                "invalid", _("Only pending reservations can be approved or rejected.")
-            )
+            raise BookingError("not_pending")
         current.status = ReservationStatus.CONFIRMED if approve else ReservationStatus.REJECTED
         current.revision += 1
         current.status_changed_at = now

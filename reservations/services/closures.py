@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import words
 from equipment.models import Equipment, Site
 from reservations import rules
 from reservations.exceptions import BookingError
@@ -42,11 +43,9 @@ def _problem(spec: ClosureSpec) -> BookingError | None:
     if shape:
         return BookingError(shape.code, shape.message)
     if not spec.reason.strip():
-        return BookingError(
-            "invalid", _("Invalid input."), fields={"reason": [_("This field is required.")]}
-        )
+        return BookingError("invalid", fields={"reason": [words("required")]})
     if spec.kind not in Closure.Kind.values:
-        return BookingError("invalid", _("Invalid input."), fields={"kind": [_("Unknown kind.")]})
+        return BookingError("invalid", fields={"kind": [_("Unknown kind.")]})
     return None
 
 
@@ -93,16 +92,14 @@ def closures_create(
     the whole batch: the error carries `index`, its position in `specs`.
     """
     if equipment is not None and site is not None:
-        raise BookingError("invalid", _("Close either an equipment or a site, not both."))
+        raise BookingError("equipment_and_site")
     for index, spec in enumerate(specs):
         problem = _problem(spec)
         if problem is not None:
             problem.extra["index"] = index
             raise problem
     if not can_manage_closure(user, equipment=equipment, site=site):
-        raise BookingError(
-            "permission_denied", _("You may not close this equipment or site."), status=403
-        )
+        raise BookingError("permission_denied.close")
     if not specs:
         return [], []
 
@@ -183,7 +180,7 @@ def closure_create(
 
 def closure_delete(*, closure: Closure, user: Any) -> None:
     if not can_manage_closure(user, equipment=closure.equipment, site=closure.site):
-        raise BookingError("permission_denied", _("You may not remove this closure."), status=403)
+        raise BookingError("permission_denied.reopen")
     pk = closure.pk
     with transaction.atomic():
         closure.delete()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
+from core.errors import words
 from core.french_calendars import school_years_covered
 from core.timezones import local_tz
 from equipment.models import Equipment
@@ -144,22 +145,18 @@ def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:
 def _checked_request(*, user: Any, equipment: list[Equipment], **fields: Any) -> _Request:
     """Refuse a malformed request before any lock; expand a series in local time."""
     if not equipment:
-        raise BookingError("invalid", _("Choose at least one equipment."))
+        raise BookingError("no_equipment")
     if len({e.pk for e in equipment}) != len(equipment):
-        raise BookingError("invalid", _("The same equipment is listed twice."))
+        raise BookingError("equipment_repeated")
     shape = rules.check_shape(fields["start"], fields["end"])
     if shape:
         raise BookingError(shape.code, shape.message)
     # UTC from here on: adding a buffer to a local time would use the wall clock.
     start, end = fields.pop("start").astimezone(rules.UTC), fields.pop("end").astimezone(rules.UTC)
     if not fields["title"].strip():
-        raise BookingError(
-            "invalid",
-            _("Give the reservation a title."),
-            fields={"title": [_("This field is required.")]},
-        )
+        raise BookingError("invalid.title", fields={"title": [words("required")]})
     if fields["expected_participants"] < 1:
-        raise BookingError("invalid", _("At least one participant is expected."))
+        raise BookingError("invalid.participants")
     rrule = fields["rrule"]
     occurrences = _occurrences(rrule, start, end, fields["skip_school_holidays"], local_tz())
     return _Request(
@@ -184,12 +181,7 @@ def _occurrences(
         if unknown:
             raise BookingError(
                 "school_holidays_unknown",
-                _(
-                    "The zone B school holidays of %(years)s are not known yet: the series "
-                    "cannot skip them. Book it without skipping school holidays, or up to "
-                    "the last known year."
-                )
-                % {"years": ", ".join(str(y) for y in unknown)},
+                params={"years": ", ".join(str(y) for y in unknown)},
                 fields={"recurrence.skip_school_holidays": [_("Unknown school holidays.")]},
             )
     return occurrences
@@ -204,11 +196,7 @@ def _book(request: _Request, now: datetime) -> BookingOutcome:
     record_no_shows_locked(now=now, equipment_ids=[e.pk for e in items if e.requires_check_in])
     managed = managed_ids(items, request.user)
     if request.override and not permissions.may_override(ids, managed):
-        raise BookingError(
-            "permission_denied",
-            _("Only the equipment's managers may override a rule."),
-            status=403,
-        )
+        raise BookingError("permission_denied.override")
     buffer = max(e.policy.buffer_minutes for e in items)
     facts = gather(
         equipment=items,
@@ -233,11 +221,7 @@ def _book(request: _Request, now: datetime) -> BookingOutcome:
             end=request.occurrences[0][1],
         )
     if not checked.accepted:
-        raise BookingError(
-            "invalid",
-            _("No occurrence of the series can be booked."),
-            occurrences=checked.skipped,
-        )
+        raise BookingError("no_occurrence", occurrences=checked.skipped)
     return _write(request, items, checked, managed, now)
 
 

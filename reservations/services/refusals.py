@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext as _
-
+from core.errors import words
 from equipment.models import Equipment
 from partners.models import Project
 from reservations import rules
@@ -63,11 +62,7 @@ def conflict(
             .values_list("pk", "start", "end", "blocked_until", "priority")
         )
         conflicts = [rules.Busy(*row) for row in rows]
-    error = BookingError(
-        "conflict",
-        _("The equipment is already booked at this time."),
-        conflicts=_busy_list(conflicts),
-    )
+    error = BookingError("conflict", conflicts=_busy_list(conflicts))
     error.wanted = Wanted(equipment, start, end)  # type: ignore[attr-defined]
     return error
 
@@ -94,21 +89,14 @@ def refusal(
         first = failures[0]
         by_id = {e.pk: e for e in items}
         error = BookingError(
-            "conflict",
-            _("Some occurrences conflict with other reservations: nothing was booked."),
-            occurrences=failures,
-            conflicts=_busy_list(conflicts),
+            "conflict.series", occurrences=failures, conflicts=_busy_list(conflicts)
         )
         error.wanted = Wanted(  # type: ignore[attr-defined]
             by_id.get(first.get("equipment", items[0].pk), items[0]), first["start"], first["end"]
         )
         return error
     code = next(c for c in codes if c != "conflict")
-    return BookingError(
-        code,
-        _("Some occurrences break the booking rules: nothing was booked."),
-        occurrences=failures,
-    )
+    return BookingError(code, words("series_refused"), occurrences=failures)
 
 
 def with_alternatives(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from reservations.exceptions import BookingError
 from reservations.models import Reservation, ReservationStatus, UsageRecord
 from reservations.permissions import check_in_open
@@ -20,7 +18,7 @@ from .transactions import run_in_transaction
 def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) -> UsageRecord:
     """Record the start of the real use, from the grace before the start until the end."""
     if not can_act_on(user, reservation):
-        raise BookingError("permission_denied", _("You may not check in here."), status=403)
+        raise BookingError("permission_denied.check_in")
 
     # Past its grace the reservation is a no-show: recorded first, then refused below.
     record_no_shows(now=now, equipment_ids=[reservation.equipment_id])
@@ -29,17 +27,13 @@ def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) 
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         current.equipment = reservation.equipment  # a reservation never changes equipment
         if current.status == ReservationStatus.NO_SHOW:
-            raise BookingError(
-                "invalid", _("The check-in grace has passed: this reservation is a no-show.")
-            )
+            raise BookingError("no_show")
         if current.status != ReservationStatus.CONFIRMED:
-            raise BookingError("invalid", _("Only confirmed reservations can be checked in."))
+            raise BookingError("not_confirmed")
         if not check_in_open(current, now):
-            raise BookingError(
-                "invalid", _("Check in from shortly before the start until the end.")
-            )
+            raise BookingError("check_in_closed")
         if UsageRecord.objects.filter(reservation=current).exists():
-            raise BookingError("invalid", _("This reservation is already checked in."))
+            raise BookingError("already_checked_in")
         return UsageRecord.objects.create(
             reservation=current, checked_in_at=max(now, current.start), checked_in_by=user
         )
@@ -50,13 +44,13 @@ def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) 
 def reservation_check_out(*, reservation: Reservation, user: Any, now: datetime) -> UsageRecord:
     """Record the end of the real use; the reservation is completed and frees its slot."""
     if not can_act_on(user, reservation):
-        raise BookingError("permission_denied", _("You may not check out here."), status=403)
+        raise BookingError("permission_denied.check_out")
 
     def work() -> UsageRecord:
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         usage = UsageRecord.objects.select_for_update().filter(reservation=current).first()
         if usage is None or current.status != ReservationStatus.CONFIRMED:
-            raise BookingError("invalid", _("Check in before checking out."))
+            raise BookingError("not_checked_in")
         usage.checked_out_at = min(max(now, usage.checked_in_at), current.end)
         usage.checked_out_by = user
         usage.save(update_fields=["checked_out_at", "checked_out_by"])

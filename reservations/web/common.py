@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import is_platform_manager
 from equipment.models import Equipment
 

@@ -219,7 +219,7 @@ def test_invalid_unknown_or_repeated_equipment(client_for, campus):
         "equipment" in assert_refused(client.post(URL, payload, format="json"), "invalid")["fields"]
     )
     payload["equipment_ids"] = [campus.rheometer.pk, campus.rheometer.pk]
-    assert_refused(client.post(URL, payload, format="json"), "invalid")
+    assert_refused(client.post(URL, payload, format="json"), "equipment_repeated")
     assert Reservation.objects.count() == 1
 
 
@@ -576,7 +576,7 @@ def test_industrial_bookings_wait_for_the_equipment_manager(client_for, campus):
     outsider = client_for(campus.outsider)
     assert outsider.post(f"{URL}{third['id']}/approve/", {}, format="json").status_code == 404
     # Only pending requests are decided.
-    assert_refused(manager.post(f"{URL}{first['id']}/approve/", {}, format="json"), "invalid")
+    assert_refused(manager.post(f"{URL}{first['id']}/approve/", {}, format="json"), "not_pending")
 
 
 def test_manager_booking_for_an_industrial_project_is_confirmed_at_once(client_for, campus):
@@ -868,7 +868,7 @@ def test_cancel_this_on_a_single_reservation(client_for, campus):
     # The slot is free again.
     booked(book(client, campus.rheometer, campus.open_research, WED, "10:00", "12:00"))
     # Cancelling twice is refused.
-    assert_refused(client.post(f"{URL}{body['id']}/cancel/", {}, format="json"), "invalid")
+    assert_refused(client.post(f"{URL}{body['id']}/cancel/", {}, format="json"), "not_live")
 
 
 def test_cancel_following_then_series(client_for, campus):
@@ -1028,7 +1028,7 @@ def test_list_filters(client_for, campus):
     end_of_wed = iso(WED + timedelta(1), "00:00").replace("+", "%2B")
     assert list_ids(researcher, f"?end={end_of_wed}") == {a["id"]}
     assert_refused(researcher.get(URL + "?status=lost"), "invalid")
-    assert_refused(researcher.get(URL + "?equipment=abc"), "invalid")
+    assert_refused(researcher.get(URL + "?equipment=abc"), "bad_filter")
 
 
 # --- query count ------------------------------------------------------------------------

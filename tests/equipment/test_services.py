@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from schedule.models import Calendar
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import SYSTEM
 from equipment.models import Category, Equipment, Qualification, Site
 from equipment.services import (

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from rest_framework.exceptions import PermissionDenied
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import SYSTEM, is_platform_manager, require
 from partners import permissions
 from partners.permissions import (

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import SYSTEM
 from partners.models import Partner, Project
 from partners.services import partner_create, partner_update, project_create, project_update

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.roles import SYSTEM
 from equipment.services import equipment_update
 from reports.services import Filters, report_scope, usage_report
@@ -428,7 +428,7 @@ def test_a_fixed_number_of_queries(scenario, rates):
 def test_unknown_dimension_is_refused(scenario):
     with pytest.raises(DomainError) as error:
         report(["colour"])
-    assert error.value.code == "invalid"
+    assert error.value.code == "bad_group_by"
     with pytest.raises(DomainError):
         report(["partner", "partner"])
     with pytest.raises(DomainError):

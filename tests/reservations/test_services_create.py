@@ -192,12 +192,12 @@ def test_blank_title_and_no_equipment_are_invalid(campus):
     assert error.code == "invalid"
     assert "title" in error.extra["fields"]
     assert refused(book, campus.researcher, campus.research, [], WED, "10:00", "11:00").code == (
-        "invalid"
+        "no_equipment"
     )
     twice = [campus.rheometer, campus.rheometer]
     assert (
         refused(book, campus.researcher, campus.research, twice, WED, "10:00", "11:00").code
-        == "invalid"
+        == "equipment_repeated"
     )
     assert counts() == (0, 0, 0, 0)
 
@@ -575,7 +575,7 @@ def test_skip_conflicts_with_nothing_left_books_nothing(campus):
         rrule="FREQ=WEEKLY;COUNT=1",
         skip_conflicts=True,
     )
-    assert error.code == "invalid"
+    assert error.code == "no_occurrence"
     assert [o["code"] for o in error.extra["occurrences"]] == ["conflict"]
     assert counts() == before
 
@@ -877,7 +877,7 @@ def test_move_permission_and_status(campus):
         start=at(WED, "10:00"),
         end=at(WED, "12:00"),
     )
-    assert error.code == "invalid"
+    assert error.code == "not_live"
     assert Reservation.objects.get(pk=mine.pk).status == CANCELLED
 
 
@@ -921,7 +921,7 @@ def test_cancel_this(campus):
     mine.refresh_from_db()
     assert refused(
         reservation_cancel, reservation=mine, user=campus.researcher, now=later
-    ).code == ("invalid")
+    ).code == ("not_live")
 
 
 def test_a_started_reservation_cannot_be_cancelled_but_a_pending_one_can(qualified):
@@ -929,7 +929,7 @@ def test_a_started_reservation_cannot_be_cancelled_but_a_pending_one_can(qualifi
     mine = one(book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"))
     started = at(WED, "10:00")
     error = refused(reservation_cancel, reservation=mine, user=campus.researcher, now=started)
-    assert error.code == "invalid"
+    assert error.code == "started"
     assert statuses(mine) == [CONFIRMED]
     request = one(book(campus.industrial, campus.confidential, campus.hplc, IND, "10:00", "12:00"))
     reservation_cancel(reservation=request, user=campus.industrial, now=at(IND, "11:00"))
@@ -943,7 +943,7 @@ def test_cancel_permission_and_scope(campus):
     error = refused(
         reservation_cancel, reservation=mine, user=campus.researcher, now=NOW, scope="all"
     )
-    assert error.code == "invalid"
+    assert error.code == "bad_scope"
     assert statuses(mine) == [CONFIRMED]
     # "following" on a single reservation cancels just it.
     assert [
@@ -1025,11 +1025,11 @@ def test_approve(qualified, request_):
     )
     # Only pending requests are decided.
     error = refused(reservation_approve, reservation=row, user=campus.eq_manager, now=later)
-    assert error.code == "invalid"
+    assert error.code == "not_pending"
     error = refused(
         reservation_reject, reservation=row, user=campus.eq_manager, now=later, reason="Non"
     )
-    assert error.code == "invalid"
+    assert error.code == "not_pending"
     assert statuses(row) == [CONFIRMED]
 
 

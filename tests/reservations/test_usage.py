@@ -52,7 +52,7 @@ def test_check_in_window_opens_at_the_grace_before_start(campus, booking):
         reservation_check_in(
             reservation=booking, user=campus.researcher, now=START - timedelta(minutes=31)
         )
-    assert early.value.code == "invalid"
+    assert early.value.code == "check_in_closed"
     usage = reservation_check_in(
         reservation=booking, user=campus.researcher, now=START - timedelta(minutes=30)
     )
@@ -172,7 +172,7 @@ def test_check_in_after_the_grace_is_refused_as_a_no_show(campus, booking):
         reservation_check_in(
             reservation=booking, user=campus.researcher, now=START + timedelta(minutes=30)
         )
-    assert late.value.code == "invalid"
+    assert late.value.code == "no_show"
     booking.refresh_from_db()
     assert booking.status == "no_show"
     assert booking.audit.filter(action="no_show").count() == 1
@@ -239,7 +239,7 @@ def test_a_started_reservation_cannot_be_cancelled(campus, booking):
     for now in (START, START + timedelta(minutes=45)):
         with pytest.raises(BookingError) as error:
             reservation_cancel(reservation=booking, user=campus.researcher, now=now)
-        assert error.value.code == "invalid"
+        assert error.value.code == "started"
     booking.refresh_from_db()
     assert booking.status != "cancelled"
     # Before its start it can.

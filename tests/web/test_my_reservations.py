@@ -190,7 +190,7 @@ def test_check_in_outside_its_window_shows_the_error_and_code(client, campus, bo
     assert f'action="/my/{booked.pk}/check-in/"' not in page  # not offered yet
     client.post(f"/my/{booked.pk}/check-in/", HTTP_ACCEPT_LANGUAGE="en")
     page = client.get("/my/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Check in from shortly before the start until the end. [invalid]" in page
+    assert "Check in from shortly before the start until the end. [check_in_closed]" in page
     assert not UsageRecord.objects.exists()
 
 

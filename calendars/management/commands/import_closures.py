@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from calendars.ics_import import MAX_BYTES, IcsImportError, import_ics
 from calendars.management.scope import add_scope_arguments, resolve_scope, scope_label
-from core.exceptions import DomainError
+from core.errors import DomainError
 
 HELP = gettext_lazy(
     "Import closures from an .ics file (Outlook, Google...): all or nothing, recurrences "

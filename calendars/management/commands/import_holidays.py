@@ -16,7 +16,7 @@ from calendars.holidays import (
     school_holidays_known_until,
 )
 from calendars.management.scope import add_scope_arguments, resolve_scope, scope_label
-from core.exceptions import DomainError
+from core.errors import DomainError
 from core.french_calendars import ZONE
 
 HELP = gettext_lazy(

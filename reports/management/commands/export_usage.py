@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.exceptions import DomainError
+from core.errors import DomainError
 from reports import exports
 from reports.params import ReportQuery, parse_report_query
 from reports.services import Scope, count_reservations, reservation_rows, usage_report
