@@ -20,8 +20,7 @@ from django.views.decorators.http import require_POST
 from calendars.holidays import import_public_holidays
 from calendars.ics_import import MAX_BYTES, import_ics
 from core.errors import DomainError
-from core.roles import is_platform_manager
-from equipment.models import Equipment
+from reservations import permissions
 from reservations.exceptions import BookingError
 from reservations.forms import (
     ClosureForm,
@@ -31,23 +30,17 @@ from reservations.forms import (
     target_of,
 )
 from reservations.models import Closure, Reservation
-from reservations.selectors import reservations_visible_to
+from reservations.selectors import closures_concerning, managed_equipment, reservations_visible_to
 from reservations.services import closure_create, closure_delete
 from reservations.web.common import (
     CLOSURE_RESULT,
     error_message,
-    managed_equipment,
     require_manager,
 )
 
 
 def _closures_for(user: Any) -> QuerySet[Closure]:
-    """Closures that concern the user's equipment (all for platform managers)."""
-    qs = Closure.objects.select_related("equipment", "site", "created_by")
-    if is_platform_manager(user):
-        return qs
-    managed = Equipment.objects.filter(managers=user)
-    return qs.touching(equipment_ids=managed.values("pk"), site_ids=managed.values("site_id"))
+    return closures_concerning(user)
 
 
 def _closure_outcome(
@@ -100,8 +93,8 @@ def closures(request: HttpRequest) -> HttpResponse:
     managed_ids = set(managed_equipment(user).values_list("pk", flat=True))
     listed = list(_closures_for(user).filter(end__gt=now).order_by("start", "pk"))
     for c in listed:
-        c.can_delete = is_platform_manager(user) or (  # type: ignore[attr-defined]
-            c.equipment_id is not None and c.equipment_id in managed_ids
+        c.can_delete = permissions.may_close(  # type: ignore[attr-defined]
+            user, equipment=c.equipment, manages=c.equipment_id in managed_ids
         )
     result = request.session.pop(CLOSURE_RESULT, None)
     displaced: list[Reservation] = []
@@ -249,26 +242,3 @@ def closures_holidays(request: HttpRequest) -> HttpResponse:
             }
         ),
     )
-    year = form.cleaned_data["year"]
-    try:
-        outcome = import_public_holidays(
-            years=[year],
-            user=request.user,
-            now=timezone.now(),
-            **target_of(meaning, form.cleaned_data["target"]),
-        )
-    except DomainError as error:
-        _import_errors(request, error)
-        return redirect("web:closures")
-    _closure_outcome(
-        request,
-        created=outcome.created,
-        displaced=outcome.displaced,
-        skipped=len(outcome.skipped),
-    )
-    messages.success(
-        request,
-        _("Public holidays of %(year)d: %(created)d closure(s) created, %(skipped)d already there.")
-        % {"year": year, "created": len(outcome.created), "skipped": len(outcome.skipped)},
-    )
-    return redirect("web:closures")

@@ -11,12 +11,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core import timezones
-from core.roles import is_platform_manager
 from core.timezones import TimeError, local_tz, parse_local
 from equipment.models import Category, Equipment, Site
 from partners.models import Project
 from reservations.models import Closure
 
+from . import permissions
 from .recurrence import MAX_OCCURRENCES
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -254,7 +254,7 @@ def closure_targets(
     """Choices of what the user may close, and what each choice stands for."""
     choices: list[tuple[Any, Any]] = []
     meaning: dict[str, Any] = {}
-    if is_platform_manager(user):
+    if permissions.may_close(user, equipment=None, manages=False):  # sites and the campus
         choices.append(("all", _("Every site")))
         meaning["all"] = None
         sites = list(Site.objects.order_by("name"))

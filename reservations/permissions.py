@@ -32,6 +32,11 @@ def may_decide(user: Any, *, manages: bool) -> bool:
     return is_platform_manager(user) or manages
 
 
+def may_use_manager_pages(user: Any, *, manages_any: bool) -> bool:
+    """Approvals and closures pages: platform managers and the managers of some equipment."""
+    return is_platform_manager(user) or manages_any
+
+
 def may_close(user: Any, *, equipment: Any, manages: bool) -> bool:
     """Equipment managers close their equipment; sites and the whole campus are closed
     by platform managers."""

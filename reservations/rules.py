@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 from core.errors import code_of, words
 from core.timezones import FIRST_YEAR, LAST_YEAR
 from equipment.policy import WEEKDAYS, Policy, to_minutes
+from partners.models import ProjectKind
 
 UTC = ZoneInfo("UTC")
-PEDAGOGICAL, RESEARCH, INDUSTRIAL = "pedagogical", "research", "industrial"
+# The priority kinds, from their one definition (pedagogical > research > industrial).
+PEDAGOGICAL, RESEARCH, INDUSTRIAL = ProjectKind.values
 
 # The table order of SPEC §3: when a request breaks several rules, the first answers.
 ORDER = (

@@ -14,7 +14,7 @@ from equipment.policy import effective_policy
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
-from .models import LIVE_STATUSES, Closure, Reservation
+from .models import LIVE_STATUSES, Closure, Reservation, ReservationStatus
 
 
 def full_view_filter(user: Any) -> Q:
@@ -70,3 +70,26 @@ def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) ->
         )
     ]
     return qs.filter(pk__in=open_ids)
+
+
+def managed_equipment(user: Any) -> QuerySet[Equipment]:
+    """The equipment the user manages (every one for a platform manager)."""
+    if is_platform_manager(user):
+        return Equipment.objects.all()
+    return Equipment.objects.filter(managers=user)
+
+
+def pending_requests_for(user: Any) -> QuerySet[Reservation]:
+    """Pending requests on the equipment the user manages: the approvals queue."""
+    return Reservation.objects.filter(
+        status=ReservationStatus.PENDING, equipment__in=managed_equipment(user).values("pk")
+    ).select_related("equipment__site", "project__partner", "booked_by")
+
+
+def closures_concerning(user: Any) -> QuerySet[Closure]:
+    """Closures that concern the equipment the user manages (all for platform managers)."""
+    qs = Closure.objects.select_related("equipment", "site", "created_by")
+    if is_platform_manager(user):
+        return qs
+    managed = managed_equipment(user)
+    return qs.touching(equipment_ids=managed.values("pk"), site_ids=managed.values("site_id"))

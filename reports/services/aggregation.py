@@ -54,6 +54,14 @@ _PER_USER = (
     "amount_units",
 )
 
+# Dimensions labelled by their row's name.
+_NAMED: dict[str, Any] = {
+    "partner": Partner,
+    "project": Project,
+    "category": Category,
+    "site": Site,
+}
+
 
 def _per_user_aggregates() -> dict[str, Any]:
     return {
@@ -164,15 +172,10 @@ def labels(group_by: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, dic
     found: dict[str, dict[Any, Any]] = {}
     for name in group_by:
         ids = {row[name] for row in rows}
-        if name == "partner":
+        if name in _NAMED:
             found[name] = {
                 pk: {"id": pk, "name": n}
-                for pk, n in Partner.objects.filter(pk__in=ids).values_list("pk", "name")
-            }
-        elif name == "project":
-            found[name] = {
-                pk: {"id": pk, "name": n}
-                for pk, n in Project.objects.filter(pk__in=ids).values_list("pk", "name")
+                for pk, n in _NAMED[name].objects.filter(pk__in=ids).values_list("pk", "name")
             }
         elif name == "equipment":
             found[name] = {
@@ -180,16 +183,6 @@ def labels(group_by: Sequence[str], rows: list[dict[str, Any]]) -> dict[str, dic
                 for pk, code, n in Equipment.objects.filter(pk__in=ids).values_list(
                     "pk", "code", "name"
                 )
-            }
-        elif name == "category":
-            found[name] = {
-                pk: {"id": pk, "name": n}
-                for pk, n in Category.objects.filter(pk__in=ids).values_list("pk", "name")
-            }
-        elif name == "site":
-            found[name] = {
-                pk: {"id": pk, "name": n}
-                for pk, n in Site.objects.filter(pk__in=ids).values_list("pk", "name")
             }
         elif name == "user":
             found[name] = {

@@ -37,21 +37,7 @@ def reservation_update(
     override: bool = False,
 ) -> Reservation:
     """Move or resize a live reservation (every rule again) or change its title."""
-    if not can_act_on(user, reservation):
-        raise BookingError("permission_denied.change")
-    if reservation.status not in LIVE_STATUSES:
-        raise BookingError("not_live")
-    new_start = start or reservation.start
-    new_end = end or reservation.end
-    shape = rules.check_shape(new_start, new_end)
-    if shape:
-        raise BookingError(shape.code, shape.message)
-    new_start, new_end = new_start.astimezone(rules.UTC), new_end.astimezone(rules.UTC)
-    if title is not None and not title.strip():
-        raise BookingError("invalid.title", fields={"title": [words("required")]})
-    managed = managed_equipment_ids(user, [reservation.equipment_id])
-    if override and not permissions.may_override([reservation.equipment_id], managed):
-        raise BookingError("permission_denied.override")
+    new_start, new_end = _checked_change(reservation, user, start, end, title, override)
     moved = (new_start, new_end) != (reservation.start, reservation.end)
 
     def work() -> Reservation:
@@ -108,6 +94,32 @@ def reservation_update(
         override=override,
         exclude_id=reservation.pk,
     )
+
+
+def _checked_change(
+    reservation: Reservation,
+    user: Any,
+    start: datetime | None,
+    end: datetime | None,
+    title: str | None,
+    override: bool,
+) -> tuple[datetime, datetime]:
+    """Refuse a change before any lock; answer the new times in UTC."""
+    if not can_act_on(user, reservation):
+        raise BookingError("permission_denied.change")
+    if reservation.status not in LIVE_STATUSES:
+        raise BookingError("not_live")
+    new_start = start or reservation.start
+    new_end = end or reservation.end
+    shape = rules.check_shape(new_start, new_end)
+    if shape:
+        raise BookingError(shape.code, shape.message)
+    if title is not None and not title.strip():
+        raise BookingError("invalid.title", fields={"title": [words("required")]})
+    managed = managed_equipment_ids(user, [reservation.equipment_id])
+    if override and not permissions.may_override([reservation.equipment_id], managed):
+        raise BookingError("permission_denied.override")
+    return new_start.astimezone(rules.UTC), new_end.astimezone(rules.UTC)
 
 
 def _check_move(

@@ -13,30 +13,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.roles import is_platform_manager
 from reservations.exceptions import BookingError
 from reservations.forms import (
     DecisionForm,
 )
-from reservations.models import Reservation, ReservationStatus
+from reservations.models import Reservation
+from reservations.selectors import pending_requests_for
 from reservations.services import (
     reservation_approve,
     reservation_reject,
 )
 from reservations.web.common import (
     error_message,
-    managed_equipment,
     require_manager,
 )
 
 
 def _pending_for(user: Any) -> QuerySet[Reservation]:
-    qs = Reservation.objects.filter(status=ReservationStatus.PENDING).select_related(
-        "equipment__site", "project__partner", "booked_by"
-    )
-    if not is_platform_manager(user):
-        qs = qs.filter(equipment__in=managed_equipment(user).values("pk"))
-    return qs
+    return pending_requests_for(user)
 
 
 @login_required

@@ -6,14 +6,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from core.roles import is_platform_manager
-from equipment.models import Equipment
+from reservations import permissions
 
 BOOKING_RESULT = "web.booking_result"
 CLOSURE_RESULT = "web.closure_result"
@@ -44,18 +42,15 @@ def code_labels() -> dict[str, str]:
 
 
 def is_manager(user: Any) -> bool:
-    return is_platform_manager(user) or user.managed_equipment.exists()
+    """permissions.may_use_manager_pages for this user."""
+    return permissions.may_use_manager_pages(
+        user, manages_any=user.is_authenticated and user.managed_equipment.exists()
+    )
 
 
 def require_manager(request: HttpRequest) -> None:
     if not is_manager(request.user):
         raise PermissionDenied(_("This page is for platform and equipment managers."))
-
-
-def managed_equipment(user: Any) -> QuerySet[Equipment]:
-    if is_platform_manager(user):
-        return Equipment.objects.all()
-    return Equipment.objects.filter(managers=user)
 
 
 def next_url(request: HttpRequest, default: str) -> str:

@@ -24,7 +24,7 @@ from reservations.forms import (
 )
 from reservations.models import Reservation, ReservationStatus
 from reservations.permissions import can_be_cancelled, check_in_open
-from reservations.selectors import reservations_visible_to
+from reservations.selectors import managed_equipment, reservations_visible_to
 from reservations.services import (
     reservation_cancel,
     reservation_check_in,
@@ -34,7 +34,6 @@ from reservations.services.noshows import record_no_shows
 from reservations.web.common import (
     error_message,
     is_manager,
-    managed_equipment,
     next_url,
 )
 
