@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "partners",
     "equipment",
     "reservations",
+    # Before calendars, whose admin module unregisters django-scheduler's (the mirror is
+    # written by calendars.sync only).
+    "schedule",
     "calendars",
     "notifications",
     "reports",
@@ -51,7 +54,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "schedule",
 ]
 
 MIDDLEWARE = [
