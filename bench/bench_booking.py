@@ -15,8 +15,6 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core.roles import SYSTEM
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -40,6 +38,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, connections
 
+    from core.roles import SYSTEM
     from equipment.services import category_create, equipment_create, site_create
     from partners.services import partner_create, project_create
     from reservations.services import reservation_create

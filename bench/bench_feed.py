@@ -20,8 +20,6 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core.roles import SYSTEM
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -53,6 +51,7 @@ def main() -> None:
     from calendars.feeds import WINDOW_BEFORE, feed_reservations
     from calendars.ics_writer import reference_calendar, render_calendar
     from calendars.reader import Reader
+    from core.roles import SYSTEM
     from equipment.services import category_create, equipment_create, site_create
     from partners.services import feed_token_for, partner_create, project_create
     from reservations.models import Closure, Reservation

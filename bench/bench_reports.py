@@ -27,8 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-from core.roles import SYSTEM
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import recreate_database
 
@@ -60,6 +58,7 @@ def fill() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from core.roles import SYSTEM
     from equipment.services import category_create, equipment_create, site_create
     from partners.services import partner_create, project_create
 
