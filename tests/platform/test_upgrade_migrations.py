@@ -270,13 +270,25 @@ def _own_database(tmp_path: Path) -> Iterator[tuple[str, str, Callable[[], Any]]
         drop()
 
 
-def _extract_old_code(target: Path) -> None:
+def _has_old_commit() -> bool:
     probe = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{OLD_COMMIT}^{{commit}}"],
         capture_output=True,
         check=False,
     )
-    if probe.returncode != 0:
+    return probe.returncode == 0
+
+
+def _extract_old_code(target: Path) -> None:
+    if not _has_old_commit():
+        # A shallow clone: fetch the history from where it was cloned (a local remote).
+        subprocess.run(
+            ["git", "-C", str(REPO), "fetch", "--quiet", "--unshallow"],
+            capture_output=True,
+            check=False,
+            timeout=TIMEOUT,
+        )
+    if not _has_old_commit():
         pytest.fail(
             f"Commit {OLD_COMMIT} is not in the git history of {REPO}: the upgrade test "
             "builds its database with that commit's code and needs a full clone "
