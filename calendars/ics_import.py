@@ -358,7 +358,29 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
         raise IcsImportError("invalid_ics.no_event")
     window_start = (now - WINDOW_BACK).astimezone(tz)
     window_end = (now + WINDOW_AHEAD).astimezone(tz)
+    _check_entries(entries, window_end, tz)
 
+    recurring = {
+        entry.uid
+        for entry in entries
+        if any(name in entry.component for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    }
+    # Single events are counted before building the expansion, the costly part of a big file.
+    singles = [entry for entry in entries if entry.uid not in recurring]
+    spans = {
+        e.uid: (_instant(e.component.start, tz), _instant(e.component.end, tz)) for e in singles
+    }
+    if sum(1 for s, e in spans.values() if e > window_start and s < window_end) > MAX_OCCURRENCES:
+        raise IcsImportError("too_many_occurrences", params={"max": MAX_OCCURRENCES})
+
+    closures, skipped = _expand(calendar, recurring, window_start, window_end, tz)
+    skipped += _outside_window(singles, spans, window_start, window_end)
+    closures.sort(key=lambda c: (c.start, c.source))
+    return ParsedFile(closures=closures, skipped=skipped)
+
+
+def _check_entries(entries: Sequence[_Entry], window_end: datetime, tz: ZoneInfo) -> None:
+    """Refuse the file if an entry is bad or its rules would be too long to expand."""
     errors: list[dict[str, Any]] = []
     steps: list[tuple[int, _Entry]] = []
     for entry in entries:
@@ -378,19 +400,15 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
             ],
         )
 
-    recurring = {
-        entry.uid
-        for entry in entries
-        if any(name in entry.component for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
-    }
-    # Single events are counted before building the expansion, the costly part of a big file.
-    singles = [entry for entry in entries if entry.uid not in recurring]
-    spans = {
-        e.uid: (_instant(e.component.start, tz), _instant(e.component.end, tz)) for e in singles
-    }
-    if sum(1 for s, e in spans.values() if e > window_start and s < window_end) > MAX_OCCURRENCES:
-        raise IcsImportError("too_many_occurrences", params={"max": MAX_OCCURRENCES})
 
+def _expand(
+    calendar: Calendar,
+    recurring: set[str],
+    window_start: datetime,
+    window_end: datetime,
+    tz: ZoneInfo,
+) -> tuple[list[ImportedClosure], list[dict[str, Any]]]:
+    """Expand every event within the window: the closures, and the occurrences skipped."""
     closures: list[ImportedClosure] = []
     skipped: list[dict[str, Any]] = []
     try:
@@ -410,12 +428,21 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
     except IcsImportError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as error:
-        # Every entry passed the checks above; name the file rather than guess the event.
+        # Every entry passed _check_entries; name the file rather than guess the event.
         raise IcsImportError(
             "invalid_ics.recurrences", params={"error": _printable(error)}
         ) from None
+    return closures, skipped
 
-    # A single event wholly outside the window is said so, not silently dropped.
+
+def _outside_window(
+    singles: Sequence[_Entry],
+    spans: dict[str, tuple[datetime, datetime]],
+    window_start: datetime,
+    window_end: datetime,
+) -> list[dict[str, Any]]:
+    """List the single events wholly outside the window: said so, not silently dropped."""
+    skipped = []
     for entry in singles:
         start, end = spans[entry.uid]
         if end <= window_start or start >= window_end:
@@ -428,8 +455,7 @@ def parse_ics(data: bytes, *, now: datetime) -> ParsedFile:
                 source=_source(entry.uid, None),
             )
             skipped.append(item.describe("outside_window"))
-    closures.sort(key=lambda c: (c.start, c.source))
-    return ParsedFile(closures=closures, skipped=skipped)
+    return skipped
 
 
 def _source(uid: str, original: date | datetime | None) -> str:

@@ -10,7 +10,7 @@ exist or is ambiguous because of daylight saving is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -83,69 +83,11 @@ def parse_report_query(params: Mapping[str, Any], *, need_group: bool = True) ->
         value = params.get(name)
         return value.strip() if isinstance(value, str) else ""
 
-    bounds: dict[str, datetime] = {}
-    for name in ("start", "end"):
-        raw = get(name)
-        if not raw:
-            errors[name] = [_("This parameter is required: a date YYYY-MM-DD or a datetime.")]
-            continue
-        try:
-            bounds[name] = parse_bound(raw)
-        except TimeError as error:
-            errors[name] = [error.message]
-        except ValueError:
-            errors[name] = [_("Expected a date YYYY-MM-DD or an ISO 8601 datetime.")]
-    if len(bounds) == 2:
-        if bounds["start"] >= bounds["end"]:
-            errors["end"] = [_("The end must come after the start.")]
-        elif bounds["end"] - bounds["start"] > MAX_WINDOW:
-            errors["end"] = [_("A report covers at most ten years.")]
-
-    detail_raw = get("detail").lower()
-    if detail_raw in ("", "0", "false"):
-        detail = False
-    elif detail_raw in ("1", "true", "reservations"):
-        detail = True
-    else:
-        detail = False
-        errors["detail"] = [_("Use detail=reservations for one row per reservation.")]
-
-    group_by: tuple[str, ...] = ()
-    raw_group = get("group_by")
-    if raw_group:
-        group_by = tuple(d.strip() for d in raw_group.split(",") if d.strip())
-    unknown = [d for d in group_by if d not in DIMENSIONS]
-    if unknown:
-        errors["group_by"] = [
-            _("Unknown dimension: %(names)s. Choose one or two of: %(choices)s.")
-            % {"names": ", ".join(unknown), "choices": ", ".join(DIMENSIONS)}
-        ]
-    elif (group_by or (need_group and not detail)) and not (
-        1 <= len(group_by) <= 2 and len(set(group_by)) == len(group_by)
-    ):
-        errors["group_by"] = [
-            _("Group by one or two different dimensions among: %(choices)s.")
-            % {"choices": ", ".join(DIMENSIONS)}
-        ]
-
-    filters: dict[str, Any] = {}
-    for name in ("partner", "equipment"):
-        raw = get(name)
-        if raw:
-            try:
-                filters[name] = _ids(raw)
-            except ValueError:
-                errors[name] = [_("Expected one id or several separated by commas.")]
-    raw_kinds = get("project_kind")
-    if raw_kinds:
-        kinds = tuple(k.strip() for k in raw_kinds.split(",") if k.strip())
-        if not kinds or any(k not in ProjectKind.values for k in kinds):
-            errors["project_kind"] = [
-                _("Expected pedagogical, research or industrial (several with commas).")
-            ]
-        else:
-            filters["project_kind"] = kinds
-
+    # Each reader adds its fields' errors in turn: the error body lists them in this order.
+    bounds = _window(get("start"), get("end"), errors)
+    detail = _detail(get("detail"), errors)
+    group_by = _group_by(get("group_by"), required=need_group and not detail, errors=errors)
+    filters = _filters(get, errors)
     fmt = get("format").lower() or "json"
     if fmt not in FORMATS:
         errors["format"] = [_("Expected json, csv or xlsx.")]
@@ -164,3 +106,78 @@ def parse_report_query(params: Mapping[str, Any], *, need_group: bool = True) ->
         format=fmt,
         sep=sep,
     )
+
+
+def _window(start: str, end: str, errors: dict[str, list[str]]) -> dict[str, datetime]:
+    """Read the `start` and `end` bounds that are valid; add the errors of the others."""
+    bounds: dict[str, datetime] = {}
+    for name, raw in (("start", start), ("end", end)):
+        if not raw:
+            errors[name] = [_("This parameter is required: a date YYYY-MM-DD or a datetime.")]
+            continue
+        try:
+            bounds[name] = parse_bound(raw)
+        except TimeError as error:
+            errors[name] = [error.message]
+        except ValueError:
+            errors[name] = [_("Expected a date YYYY-MM-DD or an ISO 8601 datetime.")]
+    if len(bounds) == 2:
+        if bounds["start"] >= bounds["end"]:
+            errors["end"] = [_("The end must come after the start.")]
+        elif bounds["end"] - bounds["start"] > MAX_WINDOW:
+            errors["end"] = [_("A report covers at most ten years.")]
+    return bounds
+
+
+def _detail(raw: str, errors: dict[str, list[str]]) -> bool:
+    """Read whether the report lists one row per reservation (False when unreadable)."""
+    value = raw.lower()
+    if value in ("", "0", "false"):
+        return False
+    if value in ("1", "true", "reservations"):
+        return True
+    errors["detail"] = [_("Use detail=reservations for one row per reservation.")]
+    return False
+
+
+def _group_by(raw: str, *, required: bool, errors: dict[str, list[str]]) -> tuple[str, ...]:
+    """Read the dimensions to group by: one or two different ones, if any or `required`."""
+    group_by: tuple[str, ...] = ()
+    if raw:
+        group_by = tuple(d.strip() for d in raw.split(",") if d.strip())
+    unknown = [d for d in group_by if d not in DIMENSIONS]
+    if unknown:
+        errors["group_by"] = [
+            _("Unknown dimension: %(names)s. Choose one or two of: %(choices)s.")
+            % {"names": ", ".join(unknown), "choices": ", ".join(DIMENSIONS)}
+        ]
+    elif (group_by or required) and not (
+        1 <= len(group_by) <= 2 and len(set(group_by)) == len(group_by)
+    ):
+        errors["group_by"] = [
+            _("Group by one or two different dimensions among: %(choices)s.")
+            % {"choices": ", ".join(DIMENSIONS)}
+        ]
+    return group_by
+
+
+def _filters(get: Callable[[str], str], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Read the partner, equipment and project kind filters that are given and valid."""
+    filters: dict[str, Any] = {}
+    for name in ("partner", "equipment"):
+        raw = get(name)
+        if raw:
+            try:
+                filters[name] = _ids(raw)
+            except ValueError:
+                errors[name] = [_("Expected one id or several separated by commas.")]
+    raw_kinds = get("project_kind")
+    if raw_kinds:
+        kinds = tuple(k.strip() for k in raw_kinds.split(",") if k.strip())
+        if not kinds or any(k not in ProjectKind.values for k in kinds):
+            errors["project_kind"] = [
+                _("Expected pedagogical, research or industrial (several with commas).")
+            ]
+        else:
+            filters["project_kind"] = kinds
+    return filters

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, ExpressionWrapper, Value
+from django.db.models import BooleanField, Expression, ExpressionWrapper, Value
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -229,102 +229,161 @@ def _place(first: int, last: int, a: int, b: int) -> tuple[float, float]:
     return round((start - first) * 100 / span, 3), round((end - start) * 100 / span, 3)
 
 
+# A piece of busy time to draw: equipment pk, local day, first and last wall-clock minute.
+Piece = tuple[int, date, int, int, Block]
+
+
 def build_grid(
     *, equipment: Sequence[Equipment], first_day: date, days: int, user: Any, now: datetime
 ) -> Grid:
-    """Busy time of `equipment` over `days` local days from `first_day`.
+    """Lay out the busy time of `equipment` over `days` local days from `first_day`.
 
     Two queries (reservations, closures) whatever the number of equipment and bookings;
     the equipment come in already loaded.
     """
     tz = local_tz()
     day_list = [first_day + timedelta(days=n) for n in range(days)]
-    window_start = day_bounds(day_list[0], tz)[0]
-    window_end = day_bounds(day_list[-1], tz)[1]
+    window = (day_bounds(day_list[0], tz)[0], day_bounds(day_list[-1], tz)[1])
+    holidays = public_holidays(day_list[0], day_list[-1])
+    pieces: list[Piece] = []
+    if equipment:
+        pieces += _reservation_pieces(equipment, window, day_list, user, tz)
+        pieces += _closure_pieces(equipment, window, day_list, tz)
+    booked_minutes = [(a, b) for _pk, _day, a, b, block in pieces if block.kind == "reservation"]
+    first, last = _span(equipment, day_list, booked_minutes)
+    return Grid(
+        days=day_list,
+        rows=_rows(equipment, day_list, holidays, pieces, first, last),
+        first_minute=first,
+        last_minute=last,
+        holidays=holidays,
+        ticks=_ticks(first, last),
+        today=now.astimezone(tz).date(),
+    )
+
+
+def _full_view(user: Any) -> Expression:
+    """Tell whether `user` sees a reservation in full (SPEC §6), as a query expression."""
+    if is_platform_manager(user):
+        return Value(True, output_field=BooleanField())
+    return ExpressionWrapper(full_view_filter(user), output_field=BooleanField())
+
+
+def _reservation_block(reservation: Reservation, *, full: bool, tz: ZoneInfo) -> Block:
+    """Describe a reservation: busy time with its priority, its details only if `full`."""
+    block = Block(
+        kind="reservation",
+        start=reservation.start,
+        end=reservation.end,
+        priority=reservation.priority,
+        status=reservation.status,
+        times=f"{clock(reservation.start, tz)}–{clock(reservation.end, tz)}",
+    )
+    if full:
+        block.full = True
+        block.reservation_id = reservation.pk
+        block.title = reservation.title
+        block.project = reservation.project.name
+        block.partner = reservation.project.partner.name
+        block.booked_by = reservation.booked_by.get_full_name() or reservation.booked_by.username
+    return block
+
+
+def _reservation_pieces(
+    equipment: Sequence[Equipment],
+    window: tuple[datetime, datetime],
+    days: Sequence[date],
+    user: Any,
+    tz: ZoneInfo,
+) -> list[Piece]:
+    """Cut the reservations shown in the window, and the buffers after them, into day pieces."""
+    reservations = (
+        Reservation.objects.filter(
+            equipment_id__in=[e.pk for e in equipment],
+            status__in=SHOWN_STATUSES,
+            start__lt=window[1],
+            blocked_until__gt=window[0],
+        )
+        .select_related("project__partner", "booked_by")
+        .annotate(full=_full_view(user))
+    )
+    pieces: list[Piece] = []
+    for r in reservations.order_by("start", "pk"):
+        block = _reservation_block(r, full=r.full, tz=tz)
+        for day, a, b in _pieces(r.start, r.end, days, tz):
+            pieces.append((r.equipment_id, day, a, b, block))
+        if r.blocked_until > r.end:
+            buffer = Block(
+                kind="buffer",
+                start=r.end,
+                end=r.blocked_until,
+                priority=r.priority,
+                times=f"{clock(r.end, tz)}–{clock(r.blocked_until, tz)}",
+            )
+            for day, a, b in _pieces(r.end, r.blocked_until, days, tz):
+                pieces.append((r.equipment_id, day, a, b, buffer))
+    return pieces
+
+
+def _closure_block(closure: Closure, tz: ZoneInfo) -> Block:
+    """Describe a closure: its dates and times, and why."""
+    start_text, end_text = (
+        f"{date_format(m.astimezone(tz), 'SHORT_DATE_FORMAT')} {clock(m, tz)}"
+        for m in (closure.start, closure.end)
+    )
+    return Block(
+        kind="closure",
+        start=closure.start,
+        end=closure.end,
+        reason=closure.reason,
+        times=f"{start_text}–{end_text}",
+    )
+
+
+def _closure_pieces(
+    equipment: Sequence[Equipment],
+    window: tuple[datetime, datetime],
+    days: Sequence[date],
+    tz: ZoneInfo,
+) -> list[Piece]:
+    """Cut the closures of the window into day pieces, one per equipment they close."""
     ids = [e.pk for e in equipment]
     site_ids = {e.site_id for e in equipment}
-    holidays = public_holidays(day_list[0], day_list[-1])
-    cells: dict[int, dict[date, Cell]] = {
-        e.pk: {d: Cell(day=d, holiday=holidays.get(d, "")) for d in day_list} for e in equipment
-    }
-    pieces: list[tuple[int, date, int, int, Block]] = []
-    booked_minutes: list[tuple[int, int]] = []
-
-    if ids:
-        reservations = Reservation.objects.filter(
-            equipment_id__in=ids,
-            status__in=SHOWN_STATUSES,
-            start__lt=window_end,
-            blocked_until__gt=window_start,
-        ).select_related("project__partner", "booked_by")
-        if is_platform_manager(user):
-            reservations = reservations.annotate(full=Value(True, output_field=BooleanField()))
+    closures = (
+        Closure.objects.touching(equipment_ids=ids, site_ids=site_ids)
+        .during(*window)
+        .order_by("start", "pk")
+    )
+    by_site: dict[int, list[int]] = defaultdict(list)
+    for e in equipment:
+        by_site[e.site_id].append(e.pk)
+    pieces: list[Piece] = []
+    for c in closures:
+        if c.equipment_id is not None:
+            targets = [c.equipment_id]
+        elif c.site_id is not None:
+            targets = by_site.get(c.site_id, [])
         else:
-            reservations = reservations.annotate(
-                full=ExpressionWrapper(full_view_filter(user), output_field=BooleanField())
-            )
-        for r in reservations.order_by("start", "pk"):
-            times = f"{clock(r.start, tz)}–{clock(r.end, tz)}"
-            block = Block(
-                kind="reservation",
-                start=r.start,
-                end=r.end,
-                priority=r.priority,
-                status=r.status,
-                times=times,
-            )
-            if r.full:
-                block.full = True
-                block.reservation_id = r.pk
-                block.title = r.title
-                block.project = r.project.name
-                block.partner = r.project.partner.name
-                block.booked_by = r.booked_by.get_full_name() or r.booked_by.username
-            for day, a, b in _pieces(r.start, r.end, day_list, tz):
-                pieces.append((r.equipment_id, day, a, b, block))
-                booked_minutes.append((a, b))
-            if r.blocked_until > r.end:
-                buffer = Block(
-                    kind="buffer",
-                    start=r.end,
-                    end=r.blocked_until,
-                    priority=r.priority,
-                    times=f"{clock(r.end, tz)}–{clock(r.blocked_until, tz)}",
-                )
-                for day, a, b in _pieces(r.end, r.blocked_until, day_list, tz):
-                    pieces.append((r.equipment_id, day, a, b, buffer))
+            targets = ids
+        block = _closure_block(c, tz)
+        for day, a, b in _pieces(c.start, c.end, days, tz):
+            for pk in targets:
+                pieces.append((pk, day, a, b, block))
+    return pieces
 
-        closures = (
-            Closure.objects.touching(equipment_ids=ids, site_ids=site_ids)
-            .during(window_start, window_end)
-            .order_by("start", "pk")
-        )
-        by_site: dict[int, list[int]] = defaultdict(list)
-        for e in equipment:
-            by_site[e.site_id].append(e.pk)
-        for c in closures:
-            if c.equipment_id is not None:
-                targets = [c.equipment_id]
-            elif c.site_id is not None:
-                targets = by_site.get(c.site_id, [])
-            else:
-                targets = ids
-            start_text, end_text = (
-                f"{date_format(m.astimezone(tz), 'SHORT_DATE_FORMAT')} {clock(m, tz)}"
-                for m in (c.start, c.end)
-            )
-            block = Block(
-                kind="closure",
-                start=c.start,
-                end=c.end,
-                reason=c.reason,
-                times=f"{start_text}–{end_text}",
-            )
-            for day, a, b in _pieces(c.start, c.end, day_list, tz):
-                for pk in targets:
-                    pieces.append((pk, day, a, b, block))
 
-    first, last = _span(equipment, day_list, booked_minutes)
+def _rows(
+    equipment: Sequence[Equipment],
+    days: Sequence[date],
+    holidays: dict[date, str],
+    pieces: Sequence[Piece],
+    first: int,
+    last: int,
+) -> list[Row]:
+    """Place the pieces and the opening hours between minutes `first` and `last` of each day."""
+    cells: dict[int, dict[date, Cell]] = {
+        e.pk: {d: Cell(day=d, holiday=holidays.get(d, "")) for d in days} for e in equipment
+    }
     for pk, day, a, b, block in pieces:
         offset, size = _place(first, last, a, b)
         placed = replace(block, start_minute=a, end_minute=b, offset=offset, size=size)
@@ -332,20 +391,16 @@ def build_grid(
             cells[pk][day].blocks.append(placed)
     for e in equipment:
         policy = e.policy
-        for day in day_list:
+        for day in days:
             cells[e.pk][day].open = [
                 _place(first, last, a, b) for a, b in policy.opening_minutes(day.weekday())
             ]
-    ticks = [
+    return [Row(equipment=e, cells=[cells[e.pk][d] for d in days]) for e in equipment]
+
+
+def _ticks(first: int, last: int) -> list[Tick]:
+    """Mark every whole hour from minute `first` to minute `last`."""
+    return [
         Tick(label=f"{m // 60:02d}", offset=_place(first, last, m, m)[0])
         for m in range(first, last + 1, 60)
     ]
-    return Grid(
-        days=day_list,
-        rows=[Row(equipment=e, cells=[cells[e.pk][d] for d in day_list]) for e in equipment],
-        first_minute=first,
-        last_minute=last,
-        holidays=holidays,
-        ticks=ticks,
-        today=now.astimezone(tz).date(),
-    )
