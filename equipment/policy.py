@@ -1,7 +1,11 @@
 """Booking policy: platform defaults, per-equipment overrides and their validation.
 
-Pure code (no ORM): an equipment stores only the settings it overrides, as JSON;
+Pure code (no queries): an equipment stores only the settings it overrides, as JSON;
 `effective_policy()` merges them over the platform defaults of SPEC §3.
+
+`POLICY_SETTINGS` is the one description of the settings (default, shape, bounds):
+the validator below and the API's documentation schema (equipment.api.serializers)
+are both derived from it, so what is documented is what is enforced.
 """
 
 from __future__ import annotations
@@ -12,36 +16,290 @@ from dataclasses import asdict, dataclass, field
 from datetime import time
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from partners.models import ProjectKind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PROJECT_KINDS = ("pedagogical", "research", "industrial")
-QUOTA_KINDS = ("research", "industrial")
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+PROJECT_KINDS: tuple[str, ...] = tuple(ProjectKind.values)
+# Pedagogical reservations have no weekly quota (SPEC §3).
+QUOTA_KINDS = tuple(kind for kind in PROJECT_KINDS if kind != ProjectKind.PEDAGOGICAL)
+DAY_MINUTES = 24 * 60
+Values = dict[str, Any]  # a complete policy, setting by setting
+Errors = dict[str, list[str]]  # the messages of each refused setting
 
-PLATFORM_DEFAULTS: dict[str, Any] = {
-    "granularity_minutes": 15,
-    "min_duration_minutes": 30,
-    "max_duration_minutes": 8 * 60,
-    "opening_hours": {
-        **{day: [["08:00", "19:00"]] for day in WEEKDAYS[:5]},
-        "sat": [],
-        "sun": [],
-    },
-    "horizon_days": {"pedagogical": 365, "research": 60, "industrial": 30},
-    "min_notice_minutes": 60,
-    "buffer_minutes": 0,
-    "approval_required_for": ["industrial"],
-    "weekly_quota_hours": {"research": None, "industrial": None},
-    "teaching_windows": [],
-    "teaching_release_days": 14,
-    "preemption_notice_days": 14,
-    "late_cancellation_hours": 24,
-    "check_in_grace_minutes": 30,
+# "HH:MM" as the validator reads it: 00:00 to 24:00 (checked with to_minutes), ASCII
+# digits and nothing after the minutes (Python's \d and $ would let other digits and a
+# final newline through).
+_HHMM = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])\Z")
+# The same as documented in the API (tests/equipment/test_policy_schema.py checks they
+# agree on "HH:MM" text); 24:00 only ends a range or a window.
+START_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+END_TIME_PATTERN = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+
+
+# --- the shapes a setting's value can take -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    """A whole number of `unit` from `minimum` to `maximum`, with its cross-setting rules."""
+
+    unit: str
+    minimum: int
+    maximum: int
+    invalid: Promise  # the words for "not a whole number, or below the minimum"
+    divides_a_day: bool = False
+    on_the_grid: bool = False  # a multiple of the slot granularity
+    not_below: str | None = None  # another setting it must be at least
+
+    def problems(self, name: str, values: Values, errors: Errors) -> list[str]:
+        value = values[name]
+        if (
+            not _is_int(value)
+            or value < self.minimum
+            or (self.divides_a_day and DAY_MINUTES % value)
+        ):
+            return [str(self.invalid)]
+        if value > self.maximum:
+            return [_("At most %(limit)d.") % {"limit": self.maximum}]
+        # A rule relating two settings is checked only when the other one is valid.
+        granularity = None if "granularity_minutes" in errors else values["granularity_minutes"]
+        if self.on_the_grid and granularity and value % granularity:
+            return [_("Must be a multiple of the slot granularity.")]
+        if self.not_below and self.not_below not in errors and value < values[self.not_below]:
+            return [_("Must not be shorter than the minimum duration.")]
+        return []
+
+
+@dataclass(frozen=True)
+class PerKind:
+    """One number of `unit` per project kind in `kinds`, from `minimum` to `maximum`.
+
+    A mapping: an update merges key by key, and a key given as null goes back to the
+    default, unless `nullable` (then null is a value, e.g. "no quota").
+    """
+
+    kinds: tuple[str, ...]
+    unit: str
+    minimum: int
+    maximum: int
+    whole: bool  # whole numbers only; otherwise fractions too
+    nullable: bool
+    invalid: Promise  # takes %(kind)s and %(limit)d
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.kinds
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else int | float):
+            return False
+        return self.minimum <= value <= self.maximum
+
+    def problems(self, name: str, values: Values, errors: Errors) -> list[str]:
+        return [
+            str(self.invalid) % {"kind": kind, "limit": self.maximum}
+            for kind in self.kinds
+            if not self.accepts(values[name].get(kind))
+        ]
+
+
+@dataclass(frozen=True)
+class KindList:
+    """A list of project kinds among `choices`."""
+
+    choices: tuple[str, ...]
+
+    def problems(self, name: str, values: Values, errors: Errors) -> list[str]:
+        kinds = values[name]
+        if not isinstance(kinds, list) or any(k not in self.choices for k in kinds):
+            return [_("Must be a list of project kinds (pedagogical, research, industrial).")]
+        return []
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Per weekday of `days`, ranges ["HH:MM", "HH:MM"] in order and not overlapping.
+
+    A mapping: an update merges day by day; a day given as null goes back to the default.
+    """
+
+    days: tuple[str, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.days
+
+    def problems(self, name: str, values: Values, errors: Errors) -> list[str]:
+        found = (_day_problem(day, values[name].get(day)) for day in self.days)
+        return [problem for problem in found if problem]
+
+
+@dataclass(frozen=True)
+class TeachingWindows:
+    """A list of weekly windows {weekday: one of `weekdays`, start: "HH:MM", end: "HH:MM"}."""
+
+    weekdays: tuple[str, ...]
+
+    def problems(self, name: str, values: Values, errors: Errors) -> list[str]:
+        windows = values[name]
+        if not isinstance(windows, list):
+            return [_("Expected a list of windows.")]
+        for window in windows:
+            if not self._well_formed(window):
+                return [_('Each window is {weekday: "mon"…"sun", start: "HH:MM", end: "HH:MM"}.')]
+            if to_minutes(window["start"]) >= to_minutes(window["end"]):
+                return [_("A window must end after it starts.")]
+        return []
+
+    def _well_formed(self, window: Any) -> bool:
+        return (
+            isinstance(window, dict)
+            and set(window) == {"weekday", "start", "end"}
+            and window["weekday"] in self.weekdays
+            and _check_hhmm(window["start"])
+            and _check_hhmm(window["end"])
+            and window["start"] != "24:00"
+        )
+
+
+Shape = WholeNumber | PerKind | KindList | OpeningHours | TeachingWindows
+MappingShape = PerKind | OpeningHours
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One policy setting: its platform default (SPEC §3), the shape of its value, its meaning."""
+
+    default: Any
+    shape: Shape
+    about: str  # for the API documentation
+
+
+# Upper bounds are generous, but far from what overflows date arithmetic.
+_YEAR_MINUTES = 366 * 24 * 60
+_POSITIVE_MINUTES = gettext_lazy("Must be a positive whole number of minutes.")
+_ZERO_OR_MORE = gettext_lazy("Must be a whole number, zero or more.")
+
+
+def _zero_or_more(unit: str, maximum: int) -> WholeNumber:
+    return WholeNumber(unit=unit, minimum=0, maximum=maximum, invalid=_ZERO_OR_MORE)
+
+
+def _duration(**rules: Any) -> WholeNumber:
+    return WholeNumber(
+        unit="minutes",
+        minimum=1,
+        maximum=_YEAR_MINUTES,
+        invalid=_POSITIVE_MINUTES,
+        on_the_grid=True,
+        **rules,
+    )
+
+
+POLICY_SETTINGS: dict[str, Setting] = {
+    "granularity_minutes": Setting(
+        default=15,
+        shape=WholeNumber(
+            unit="minutes",
+            minimum=1,
+            maximum=DAY_MINUTES,
+            invalid=gettext_lazy("Must be a positive number of minutes dividing a day."),
+            divides_a_day=True,
+        ),
+        about="Slot granularity: reservations start and end on it.",
+    ),
+    "min_duration_minutes": Setting(default=30, shape=_duration(), about="Shortest reservation."),
+    "max_duration_minutes": Setting(
+        default=8 * 60,
+        shape=_duration(not_below="min_duration_minutes"),
+        about="Longest reservation.",
+    ),
+    "opening_hours": Setting(
+        default={**{day: [["08:00", "19:00"]] for day in WEEKDAYS[:5]}, "sat": [], "sun": []},
+        shape=OpeningHours(days=WEEKDAYS),
+        about="Opening hours per weekday, local time: a reservation lies inside one range.",
+    ),
+    "horizon_days": Setting(
+        default={"pedagogical": 365, "research": 60, "industrial": 30},
+        shape=PerKind(
+            kinds=PROJECT_KINDS,
+            unit="days",
+            minimum=1,
+            maximum=3660,
+            whole=True,
+            nullable=False,
+            invalid=gettext_lazy("%(kind)s: must be a positive number of days, at most %(limit)d."),
+        ),
+        about="Booking horizon per project kind: how far ahead a reservation may start.",
+    ),
+    "min_notice_minutes": Setting(
+        default=60,
+        shape=_zero_or_more("minutes", _YEAR_MINUTES),
+        about="Minimum notice before the start.",
+    ),
+    "buffer_minutes": Setting(
+        default=0,
+        shape=_zero_or_more("minutes", 7 * 24 * 60),
+        about="Kept free after each reservation (cleaning, set-up).",
+    ),
+    "approval_required_for": Setting(
+        default=["industrial"],
+        shape=KindList(choices=PROJECT_KINDS),
+        about="Project kinds whose reservations a manager approves.",
+    ),
+    "weekly_quota_hours": Setting(
+        default={"research": None, "industrial": None},
+        shape=PerKind(
+            kinds=QUOTA_KINDS,
+            unit="hours",
+            minimum=0,
+            maximum=7 * 24,
+            whole=False,
+            nullable=True,
+            invalid=gettext_lazy("%(kind)s: must be a number of hours, or null for no quota."),
+        ),
+        about="Weekly hours a partner may book on this equipment per project kind (null: none).",
+    ),
+    "teaching_windows": Setting(
+        default=[],
+        shape=TeachingWindows(weekdays=WEEKDAYS),
+        about="Weekly slots kept for pedagogical reservations during school terms.",
+    ),
+    "teaching_release_days": Setting(
+        default=14,
+        shape=_zero_or_more("days", 3660),
+        about="Before its start, a teaching window opens to all project kinds.",
+    ),
+    "preemption_notice_days": Setting(
+        default=14,
+        shape=_zero_or_more("days", 3660),
+        about="A pedagogical reservation may displace lower kinds starting this far ahead or more.",
+    ),
+    "late_cancellation_hours": Setting(
+        default=24,
+        shape=_zero_or_more("hours", 366 * 24),
+        about="Cancelling less than this before the start is a late cancellation.",
+    ),
+    "check_in_grace_minutes": Setting(
+        default=30,
+        shape=_zero_or_more("minutes", DAY_MINUTES),
+        about="After the start, an unchecked reservation becomes a no-show.",
+    ),
 }
-SETTINGS = tuple(PLATFORM_DEFAULTS)
+PLATFORM_DEFAULTS: dict[str, Any] = {name: s.default for name, s in POLICY_SETTINGS.items()}
+SETTINGS = tuple(POLICY_SETTINGS)
 # Settings whose value is a mapping: a partial update merges key by key.
-_MAPPING_SETTINGS = ("opening_hours", "horizon_days", "weekly_quota_hours")
+_MAPPING_SETTINGS: dict[str, MappingShape] = {
+    name: s.shape
+    for name, s in POLICY_SETTINGS.items()
+    if isinstance(s.shape, PerKind | OpeningHours)
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +378,7 @@ def effective_policy(overrides: dict[str, Any] | None) -> Policy:
 class PolicyError(ValueError):
     """Invalid policy input; `errors` maps each setting to its messages."""
 
-    def __init__(self, errors: dict[str, list[str]]):
+    def __init__(self, errors: Errors):
         super().__init__(errors)
         self.errors = errors
 
@@ -134,30 +392,20 @@ def merge_overrides(current: dict[str, Any] | None, update: Any) -> dict[str, An
     """
     if not isinstance(update, dict):
         raise PolicyError({"policy": [_("Expected an object of policy settings.")]})
-    errors: dict[str, list[str]] = {}
+    errors: Errors = {}
     merged = copy.deepcopy(current or {})
     for key, value in update.items():
-        if key not in PLATFORM_DEFAULTS:
+        if key not in POLICY_SETTINGS:
             errors[key] = [_("Unknown policy setting.")]
-            continue
-        if value is None:
+        elif value is None:
             merged.pop(key, None)
-            continue
-        if key in _MAPPING_SETTINGS:
-            if not isinstance(value, dict):
-                errors[key] = [_("Expected an object.")]
+        elif key in _MAPPING_SETTINGS:
+            shape = _MAPPING_SETTINGS[key]
+            problem = _mapping_problem(shape, value)
+            if problem:
+                errors[key] = [problem]
                 continue
-            allowed = PLATFORM_DEFAULTS[key].keys()
-            unknown = sorted(set(value) - set(allowed))
-            if unknown:
-                errors[key] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(unknown)}]
-                continue
-            entry = dict(merged.get(key, {}))
-            for sub, subvalue in value.items():
-                if subvalue is None and key != "weekly_quota_hours":
-                    entry.pop(sub, None)
-                else:
-                    entry[sub] = subvalue
+            entry = _merge_mapping(shape, merged.get(key, {}), value)
             if entry:
                 merged[key] = entry
             else:
@@ -172,145 +420,69 @@ def merge_overrides(current: dict[str, Any] | None, update: Any) -> dict[str, An
     return merged
 
 
+def _mapping_problem(shape: MappingShape, update: Any) -> str | None:
+    if not isinstance(update, dict):
+        return _("Expected an object.")
+    unknown = sorted(set(update) - set(shape.keys))
+    if unknown:
+        return _("Unknown keys: %(keys)s.") % {"keys": ", ".join(unknown)}
+    return None
+
+
+def _merge_mapping(
+    shape: MappingShape, current: dict[str, Any], update: dict[str, Any]
+) -> dict[str, Any]:
+    """Merge a mapping setting's update into its stored overrides, key by key."""
+    null_is_a_value = isinstance(shape, PerKind) and shape.nullable
+    entry = dict(current)
+    for key, value in update.items():
+        if value is None and not null_is_a_value:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return entry
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_hhmm(value: Any) -> bool:
-    return isinstance(value, str) and bool(_HHMM.match(value)) and to_minutes(value) <= 24 * 60
+    return isinstance(value, str) and bool(_HHMM.match(value)) and to_minutes(value) <= DAY_MINUTES
 
 
-# Upper bounds of the settings: generous, but far from what overflows date arithmetic.
-LIMITS = {
-    "min_duration_minutes": 366 * 24 * 60,
-    "max_duration_minutes": 366 * 24 * 60,
-    "min_notice_minutes": 366 * 24 * 60,
-    "buffer_minutes": 7 * 24 * 60,
-    "check_in_grace_minutes": 24 * 60,
-    "teaching_release_days": 3660,
-    "preemption_notice_days": 3660,
-    "late_cancellation_hours": 366 * 24,
-    "horizon_days": 3660,
-    "weekly_quota_hours": 168,
-}
+# Whole numbers first, then the other shapes: an error body lists its settings as it always has.
+_CHECK_ORDER = (WholeNumber, PerKind, KindList, OpeningHours, TeachingWindows)
+_CHECKED = sorted(POLICY_SETTINGS.items(), key=lambda item: _CHECK_ORDER.index(type(item[1].shape)))
 
 
-def validate_policy(values: dict[str, Any]) -> dict[str, list[str]]:
+def validate_policy(values: Values) -> Errors:
     """Return the errors of a complete policy, keyed by setting (empty when valid)."""
-    errors: dict[str, list[str]] = {}
-
-    def add(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
-
-    granularity = values["granularity_minutes"]
-    if not _is_int(granularity) or granularity <= 0 or (24 * 60) % granularity:
-        add("granularity_minutes", _("Must be a positive number of minutes dividing a day."))
-        granularity = None
-    for key in ("min_duration_minutes", "max_duration_minutes"):
-        value = values[key]
-        if not _is_int(value) or value <= 0:
-            add(key, _("Must be a positive whole number of minutes."))
-        elif value > LIMITS[key]:
-            add(key, _("At most %(limit)d.") % {"limit": LIMITS[key]})
-        elif granularity and value % granularity:
-            add(key, _("Must be a multiple of the slot granularity."))
-    if (
-        "min_duration_minutes" not in errors
-        and "max_duration_minutes" not in errors
-        and values["min_duration_minutes"] > values["max_duration_minutes"]
-    ):
-        add("max_duration_minutes", _("Must not be shorter than the minimum duration."))
-
-    for key in (
-        "min_notice_minutes",
-        "buffer_minutes",
-        "teaching_release_days",
-        "preemption_notice_days",
-        "late_cancellation_hours",
-        "check_in_grace_minutes",
-    ):
-        if not _is_int(values[key]) or values[key] < 0:
-            add(key, _("Must be a whole number, zero or more."))
-        elif values[key] > LIMITS[key]:
-            add(key, _("At most %(limit)d.") % {"limit": LIMITS[key]})
-
-    for kind in PROJECT_KINDS:
-        days = values["horizon_days"].get(kind)
-        if not _is_int(days) or days <= 0 or days > LIMITS["horizon_days"]:
-            add(
-                "horizon_days",
-                _("%(kind)s: must be a positive number of days, at most %(limit)d.")
-                % {"kind": kind, "limit": LIMITS["horizon_days"]},
-            )
-
-    for kind in QUOTA_KINDS:
-        hours = values["weekly_quota_hours"].get(kind)
-        if hours is not None and (
-            isinstance(hours, bool)
-            or not isinstance(hours, int | float)
-            or not 0 <= hours <= LIMITS["weekly_quota_hours"]
-        ):
-            add(
-                "weekly_quota_hours",
-                _("%(kind)s: must be a number of hours, or null for no quota.") % {"kind": kind},
-            )
-
-    kinds = values["approval_required_for"]
-    if not isinstance(kinds, list) or any(k not in PROJECT_KINDS for k in kinds):
-        add(
-            "approval_required_for",
-            _("Must be a list of project kinds (pedagogical, research, industrial)."),
-        )
-
-    for day in WEEKDAYS:
-        ranges = values["opening_hours"].get(day)
-        if not isinstance(ranges, list):
-            add("opening_hours", _("%(day)s: expected a list of [start, end].") % {"day": day})
-            continue
-        previous_end = -1
-        for item in ranges:
-            if (
-                not isinstance(item, list | tuple)
-                or len(item) != 2
-                or not all(_check_hhmm(x) for x in item)
-                or item[0] == "24:00"
-            ):
-                add(
-                    "opening_hours",
-                    _('%(day)s: each range is ["HH:MM", "HH:MM"].') % {"day": day},
-                )
-                break
-            start, end = to_minutes(item[0]), to_minutes(item[1])
-            if start >= end:
-                add("opening_hours", _("%(day)s: a range must end after it starts.") % {"day": day})
-                break
-            if start < previous_end:
-                add(
-                    "opening_hours",
-                    _("%(day)s: ranges must be in order and not overlap.") % {"day": day},
-                )
-                break
-            previous_end = end
-
-    windows = values["teaching_windows"]
-    if not isinstance(windows, list):
-        add("teaching_windows", _("Expected a list of windows."))
-    else:
-        for window in windows:
-            if (
-                not isinstance(window, dict)
-                or set(window) != {"weekday", "start", "end"}
-                or window["weekday"] not in WEEKDAYS
-                or not _check_hhmm(window["start"])
-                or not _check_hhmm(window["end"])
-                or window["start"] == "24:00"
-            ):
-                add(
-                    "teaching_windows",
-                    _('Each window is {weekday: "mon"…"sun", start: "HH:MM", end: "HH:MM"}.'),
-                )
-                break
-            if to_minutes(window["start"]) >= to_minutes(window["end"]):
-                add("teaching_windows", _("A window must end after it starts."))
-                break
+    errors: Errors = {}
+    for name, setting in _CHECKED:
+        problems = setting.shape.problems(name, values, errors)
+        if problems:
+            errors[name] = problems
     return errors
+
+
+def _day_problem(day: str, ranges: Any) -> str | None:
+    """Return what is wrong with a weekday's opening ranges, if anything (the first problem)."""
+    if not isinstance(ranges, list):
+        return _("%(day)s: expected a list of [start, end].") % {"day": day}
+    previous_end = -1
+    for item in ranges:
+        if (
+            not isinstance(item, list | tuple)
+            or len(item) != 2
+            or not all(_check_hhmm(x) for x in item)
+            or item[0] == "24:00"
+        ):
+            return _('%(day)s: each range is ["HH:MM", "HH:MM"].') % {"day": day}
+        start, end = to_minutes(item[0]), to_minutes(item[1])
+        if start >= end:
+            return _("%(day)s: a range must end after it starts.") % {"day": day}
+        if start < previous_end:
+            return _("%(day)s: ranges must be in order and not overlap.") % {"day": day}
+        previous_end = end
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .policy import WEEKDAYS, Policy
+from partners.models import ProjectKind
+
+from .policy import QUOTA_KINDS, WEEKDAYS, Policy
 
 
 def _day_names() -> dict[str, str]:
@@ -63,21 +65,14 @@ def describe_policy(policy: Policy) -> list[str]:
             % {"buffer": _duration(policy.buffer_minutes)}
         )
     if policy.approval_required_for:
-        kinds = {
-            "pedagogical": _("pedagogical"),
-            "research": _("research"),
-            "industrial": _("industrial"),
-        }
-        lines.append(
-            _("A manager approves the bookings of %(kinds)s projects.")
-            % {"kinds": ", ".join(kinds[k] for k in policy.approval_required_for)}
-        )
-    for kind, label in (("research", _("research")), ("industrial", _("industrial"))):
+        kinds = ", ".join(str(ProjectKind(k).label) for k in policy.approval_required_for)
+        lines.append(_("A manager approves the bookings of %(kinds)s projects.") % {"kinds": kinds})
+    for kind in QUOTA_KINDS:
         quota = policy.weekly_quota_hours.get(kind)
         if quota is not None:
             lines.append(
                 _("Each partner may book at most %(hours)s h a week for %(kind)s projects.")
-                % {"hours": f"{quota:g}", "kind": label}
+                % {"hours": f"{quota:g}", "kind": ProjectKind(kind).label}
             )
     for window in policy.teaching_windows:
         lines.append(

@@ -28,6 +28,7 @@ from core.french_calendars import public_holidays
 from core.roles import is_platform_manager
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment
+from partners.models import ProjectKind
 from reservations.models import Closure
 
 from .models import LIVE_STATUSES, Reservation, ReservationStatus
@@ -103,11 +104,7 @@ class Block:
 
 
 def priority_labels() -> dict[str, str]:
-    return {
-        "pedagogical": _("pedagogical"),
-        "research": _("research"),
-        "industrial": _("industrial"),
-    }
+    return {kind.value: str(kind.label) for kind in ProjectKind}
 
 
 @dataclass

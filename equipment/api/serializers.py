@@ -9,10 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
 from equipment.models import Category, Equipment, Qualification, Site
+from equipment.policy import (
+    DAY_MINUTES,
+    END_TIME_PATTERN,
+    POLICY_SETTINGS,
+    START_TIME_PATTERN,
+    KindList,
+    OpeningHours,
+    PerKind,
+    Setting,
+    TeachingWindows,
+    WholeNumber,
+)
 from equipment.services import (
     category_create,
     category_update,
@@ -22,6 +36,7 @@ from equipment.services import (
     site_create,
     site_update,
 )
+from partners.models import ProjectKind
 
 User = get_user_model()
 
@@ -56,41 +71,112 @@ class RatesSchema(serializers.Serializer):
     industrial = serializers.DecimalField(max_digits=9, decimal_places=2)
 
 
-class HorizonSchema(serializers.Serializer):
-    pedagogical = serializers.IntegerField()
-    research = serializers.IntegerField()
-    industrial = serializers.IntegerField()
+# --- the policy's documentation, derived from its one description (equipment.policy) ---------
+
+# The nested objects' OpenAPI component names, as the API has always published them.
+_COMPONENT_NAMES = {
+    "opening_hours": "OpeningHoursSchema",
+    "horizon_days": "HorizonSchema",
+    "weekly_quota_hours": "QuotaSchema",
+    "teaching_windows": "TeachingWindowSchema",
+}
+# In a write, every setting and every key of a mapping may be left out or given as null.
+_OPTIONAL: dict[str, Any] = {"required": False, "allow_null": True}
 
 
-class QuotaSchema(serializers.Serializer):
-    research = serializers.FloatField(allow_null=True)
-    industrial = serializers.FloatField(allow_null=True)
+def _documenting(name: str, about: str, fields: dict[str, Any]) -> type[serializers.Serializer]:
+    """Make a serializer class that only documents; its name is the OpenAPI component's."""
+    attrs = {"__doc__": about, "__module__": __name__, **fields}
+    return type(name, (serializers.Serializer,), attrs)
 
 
-class TeachingWindowSchema(serializers.Serializer):
-    weekday = serializers.ChoiceField(choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-    start = serializers.CharField(help_text="HH:MM")
-    end = serializers.CharField(help_text="HH:MM (24:00 allowed)")
+def policy_schema(*, update: bool) -> type[serializers.Serializer]:
+    """Build the documentation of the policy as read (`update=False`) or as written."""
+    fields = {
+        name: _setting_field(name, setting, update=update)
+        for name, setting in POLICY_SETTINGS.items()
+    }
+    if update:
+        about = (
+            "The settings to change: a write names only those; "
+            "null puts a setting back to the platform default."
+        )
+    else:
+        about = "The effective booking policy of the equipment (local times, Europe/Paris)."
+    return _documenting("PolicySchema", about, fields)
 
 
-class PolicySchema(serializers.Serializer):
-    granularity_minutes = serializers.IntegerField()
-    min_duration_minutes = serializers.IntegerField()
-    max_duration_minutes = serializers.IntegerField()
-    opening_hours = serializers.DictField(
-        child=serializers.ListField(child=serializers.ListField(child=serializers.CharField())),
-        help_text='{"mon": [["08:00", "19:00"]], …, "sun": []}',
+def _setting_field(name: str, setting: Setting, *, update: bool) -> serializers.Field:
+    optional = _OPTIONAL if update else {}
+    shape = setting.shape
+    if isinstance(shape, WholeNumber):
+        return serializers.IntegerField(
+            min_value=shape.minimum,
+            max_value=shape.maximum,
+            help_text=_whole_number_help(setting, shape),
+            **optional,
+        )
+    if isinstance(shape, KindList):
+        # The labels too, so that the API documents one ProjectKindEnum.
+        kind = serializers.ChoiceField(choices=[(k, ProjectKind(k).label) for k in shape.choices])
+        return serializers.ListField(child=kind, help_text=setting.about, **optional)
+    if isinstance(shape, TeachingWindows):
+        return _teaching_window_schema(name, setting, shape)(many=True, **optional)
+    if isinstance(shape, PerKind):
+        return _per_kind_schema(name, setting, shape, update=update)(**optional)
+    return _opening_hours_schema(name, setting, shape, update=update)(**optional)
+
+
+def _whole_number_help(setting: Setting, shape: WholeNumber) -> str:
+    words = [setting.about, f"In {shape.unit}."]
+    if shape.divides_a_day:
+        words.append(f"Divides a day ({DAY_MINUTES} minutes).")
+    if shape.on_the_grid:
+        words.append("A multiple of granularity_minutes.")
+    if shape.not_below:
+        words.append(f"At least {shape.not_below}.")
+    return " ".join(words)
+
+
+def _per_kind_schema(
+    name: str, setting: Setting, shape: PerKind, *, update: bool
+) -> type[serializers.Serializer]:
+    number = serializers.IntegerField if shape.whole else serializers.FloatField
+    options: dict[str, Any] = {"min_value": shape.minimum, "max_value": shape.maximum}
+    options |= _OPTIONAL if update else {"allow_null": shape.nullable}
+    fields = {kind: number(**options) for kind in shape.kinds}
+    return _documenting(_COMPONENT_NAMES[name], f"{setting.about} In {shape.unit}.", fields)
+
+
+def _opening_hours_schema(
+    name: str, setting: Setting, shape: OpeningHours, *, update: bool
+) -> type[serializers.Serializer]:
+    def day() -> serializers.ListField:
+        end = serializers.RegexField(END_TIME_PATTERN)
+        time_range = serializers.ListField(child=end, min_length=2, max_length=2)
+        return serializers.ListField(child=time_range, **(_OPTIONAL if update else {}))
+
+    about = (
+        f'{setting.about} Ranges ["HH:MM", "HH:MM"] in order, not overlapping; '
+        "24:00 only as an end."
     )
-    horizon_days = HorizonSchema()
-    min_notice_minutes = serializers.IntegerField()
-    buffer_minutes = serializers.IntegerField()
-    approval_required_for = serializers.ListField(child=serializers.CharField())
-    weekly_quota_hours = QuotaSchema()
-    teaching_windows = TeachingWindowSchema(many=True)
-    teaching_release_days = serializers.IntegerField()
-    preemption_notice_days = serializers.IntegerField()
-    late_cancellation_hours = serializers.IntegerField()
-    check_in_grace_minutes = serializers.IntegerField()
+    return _documenting(_COMPONENT_NAMES[name], about, {d: day() for d in shape.days})
+
+
+def _teaching_window_schema(
+    name: str, setting: Setting, shape: TeachingWindows
+) -> type[serializers.Serializer]:
+    fields = {
+        "weekday": serializers.ChoiceField(choices=list(shape.weekdays)),
+        "start": serializers.RegexField(START_TIME_PATTERN, help_text="HH:MM"),
+        "end": serializers.RegexField(END_TIME_PATTERN, help_text="HH:MM (24:00 allowed)"),
+    }
+    about = f"{setting.about} A window ends after it starts."
+    return _documenting(_COMPONENT_NAMES[name], about, fields)
+
+
+PolicySchema = policy_schema(update=False)
+PolicyUpdateSchema = policy_schema(update=True)
 
 
 class _ObjectField(serializers.Field):
@@ -115,12 +201,21 @@ class RatesField(_ObjectField):
         return value.rates
 
 
-@extend_schema_field(PolicySchema)
 class PolicyField(_ObjectField):
     key = "policy"
 
     def to_representation(self, value: Equipment) -> dict[str, Any]:
         return value.policy.as_dict()
+
+
+class PolicyFieldDocumentation(OpenApiSerializerFieldExtension):
+    """Document `policy` as read (every setting) and as written (only the settings changed)."""
+
+    target_class = PolicyField
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> Any:
+        schema = PolicyUpdateSchema if direction == "request" else PolicySchema
+        return auto_schema.resolve_serializer(schema, direction).ref
 
 
 class EquipmentSerializer(serializers.ModelSerializer):
