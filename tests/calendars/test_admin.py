@@ -48,9 +48,7 @@ def test_removing_a_closure_in_the_admin_goes_through_the_service(
     campus.admin.save(update_fields=["is_superuser"])
     client.force_login(campus.admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/admin/reservations/closure/{closure.pk}/delete/", {"post": "yes"}
-        )
+        response = client.post(f"/admin/reservations/closure/{closure.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Closure.objects.filter(pk=closure.pk).exists()
     assert linked.count() == 0  # the service's event reached the calendar mirror
