@@ -34,9 +34,6 @@ INSTALLED_APPS = [
     "partners",
     "equipment",
     "reservations",
-    # Before calendars, whose admin module unregisters django-scheduler's (the mirror is
-    # written by calendars.sync only).
-    "schedule",
     "calendars",
     "notifications",
     "reports",
@@ -54,6 +51,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Last, so that Django's and DRF's translations win over its own.
+    "schedule",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ from partners.models import Project
 
 from . import rules
 from .facts import gather, is_member, load_equipment
+from .selectors import managed_equipment_ids
 
 REACH = timedelta(days=7)  # how far from the requested time the same equipment is tried
 SAME_EQUIPMENT = 3  # at most this many slots on the same equipment, the rest elsewhere
@@ -36,12 +37,16 @@ def suggest_alternatives(
     user: Any,
     project: Project,
     kind: str | None = None,
-    override: bool = False,
+    override_by: Any = None,
     exclude_id: int | None = None,
     limit: int = 5,
 ) -> list[dict[str, Any]]:
     """Up to `limit` bookable slots `{equipment, start, end}`, nearest first, the same
-    equipment before the others. `exclude_id` is the reservation being moved."""
+    equipment before the others. `exclude_id` is the reservation being moved.
+
+    `override_by` is the manager who overrides the rules (SPEC §3): they are lifted only on
+    the equipment that manager manages, as a booking would lift them.
+    """
     tz = local_tz()
     duration = end - start
     kind = kind or project.kind
@@ -63,6 +68,7 @@ def suggest_alternatives(
         tz=tz,
     )
     member = is_member(project, user, items)
+    overridable = managed_equipment_ids(override_by, list(by_id)) if override_by else set()
 
     def bookable(item: Equipment, candidate: datetime) -> bool:
         verdict = rules.check_booking(
@@ -78,7 +84,7 @@ def suggest_alternatives(
                 tz=tz,
             )
         )
-        remaining, _lifted = rules.apply_override(verdict.violations, override)
+        remaining, _lifted = rules.apply_override(verdict.violations, item.pk in overridable)
         return not remaining and not verdict.displace
 
     found: list[dict[str, Any]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,13 @@ def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) ->
         )
     ]
     return qs.filter(pk__in=open_ids)
+
+
+def managed_equipment_ids(user: Any, equipment_ids: Sequence[int]) -> set[int]:
+    """Which of these equipment the user manages (all of them for a platform manager)."""
+    if is_platform_manager(user):
+        return set(equipment_ids)
+    return set(user.managed_equipment.filter(pk__in=equipment_ids).values_list("pk", flat=True))
 
 
 def managed_equipment(user: Any) -> QuerySet[Equipment]:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from core.roles import is_platform_manager
 from equipment.models import Equipment
 from equipment.permissions import may_manage_equipment
 from partners.selectors import project_ids_with_full_view
 from reservations import permissions
 from reservations.models import Reservation
-
-
-def managed_equipment_ids(user: Any, equipment_ids: Sequence[int]) -> set[int]:
-    """Which of these equipment the user manages (all of them for a platform manager)."""
-    if is_platform_manager(user):
-        return set(equipment_ids)
-    return set(user.managed_equipment.filter(pk__in=equipment_ids).values_list("pk", flat=True))
+from reservations.selectors import managed_equipment_ids
 
 
 def can_act_on(user: Any, reservation: Reservation) -> bool:

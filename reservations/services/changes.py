@@ -16,8 +16,9 @@ from reservations import permissions, rules
 from reservations.exceptions import BookingError
 from reservations.facts import gather, is_member, load_equipment
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
+from reservations.selectors import managed_equipment_ids
 
-from .access import can_act_on, managed_equipment_ids
+from .access import can_act_on
 from .announce import reservations_did
 from .noshows import record_no_shows_locked
 from .records import audit_entry, displace, transition
@@ -91,7 +92,7 @@ def reservation_update(
         project=reservation.project,
         now=now,
         kind=reservation.priority,
-        override=override,
+        override_by=user if override else None,
         exclude_id=reservation.pk,
     )
 

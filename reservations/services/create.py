@@ -7,6 +7,7 @@ are locked, the facts read in a fixed number of queries, every occurrence checke
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,7 +81,7 @@ def reservation_create(
     *,
     user: Any,
     project: Project,
-    equipment: list[Equipment] | tuple[Equipment, ...],
+    equipment: Iterable[Equipment],
     start: datetime,
     end: datetime,
     title: str,
@@ -92,10 +93,11 @@ def reservation_create(
     override: bool = False,
 ) -> BookingOutcome:
     """Book one equipment, a session of several, or a recurring series, all rules applied."""
+    items = list(equipment)  # read once: it may be any iterable
     request = _checked_request(
         user=user,
         project=project,
-        equipment=list(equipment),
+        equipment=items,
         start=start,
         end=end,
         title=title,
@@ -111,10 +113,12 @@ def reservation_create(
         if not is_overlap_violation(error):
             raise
         # Another booking won the race between our checks and our insert.
-        refused = _lost_race(request, list(equipment))
+        refused = _lost_race(request, items)
     except BookingError as error:
         refused = error
-    raise with_alternatives(refused, user=user, project=project, now=now, override=override)
+    raise with_alternatives(
+        refused, user=user, project=project, now=now, override_by=user if override else None
+    )
 
 
 def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:

@@ -106,15 +106,22 @@ def with_alternatives(
     project: Project,
     now: datetime,
     kind: str | None = None,
-    override: bool = False,
+    override_by: Any = None,
     exclude_id: int | None = None,
 ) -> BookingError:
     """Add `alternatives` to a conflict, computed after its transaction was rolled back
-    (no lock is held while the candidates are tried), as `user` would book them."""
+    (no lock is held while the candidates are tried), as `user` would book them;
+    `override_by` is the manager overriding the rules, if any."""
     wanted: Wanted | None = getattr(error, "wanted", None)
     if wanted is None:
         return error
-    record_no_shows(now=now)
+    # The candidates' no-shows free their slots too, as for every read.
+    candidates = Equipment.objects.filter(
+        category_id=wanted.equipment.category_id,
+        site_id=wanted.equipment.site_id,
+        requires_check_in=True,
+    )
+    record_no_shows(now=now, equipment_ids=list(candidates.values_list("pk", flat=True)))
     error.extra["alternatives"] = suggest_alternatives(
         equipment=wanted.equipment,
         start=wanted.start,
@@ -123,7 +130,7 @@ def with_alternatives(
         user=user,
         project=project,
         kind=kind,
-        override=override,
+        override_by=override_by,
         exclude_id=exclude_id,
     )
     return error

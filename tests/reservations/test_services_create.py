@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.roles import SYSTEM
-from equipment.services import equipment_update, qualification_grant
+from equipment.services import equipment_create, equipment_update, qualification_grant
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Reservation, ReservationStatus, Series, Session
 from reservations.services import (
@@ -706,6 +706,44 @@ def test_override_never_lifts_a_conflict_or_the_past(campus):
     )
     assert error.code == "in_past"
     assert Reservation.objects.count() == 1
+
+
+def test_an_override_lifts_rules_in_the_alternatives_only_on_equipment_the_manager_manages(
+    qualified,
+):
+    """A manager overriding on their HPLC is offered their HPLC at other times, never a
+    twin they do not manage that the rules refuse them (here: in maintenance)."""
+    campus = qualified
+    twin = equipment_create(
+        actor=SYSTEM,
+        code="WL-HPLC-02",
+        name="Seconde chaîne HPLC",
+        category=campus.chroma,
+        site=campus.site,
+        status="maintenance",
+    )
+    campus.open_research.members.add(campus.eq_manager)
+    book(campus.researcher, campus.research, campus.hplc, WED, "10:00", "12:00")
+    error = refused(
+        book,
+        campus.eq_manager,
+        campus.open_research,
+        campus.hplc,
+        WED,
+        "10:00",
+        "12:00",
+        override=True,
+    )
+    assert (error.code, error.status) == ("conflict", 409)
+    offered = {a["equipment"] for a in error.extra["alternatives"]}
+    assert campus.hplc.pk in offered
+    assert twin.pk not in offered
+    # The platform manager manages every equipment: the twin's rules are lifted for them.
+    campus.open_research.members.add(campus.admin)
+    error = refused(
+        book, campus.admin, campus.open_research, campus.hplc, WED, "10:00", "12:00", override=True
+    )
+    assert twin.pk in {a["equipment"] for a in error.extra["alternatives"]}
 
 
 # --- membership -------------------------------------------------------------------------
