@@ -414,3 +414,17 @@ def test_an_ics_file_over_the_limit_is_refused_by_the_service(client, campus):
     assert not Closure.objects.exists()
     page = closure_page(client, campus.eq_manager, HTTP_ACCEPT_LANGUAGE="en")
     assert "The file is larger than 2 MB. [file_too_large]" in page
+
+
+def test_manager_pages_cost_a_fixed_number_of_queries(
+    client, campus, pending, book, django_assert_num_queries
+):
+    """However many requests wait, and with no query spent on whether a platform manager
+    manages something (they manage everything)."""
+    client.force_login(campus.admin)
+    client.get("/manage/approvals/")  # session and language warmed up
+    with django_assert_num_queries(3) as one:
+        assert client.get("/manage/approvals/").status_code == 200
+    book(campus.industrial, campus.confidential, campus.rheometer, WED, "14:00", "16:00")
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert client.get("/manage/approvals/").status_code == 200
