@@ -17,18 +17,19 @@ from equipment.policy_text import describe_policy
 from equipment.selectors import equipment_list
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
-from reservations.planning import build_grid, monday_of
+from reservations.planning import build_grid, monday_of, opening_week
 from reservations.services.noshows import record_no_shows
+from reservations.web.calendar_feed import calendar_settings
 
 
-def _week_of(value: str | None, today: date) -> date:
-    """The Monday of the week of `value` (an ISO date), else of today."""
+def _week_of(value: str | None, opening: date) -> date:
+    """The Monday of the week of `value` (an ISO date), else the week the page opens on."""
     try:
-        day = date.fromisoformat(value) if value else today
+        day = date.fromisoformat(value) if value else opening
     except ValueError:
-        day = today
+        day = opening
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # beyond, date arithmetic overflows
-        day = today
+        day = opening
     return monday_of(day)
 
 
@@ -38,7 +39,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     equipment = get_object_or_404(equipment_list(), pk=pk)
     now = timezone.now()
     today = timezone.localdate(now)
-    monday = _week_of(request.GET.get("week"), today)
+    # On a Sunday or once the week's open days are over, the next open week.
+    opening = opening_week(equipment, today)
+    monday = _week_of(request.GET.get("week"), opening)
     if equipment.requires_check_in:
         # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
         record_no_shows(now=now, equipment_ids=[equipment.pk])
@@ -54,12 +57,26 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "equipment": equipment,
             "policy_lines": describe_policy(equipment.policy),
             "can_manage": may_manage_equipment(request.user, equipment),
+            # The admin's own test: staff with the change permission (others are refused).
+            "can_edit_in_admin": request.user.is_staff
+            and request.user.has_perm("equipment.change_equipment"),
             "grid": grid,
             "previous_week": "?" + urlencode({"week": (monday - timedelta(days=7)).isoformat()}),
             "next_week": "?" + urlencode({"week": (monday + timedelta(days=7)).isoformat()}),
-            "this_week": "?" + urlencode({"week": monday_of(today).isoformat()}),
+            "this_week": "?" + urlencode({"week": opening.isoformat()}),
             "feed_url": feed_url,
             "book_url": reverse("web:book") + "?" + urlencode({"equipment": equipment.pk}),
             "bookable": equipment.status == equipment.Status.ACTIVE,
+            "calendar": calendar_settings(
+                equipment=[equipment],
+                query={"equipment": equipment.pk},
+                first_day=monday,
+                view="timeGridWeek",
+                views=["timeGridDay", "timeGridWeek", "dayGridMonth", "listWeek"],
+                day_view="timeGridDay",
+                grid=grid,
+                replaces=["#week > h2", "#week > .pager", "#week > .server-week"],
+                resources=False,
+            ),
         },
     )

@@ -16,6 +16,7 @@ from reservations.forms import (
 )
 from reservations.planning import build_grid, monday_of
 from reservations.services.noshows import record_no_shows
+from reservations.web.calendar_feed import calendar_settings
 
 
 @login_required
@@ -68,5 +69,16 @@ def planning(request: HttpRequest) -> HttpResponse:
             "today_link": link(timezone.localdate(now)),
             "site": site,
             "category": category,
+            "calendar": calendar_settings(
+                equipment=equipment,
+                query={"equipment": [e.pk for e in equipment]} if equipment else {"site": 0},
+                first_day=first,
+                view="resourceTimelineDay" if view == "day" else "resourceTimelineWeek",
+                views=["resourceTimelineDay", "resourceTimelineWeek"],
+                day_view="resourceTimelineDay",
+                grid=grid,
+                replaces=["#planning-dates", "#planning-pager", "#planning-grid"],
+                resources=True,
+            ),
         },
     )

@@ -104,3 +104,15 @@ def test_a_week_across_the_autumn_change(client, campus, book):
     assert page.count('style="top:9.091%;height:9.091%"') == 1
     page = page_of(client, campus.teacher, campus.rheometer, "?week=2026-10-26")
     assert page.count('style="top:9.091%;height:9.091%"') == 1
+
+
+def test_the_admin_link_is_shown_only_to_who_the_admin_lets_in(client, campus):
+    """An equipment manager who is not staff would be refused by the admin: no link."""
+    url = f"/equipment/{campus.hplc.pk}/"
+    admin_link = f"/admin/equipment/equipment/{campus.hplc.pk}/change/"
+    client.force_login(campus.eq_manager)
+    assert admin_link not in client.get(url).content.decode()
+    campus.admin.is_superuser = True
+    campus.admin.save(update_fields=["is_superuser"])
+    client.force_login(campus.admin)
+    assert admin_link in client.get(url).content.decode()

@@ -1,0 +1,137 @@
+"""The busy time the browser calendars draw (SPEC §8): JSON for the equipment page and
+the planning, read with the visibility rules of SPEC §6."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from core.errors import words
+from equipment.models import Equipment
+from reservations.forms import FIRST_YEAR, LAST_YEAR
+from reservations.planning import MAX_CALENDAR_DAYS, Grid, calendar_events
+from reservations.services.noshows import record_no_shows
+
+
+def _day(value: str | None) -> date | None:
+    """A local day from an ISO date, or the date part of an ISO date and time."""
+    try:
+        day = date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def _invalid() -> JsonResponse:
+    return JsonResponse({"code": "invalid", "detail": words("invalid")}, status=400)
+
+
+@login_required
+@require_GET
+def events(request: HttpRequest) -> JsonResponse:
+    """Busy blocks of some equipment (`equipment`, repeated, or a `site` or `category`)
+    over the local days [`start`, `end`): reservations with their priority and, for who
+    may see them in full, their details; buffers; closures; equipment out of service."""
+    first, last = _day(request.GET.get("start")), _day(request.GET.get("end"))
+    if first is None or last is None or not first < last <= first + timedelta(MAX_CALENDAR_DAYS):
+        return _invalid()
+    chosen = {name: request.GET.getlist(name) for name in ("equipment", "site", "category")}
+    values = [v for found in chosen.values() for v in found]
+    if not values or not all(v.isdigit() and len(v) < 10 for v in values):
+        return _invalid()
+    items = Equipment.objects.exclude(status=Equipment.Status.RETIRED)
+    if chosen["equipment"]:
+        items = items.filter(pk__in=[int(v) for v in chosen["equipment"]])
+    if chosen["site"]:
+        items = items.filter(site_id__in=[int(v) for v in chosen["site"]])
+    if chosen["category"]:
+        items = items.filter(category_id__in=[int(v) for v in chosen["category"]])
+    equipment = list(items.order_by("pk"))
+    now = timezone.now()
+    checked = [e.pk for e in equipment if e.requires_check_in]
+    if checked:
+        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
+        record_no_shows(now=now, equipment_ids=checked)
+    found = calendar_events(
+        equipment=equipment, first_day=first, last_day=last, user=request.user, now=now
+    )
+    return JsonResponse(found, safe=False)
+
+
+def calendar_words() -> dict[str, Any]:
+    """The browser calendar's words in the reader's language: buttons and messages."""
+    return {
+        "buttons": {
+            "today": _("Today"),
+            "timeGridDay": _("Day"),
+            "timeGridWeek": _("Week"),
+            "dayGridMonth": _("Month"),
+            "listWeek": _("List"),
+            "resourceTimelineDay": _("Day"),
+            "resourceTimelineWeek": _("Week"),
+            "prev": _("Previous"),
+            "next": _("Next"),
+        },
+        "moved": _("The reservation was moved."),
+        "refused": _("The reservation could not be moved."),
+        "unavailable": _("The calendar could not be loaded; reload the page."),
+        "notBookable": _("This equipment cannot be booked now."),
+        "otherEquipment": _(
+            "A reservation cannot be moved to another equipment: book it there and cancel this one."
+        ),
+    }
+
+
+def calendar_settings(
+    *,
+    equipment: Sequence[Equipment],
+    query: dict[str, Any],
+    first_day: date,
+    view: str,
+    views: list[str],
+    day_view: str,
+    grid: Grid,
+    replaces: list[str],
+    resources: bool,
+) -> dict[str, Any]:
+    """What calendar.js needs: where to read and write, what to show first, its words."""
+    settings: dict[str, Any] = {
+        "events": reverse("web:calendar_events") + "?" + urlencode(query, doseq=True),
+        "book": reverse("web:book"),
+        "api": reverse("reservation-list"),
+        "date": first_day.isoformat(),
+        "view": view,
+        "views": views,
+        "dayView": day_view,
+        "first_minute": grid.first_minute,
+        "last_minute": grid.last_minute,
+        "replaces": replaces,
+        "words": calendar_words(),
+    }
+    if resources:
+        settings["resources"] = [
+            {
+                "id": e.pk,
+                "title": f"{e.code} · {e.name}"
+                + ("" if e.status == Equipment.Status.ACTIVE else f" ({e.get_status_display()})"),
+                "extendedProps": {
+                    "bookable": e.status == Equipment.Status.ACTIVE,
+                    "url": reverse("equipment:detail", args=[e.pk]),
+                },
+            }
+            for e in equipment
+        ]
+    else:
+        (only,) = equipment
+        settings["equipment"] = only.pk
+        settings["selectable"] = only.status == Equipment.Status.ACTIVE
+    return settings
