@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
@@ -24,11 +24,29 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _bound_text(moment: datetime) -> str:
+    """A window bound in a file name: its local date, with the time when not midnight."""
+    local = moment.astimezone(local_tz())
+    if local.time() == time(0):
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%dT%H%M")
+
+
 def export_filename(query: ReportQuery, extension: str) -> str:
-    tz = local_tz()
-    kind = "reservations" if query.detail else "-".join(query.group_by)
-    start, end = (d.astimezone(tz).strftime("%Y%m%d") for d in (query.start, query.end))
-    return f"usage-{kind}-{start}-{end}.{extension}"
+    """The file's name: what it holds, its window and grouping, and its CSV dialect.
+
+    `usage_2026-11-01_2026-12-01_partner-month.csv` for a grouped report,
+    `reservations_2026-11-01_2026-12-01.csv` for one row per reservation, with
+    `_semicolon` before the extension for the French spreadsheet dialect: no two
+    exports of one window share a name.
+    """
+    window = f"{_bound_text(query.start)}_{_bound_text(query.end)}"
+    name = (
+        f"reservations_{window}" if query.detail else f"usage_{window}_{'-'.join(query.group_by)}"
+    )
+    if extension == "csv" and query.sep == ";":
+        name += "_semicolon"
+    return f"{name}.{extension}"
 
 
 class UsageReportView(APIView):

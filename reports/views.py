@@ -15,22 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.timezones import local_tz
 from partners.models import ProjectKind
 
 from . import charts
+from .labels import DIMENSION_LABELS, FIGURE_LABELS, figure_text, group_label
 from .params import parse_report_query
+from .presets import presets
 from .services import DIMENSIONS, UsageReport, report_scope, usage_report
 
-DIMENSION_LABELS = {
-    "partner": _("Partner"),
-    "project": _("Project"),
-    "project_kind": _("Project kind"),
-    "equipment": _("Equipment"),
-    "category": _("Category"),
-    "site": _("Site"),
-    "month": _("Month"),
-    "user": _("Booked by"),
-}
 # The form's own labels, to name a parameter in an error (never its raw name).
 PARAMETER_LABELS = {
     **DIMENSION_LABELS,
@@ -38,20 +31,6 @@ PARAMETER_LABELS = {
     "end": _("To (excluded)"),
     "group_by": _("Group by"),
     "then": _("then by"),
-}
-FIGURE_LABELS = {
-    "reservations": _("Reservations"),
-    "booked_hours": _("Booked hours"),
-    "used_hours": _("Used hours"),
-    "billable_hours": _("Billable hours"),
-    "no_shows": _("No-shows"),
-    "cancellations": _("Cancellations"),
-    "late_cancellations": _("Late cancellations"),
-    "displaced": _("Displaced"),
-    "users": _("Users"),
-    "amount": _("Amount (€)"),
-    "open_hours": _("Open hours"),
-    "utilisation": _("Utilisation"),
 }
 
 
@@ -64,26 +43,43 @@ def _default_window(today: date) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
-def _cell(name: str, value: Any) -> Any:
-    if name == "project_kind":
-        return dict(ProjectKind.choices).get(value, value)
-    if isinstance(value, dict):
-        return value.get("code") or value.get("name")
-    return value
-
-
 def _table(report: UsageReport) -> dict[str, Any]:
+    """The table as the page shows it: groups by name, months in words, numbers in the
+    page's language (thousands grouped, decimal comma in French)."""
     figures = report.figure_names
     return {
         "headers": [DIMENSION_LABELS[d] for d in report.group_by]
         + [FIGURE_LABELS[f] for f in figures],
+        # Each cell with its class: numbers to the right, months kept on one line.
         "rows": [
-            [_cell(d, row[d]) for d in report.group_by] + [row[f] for f in figures]
+            [(group_label(d, row[d]), "month" if d == "month" else "") for d in report.group_by]
+            + [(figure_text(f, row[f]), "num") for f in figures]
             for row in report.rows
         ],
-        "totals": [report.totals[f] for f in figures],
+        "totals": [figure_text(f, report.totals[f]) for f in figures],
         "span": len(report.group_by),
     }
+
+
+def _presets(today: date, params: dict[str, str], then: str) -> list[dict[str, Any]]:
+    """The preset windows as links that keep the grouping and filters."""
+    keep = {
+        "group_by": params["group_by"].split(",")[0],
+        "then": then,
+        "project_kind": params["project_kind"],
+    }
+    links = []
+    for preset in presets(today):
+        start, end = preset.start.isoformat(), preset.end.isoformat()
+        query = {"start": start, "end": end, **{k: v for k, v in keep.items() if v}}
+        links.append(
+            {
+                "label": preset.label,
+                "url": "?" + urlencode(query),
+                "current": (params["start"], params["end"]) == (start, end),
+            }
+        )
+    return links
 
 
 @login_required
@@ -92,7 +88,8 @@ def usage(request: HttpRequest) -> HttpResponse:
         scope = report_scope(request.user)
     except DomainError:
         raise PermissionDenied from None
-    start_default, end_default = _default_window(timezone.localdate())
+    today = timezone.localdate(timezone.now(), local_tz())
+    start_default, end_default = _default_window(today)
     params = {
         "start": request.GET.get("start") or start_default,
         "end": request.GET.get("end") or end_default,
@@ -107,6 +104,7 @@ def usage(request: HttpRequest) -> HttpResponse:
         "then": request.GET.get("then", ""),
         "dimensions": [(d, DIMENSION_LABELS[d]) for d in DIMENSIONS],
         "kinds": ProjectKind.choices,
+        "presets": _presets(today, params, request.GET.get("then", "")),
     }
     try:
         query = parse_report_query(params)
@@ -128,12 +126,6 @@ def usage(request: HttpRequest) -> HttpResponse:
     }
     report = usage_report(group_by=query.group_by, **window)
 
-    def grouped(*group_by: str) -> Any:
-        """The table's report when it has this grouping, else one more."""
-        if tuple(query.group_by) == group_by:
-            return report
-        return usage_report(group_by=list(group_by), **window)
-
     api = reverse("report-usage")
     base = {k: v for k, v in params.items() if v}
     context.update(
@@ -150,11 +142,7 @@ def usage(request: HttpRequest) -> HttpResponse:
                 f"{api}?{urlencode({**base, 'format': 'csv', 'detail': 'reservations'})}",
             ),
         ],
-        charts=[
-            charts.hours_per_partner(grouped("partner")),
-            charts.hours_per_project_kind(grouped("project_kind")),
-            charts.utilisation_per_equipment_and_month(grouped("equipment", "month")),
-        ],
+        charts=charts.charts_for(report),
         window_start=query.start,
         window_end=query.end - timedelta(microseconds=1),
     )

@@ -5,7 +5,8 @@
   decimal comma as well, so that French Excel and LibreOffice read numbers as numbers.
 - XLSX is written by xlsxwriter in `constant_memory` mode into a temporary file that is
   then streamed; numbers are numbers, text is always written as a string, never a formula.
-- Headers are the JSON field names, so that scripts read every format the same way.
+- Headers are in words, in the language of the request (CSV and XLSX are for people);
+  JSON keeps the field names, for programs.
   Hours have 2 decimals, euros 2, utilisation 4, in every format.
 - Text cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return are neutralised
   in CSV and XLSX with a leading `'` (OWASP's advice against formula injection): a

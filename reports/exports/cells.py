@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 
+from ..labels import FIGURE_KINDS, column_header
 from ..services import UsageReport
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -36,15 +37,13 @@ class Column:
     name: str
     kind: str  # "int", "text", "hours" (2 decimals), "money" (2 decimals), "ratio" (4)
 
+    @property
+    def header(self) -> str:
+        """The column's name in words, in the active language, for people's files."""
+        return column_header(self.name)
 
-_FIGURE_KINDS = {
-    "booked_hours": "hours",
-    "used_hours": "hours",
-    "billable_hours": "hours",
-    "open_hours": "hours",
-    "amount": "money",
-    "utilisation": "ratio",
-}
+
+_FIGURE_KINDS = FIGURE_KINDS
 
 
 def report_columns(report: UsageReport) -> list[Column]:

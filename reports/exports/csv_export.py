@@ -37,4 +37,4 @@ def report_csv_chunks(report: UsageReport, *, sep: str = ",") -> Iterator[bytes]
     comma = sep == ";"
     rows, totals = report_cells(report)
     rows = [[csv_cell(v, comma) for v in cells] for cells in [*rows, totals]]
-    return csv_chunks([c.name for c in report_columns(report)], rows, sep=sep)
+    return csv_chunks([c.header for c in report_columns(report)], rows, sep=sep)

@@ -225,7 +225,9 @@ def detail_csv_chunks(
     per-reservation query), several times faster than formatting rows in Python; the
     Python formatter serves SQLite. Both write the same text (the tests check both).
     """
-    header = ("\ufeff" + sep.join(DETAIL_COLUMNS) + "\n").encode("utf-8")
+    header = (
+        "\ufeff" + sep.join(csv_quote(c.header, sep) for c in DETAIL_COLUMN_SPECS) + "\n"
+    ).encode("utf-8")
     if connection.vendor == "postgresql":
         return _postgres_csv(
             header,

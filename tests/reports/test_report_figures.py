@@ -339,15 +339,14 @@ def test_utilisation_per_equipment_and_month(rates):
             start=at(day, "09:00"),
             end=at(day, "09:00") + timedelta(hours=hours),
         )
-    result = report(
-        ["equipment", "month"], start=at("2026-10-26", "00:00"), end=at("2026-11-03", "00:00")
-    )
+    window = {"start": at("2026-10-26", "00:00"), "end": at("2026-11-03", "00:00")}
+    result = report(["equipment", "month"], **window, equipment=(c.rheometer.pk,))
     assert [(r["month"], r["open_hours"], r["utilisation"]) for r in result.rows] == [
         ("2026-10", Decimal("55.00"), Decimal("0.0364")),  # Mon 26 – Fri 30: 2 / 55
         ("2026-11", Decimal("11.00"), Decimal("0.0909")),  # Mon 2: 1 / 11
     ]
     # The totals are those of the equipment over the whole window, split or not.
-    whole = report(["equipment"], start=at("2026-10-26", "00:00"), end=at("2026-11-03", "00:00"))
+    whole = report(["equipment"], **window, equipment=(c.rheometer.pk,))
     assert result.totals["open_hours"] == whole.totals["open_hours"] == Decimal("66.00")
     assert result.totals["utilisation"] == whole.totals["utilisation"] == Decimal("0.0455")
 
@@ -363,9 +362,15 @@ def test_totals_count_the_months_without_reservations(rates):
             end=at(day, "10:00"),
         )
     window = {"start": at("2026-09-01", "00:00"), "end": at("2026-12-01", "00:00")}
-    split = report(["equipment", "month"], **window)
-    assert [r["month"] for r in split.rows] == ["2026-09", "2026-11"]
-    whole = report(["equipment"], **window)
+    split = report(["equipment", "month"], **window, equipment=(c.rheometer.pk,))
+    # October has a row too: the equipment stood idle that month.
+    assert [(r["month"], r["booked_hours"]) for r in split.rows] == [
+        ("2026-09", Decimal("1.00")),
+        ("2026-10", Decimal("0.00")),
+        ("2026-11", Decimal("1.00")),
+    ]
+    assert split.rows[1]["utilisation"] == Decimal("0.0000") < split.rows[1]["open_hours"]
+    whole = report(["equipment"], **window, equipment=(c.rheometer.pk,))
     assert split.totals["open_hours"] == whole.totals["open_hours"]
     assert split.totals["utilisation"] == whole.totals["utilisation"]
 
@@ -433,3 +438,80 @@ def test_unknown_dimension_is_refused(scenario):
         report(["partner", "partner"])
     with pytest.raises(DomainError):
         report(["partner", "month", "site"])
+
+
+@pytest.fixture
+def idle(scenario):
+    """A third equipment, managed by the HPLC's manager, never booked; and a retired one."""
+    from equipment.models import Equipment
+    from equipment.services import equipment_create
+
+    c = scenario.campus
+    spare = equipment_create(
+        actor=SYSTEM,
+        code="WL-SPARE-01",
+        name="Balance de réserve",
+        category=c.chroma,
+        site=c.site,
+        managers=[c.eq_manager],
+    )
+    old = equipment_create(
+        actor=SYSTEM, code="WL-OLD-01", name="Ancienne étuve", category=c.chroma, site=c.site
+    )
+    Equipment.objects.filter(pk=old.pk).update(status=Equipment.Status.RETIRED)
+    return spare
+
+
+ZERO_USE = figures(0, "0.00", "0.00", "0.00", 0, 0, 0, 0, 0, "0.00")
+
+
+def test_idle_equipment_shows_with_zero_use(scenario, idle):
+    result = report(["equipment"])
+    rows = {row["equipment"]["code"]: row for row in result.rows}
+    # Sorted with the others; the retired equipment without reservations is left out.
+    assert [row["equipment"]["code"] for row in result.rows] == [
+        "TO-RHEO-01",
+        "WL-HPLC-01",
+        "WL-SPARE-01",
+    ]
+    spare = rows["WL-SPARE-01"]
+    assert spare["equipment"] == {
+        "id": idle.pk,
+        "code": "WL-SPARE-01",
+        "name": "Balance de réserve",
+    }
+    assert {k: spare[k] for k in ZERO_USE} == ZERO_USE
+    assert spare["utilisation"] == Decimal("0.0000")
+    # It stood open (weekdays' opening hours), so it lowers the platform's utilisation.
+    assert spare["open_hours"] == rows["WL-HPLC-01"]["open_hours"] > 0
+    assert result.totals["open_hours"] == sum(row["open_hours"] for row in result.rows)
+    # The figures of the others and the totals of use do not change.
+    assert {k: result.totals[k] for k in TOTALS} == TOTALS
+
+
+def test_idle_equipment_per_month(scenario, idle):
+    result = report(["month", "equipment"], equipment=(idle.pk,))
+    assert [row["month"] for row in result.rows] == [f"2026-{m:02d}" for m in range(3, 11)]
+    assert all(row["booked_hours"] == Decimal("0.00") for row in result.rows)
+    assert all(row["open_hours"] > 0 for row in result.rows)
+
+
+def test_idle_equipment_within_scope_and_filters(scenario, idle):
+    c = scenario.campus
+    # The equipment manager: their own idle equipment, not the rheometer.
+    manager = report(["equipment"], scope=report_scope(c.eq_manager))
+    assert [row["equipment"]["code"] for row in manager.rows] == ["WL-HPLC-01", "WL-SPARE-01"]
+    # The referent answers for their partner's reservations, not for equipment.
+    referent = report(["equipment"], scope=report_scope(c.referent))
+    assert "WL-SPARE-01" not in {row["equipment"]["code"] for row in referent.rows}
+    # The equipment filter keeps only the chosen equipment.
+    chosen = report(["equipment"], equipment=(c.rheometer.pk,))
+    assert [row["equipment"]["code"] for row in chosen.rows] == ["TO-RHEO-01"]
+    # A kind filter selects reservations: equipment they did not use shows zero.
+    industrial = report(["equipment"], project_kind=("industrial",))
+    rows = {row["equipment"]["code"]: row for row in industrial.rows}
+    assert set(rows) == {"TO-RHEO-01", "WL-HPLC-01", "WL-SPARE-01"}
+    assert rows["TO-RHEO-01"]["booked_hours"] == Decimal("0.00")
+    # Grouped by another dimension too, idle equipment has no group to go in.
+    by_partner = report(["equipment", "partner"])
+    assert "WL-SPARE-01" not in {row["equipment"]["code"] for row in by_partner.rows}
