@@ -6,6 +6,7 @@ jobs; the closure itself is made by reservations.services.closures."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -14,12 +15,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from calendars.holidays import import_public_holidays
 from calendars.ics_import import MAX_BYTES, import_ics
-from core.errors import DomainError
+from core.errors import DomainError, words
+from core.timezones import local_tz
 from reservations import permissions
 from reservations.exceptions import BookingError
 from reservations.forms import (
@@ -41,6 +45,43 @@ from reservations.web.common import (
 
 def _closures_for(user: Any) -> QuerySet[Closure]:
     return closures_concerning(user)
+
+
+def period_label(start: datetime, end: datetime) -> str:
+    """A closure's period in the reader's words, in local time.
+
+    Whole local days (midnight to midnight, as holidays and all-day .ics events are stored)
+    read as dates, the last day included: "24/12/2026 → 26/12/2026", or "24 December 2026"
+    for one day; other periods keep their times.
+    """
+    tz = local_tz()
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    if first.time() == time(0) and last.time() == time(0) and last > first:
+        last_day = last.date() - timedelta(days=1)
+        if last_day == first.date():
+            return date_format(first.date(), "DATE_FORMAT")
+        return (
+            f"{date_format(first.date(), 'SHORT_DATE_FORMAT')} → "
+            f"{date_format(last_day, 'SHORT_DATE_FORMAT')}"
+        )
+    if first.date() == last.date():
+        return (
+            f"{date_format(first.date(), 'DATE_FORMAT')}, "
+            f"{time_format(first.time(), 'H:i')}–{time_format(last.time(), 'H:i')}"
+        )
+    return (
+        f"{date_format(first.date(), 'SHORT_DATE_FORMAT')} {time_format(first.time(), 'H:i')}"
+        f" → {date_format(last.date(), 'SHORT_DATE_FORMAT')} {time_format(last.time(), 'H:i')}"
+    )
+
+
+def source_label(source: str) -> str:
+    """Where a closure came from, in words (its `source` holds an .ics UID or a date)."""
+    if source.startswith("ics:"):
+        return _("Imported (.ics)")
+    if source.startswith("holiday:"):
+        return _("Public holiday")
+    return _("Entered by hand")
 
 
 def _closure_outcome(
@@ -96,6 +137,8 @@ def closures(request: HttpRequest) -> HttpResponse:
         c.can_delete = permissions.may_close(  # type: ignore[attr-defined]
             user, equipment=c.equipment, manages=c.equipment_id in managed_ids
         )
+        c.period = period_label(c.start, c.end)  # type: ignore[attr-defined]
+        c.origin = source_label(c.source)  # type: ignore[attr-defined]
     result = request.session.pop(CLOSURE_RESULT, None)
     displaced: list[Reservation] = []
     created: list[Closure] = []
@@ -153,6 +196,11 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 
 def _import_errors(request: HttpRequest, error: DomainError) -> None:
+    if error.key == "invalid_ics":
+        # Its words end with the parser's own English error, which tells a manager who
+        # uploaded a .txt or a .pdf nothing: say it in the catalogue's words only.
+        messages.error(request, f"{words('invalid_ics.no_calendar')} [{error.code}]")
+        return
     error_message(request, error)
     for entry in error.extra.get("errors") or []:
         where = entry.get("uid") or entry.get("summary") or "?"
@@ -191,6 +239,32 @@ def _closures_from(
     return redirect("web:closures")
 
 
+def _imported(created: int, skipped: int) -> str:
+    closures = ngettext("Imported %(count)d closure.", "Imported %(count)d closures.", created) % {
+        "count": created
+    }
+    if not skipped:
+        return closures
+    events = ngettext("%(count)d event skipped.", "%(count)d events skipped.", skipped) % {
+        "count": skipped
+    }
+    return f"{closures} {events}"
+
+
+def _holidays_closed(year: int, created: int, skipped: int) -> str:
+    closures = ngettext(
+        "Public holidays of %(year)d: %(count)d closure created.",
+        "Public holidays of %(year)d: %(count)d closures created.",
+        created,
+    ) % {"year": year, "count": created}
+    if not skipped:
+        return closures
+    there = ngettext("%(count)d was already there.", "%(count)d were already there.", skipped) % {
+        "count": skipped
+    }
+    return f"{closures} {there}"
+
+
 @login_required
 @require_POST
 def closures_import(request: HttpRequest) -> HttpResponse:
@@ -209,10 +283,7 @@ def closures_import(request: HttpRequest) -> HttpResponse:
             now=timezone.now(),
             **target,
         ),
-        lambda data, outcome: (
-            _("Imported %(created)d closure(s); %(skipped)d event(s) skipped.")
-            % {"created": len(outcome.created), "skipped": len(outcome.skipped)}
-        ),
+        lambda data, outcome: _imported(len(outcome.created), len(outcome.skipped)),
     )
 
 
@@ -230,15 +301,7 @@ def closures_holidays(request: HttpRequest) -> HttpResponse:
         lambda data, target: import_public_holidays(
             years=[data["year"]], user=request.user, now=timezone.now(), **target
         ),
-        lambda data, outcome: (
-            _(
-                "Public holidays of %(year)d: %(created)d closure(s) created, "
-                "%(skipped)d already there."
-            )
-            % {
-                "year": data["year"],
-                "created": len(outcome.created),
-                "skipped": len(outcome.skipped),
-            }
+        lambda data, outcome: _holidays_closed(
+            data["year"], len(outcome.created), len(outcome.skipped)
         ),
     )

@@ -2,36 +2,74 @@
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.roles import is_platform_manager
 
 from .models import Equipment, Qualification
 
+# Letters that decomposition leaves whole but people type as two.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d"})
+# What the catalogue's search reads: the equipment's words, its category's and its site's.
+SEARCHED = ("code", "name", "description", "room", "category__name", "site__name", "site__city")
+
+
+def search_key(text: str) -> str:
+    """Fold text for searching: no accents, no case ("RHÉOMÈTRE" → "rheometre")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _matching(qs: QuerySet[Equipment], words: list[str]) -> list[int]:
+    """The ids of the equipment whose searched words hold every one of `words`.
+
+    Matched in Python with one folding for both databases: SQLite's LIKE and PostgreSQL's
+    ILIKE do not ignore accents, and PostgreSQL's unaccent() does not exist on SQLite. One
+    query of a few text columns: the inventory is hundreds of rows, not millions.
+    """
+    found = []
+    for pk, *texts in qs.values_list("pk", *SEARCHED).order_by():
+        folded = search_key("\n".join(t or "" for t in texts))
+        if all(word in folded for word in words):
+            found.append(pk)
+    return found
+
 
 def equipment_list(
-    *, site: int | None = None, category: int | None = None, q: str = ""
+    *,
+    site: int | None = None,
+    category: int | None = None,
+    q: str = "",
+    usable_by: Any = None,
+    on: date | None = None,
 ) -> QuerySet[Equipment]:
-    """Return the inventory, filtered, with what listing it needs fetched up front."""
-    qs = Equipment.objects.select_related("site", "category", "owner_partner").prefetch_related(
-        "managers"
-    )
+    """Return the inventory, filtered, with what listing it needs fetched up front.
+
+    `q`: every word must appear in the code, name, description, room, category, site or
+    city, accents and case ignored ("rheometre" finds "Rhéomètre"). `usable_by` (with the
+    day `on`): only equipment that user is qualified for on that day, i.e. that needs no
+    qualification or on which they hold one valid that day.
+    """
+    chosen = Equipment.objects.all()
     if site:
-        qs = qs.filter(site_id=site)
+        chosen = chosen.filter(site_id=site)
     if category:
-        qs = qs.filter(category_id=category)
-    for word in q.split():
-        qs = qs.filter(
-            Q(code__icontains=word)
-            | Q(name__icontains=word)
-            | Q(description__icontains=word)
-            | Q(room__icontains=word)
-            | Q(category__name__icontains=word)
-            | Q(site__name__icontains=word)
-            | Q(site__city__icontains=word)
+        chosen = chosen.filter(category_id=category)
+    words = search_key(q).split()
+    if words:
+        chosen = chosen.filter(pk__in=_matching(chosen, words))
+    qs = chosen.select_related("site", "category", "owner_partner").prefetch_related("managers")
+    if usable_by is not None:
+        if on is None:
+            raise TypeError("equipment_list(usable_by=...) needs the day `on`")
+        valid = Qualification.objects.filter(
+            equipment=OuterRef("pk"), user=usable_by, valid_until__gte=on
         )
+        qs = qs.filter(Q(requires_qualification=False) | Exists(valid))
     return qs
 
 

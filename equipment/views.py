@@ -7,34 +7,36 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from .models import Category, Site
+from .forms import CatalogueFilterForm
 from .selectors import equipment_list
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
-    site = _int_or_none(request.GET.get("site"))
-    category = _int_or_none(request.GET.get("category"))
-    q = request.GET.get("q", "").strip()
-    items = equipment_list(site=site, category=category, q=q)
+    """The inventory, searched (accents and case ignored) and filtered (SPEC §8).
+
+    A filter whose value is unknown (a removed site) is left out rather than refused:
+    the page still lists, with that field's error shown next to it.
+    """
+    form = CatalogueFilterForm(request.GET)
+    form.is_valid()
+    data = form.cleaned_data
+    site, category = data.get("site"), data.get("category")
+    items = equipment_list(
+        site=site.pk if site else None,
+        category=category.pk if category else None,
+        q=(data.get("q") or "").strip(),
+        usable_by=request.user if data.get("qualified") else None,
+        on=timezone.localdate(timezone.now()),
+    )
     page = Paginator(items, 30).get_page(request.GET.get("page"))
+    # The pager's links keep the search and the filters.
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "equipment/catalogue.html",
-        {
-            "page": page,
-            "sites": Site.objects.all(),
-            "categories": Category.objects.all(),
-            "selected_site": site,
-            "selected_category": category,
-            "q": q,
-        },
+        {"form": form, "page": page, "query": query.urlencode()},
     )

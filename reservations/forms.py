@@ -244,7 +244,7 @@ class TargetField(forms.ChoiceField):
     """Where a closure applies: an equipment, a site, or every site (managers' choices)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("label", _("Closes"))
+        kwargs.setdefault("label", _("What to close"))
         super().__init__(*args, **kwargs)
 
 

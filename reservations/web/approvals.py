@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,10 +24,10 @@ from reservations.services import (
     reservation_approve,
     reservation_reject,
 )
-from reservations.web.common import (
-    error_message,
-    require_manager,
-)
+from reservations.web.common import require_manager
+
+# A refused decision, kept for the next page of the queue so that it shows next to its row.
+DECISION_ERROR = "web.decision_error"
 
 
 def _pending_for(user: Any) -> QuerySet[Reservation]:
@@ -38,6 +39,11 @@ def approvals(request: HttpRequest) -> HttpResponse:
     """Pending requests on the equipment the user manages, oldest start first."""
     require_manager(request)
     pending = list(_pending_for(request.user).order_by("start", "pk"))
+    refused = request.session.pop(DECISION_ERROR, None)
+    if refused:
+        for r in pending:
+            if r.pk == refused["pk"]:
+                r.decision_error = refused  # type: ignore[attr-defined]
     return render(
         request,
         "reservations/approvals.html",
@@ -58,7 +64,14 @@ def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
             reservation=reservation, user=request.user, now=timezone.now(), reason=reason
         )
     except BookingError as error:
-        error_message(request, error)
+        # Shown on the request's own row, with the reason typed so far (see approvals()).
+        request.session[DECISION_ERROR] = {
+            "pk": reservation.pk,
+            "message": str(error.message),
+            "code": error.code,
+            "reason": reason,
+        }
+        return redirect(f"{reverse('web:approvals')}#request-{reservation.pk}")
     else:
         text = _("Approved: %(title)s.") if decision == "approve" else _("Rejected: %(title)s.")
         messages.success(request, text % {"title": done.title})

@@ -1,0 +1,44 @@
+"""Forms of the inventory's pages: they read the input; selectors do the filtering."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Site
+
+
+class CatalogueFilterForm(forms.Form):
+    """The catalogue's search and filters (SPEC §8); every field may be left empty."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Search: code, name, description…"),
+                "aria-label": _("Search"),
+            }
+        ),
+    )
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.all(),
+        required=False,
+        label=_("Site"),
+        empty_label=_("All sites"),
+        widget=forms.Select(attrs={"aria-label": _("Site")}),
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(),
+        required=False,
+        label=_("Category"),
+        empty_label=_("All categories"),
+        widget=forms.Select(attrs={"aria-label": _("Category")}),
+    )
+    qualified = forms.BooleanField(
+        required=False,
+        label=_("I am qualified"),
+        help_text=_("Only equipment that needs no qualification or that I am qualified for."),
+    )
