@@ -35,8 +35,11 @@ urlpatterns = [
     path("equipment/", include(equipment_urls)),
     path("calendars/", include("calendars.urls")),
     path("reports/", include("reports.urls")),
+    path("account/", include("partners.urls")),
     path("", include(web_urls)),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]
 
+handler403 = "platform_booking.views.permission_denied"
 handler404 = "platform_booking.views.not_found"
+handler500 = "platform_booking.views.server_error"

@@ -6,13 +6,15 @@ pages of calendars.web_urls and the equipment page (reservations.web.equipment).
 
 from django.urls import path
 
-from .web import approvals, booking, mine, planning
+from .web import approvals, booking, calendar_feed, mine, planning
 
 urlpatterns = [
     path("planning/", planning.planning, name="planning"),
+    path("calendar/events/", calendar_feed.events, name="calendar_events"),
     path("book/", booking.book, name="book"),
     path("book/done/", booking.book_done, name="book_done"),
     path("my/", mine.my_reservations, name="my"),
+    path("my/partner/", mine.partner_reservations, name="my_partner"),
     path("my/<int:pk>/cancel/", mine.cancel, name="cancel"),
     path("my/<int:pk>/check-in/", mine.check_in, name="check_in"),
     path("my/<int:pk>/check-out/", mine.check_out, name="check_out"),

@@ -1,27 +1,33 @@
-"""My reservations: upcoming and past, cancel, check-in and check-out."""
+"""My reservations: upcoming and past, grouped by series and session; cancel after a
+confirmation, check-in and check-out; the partner's bookings for its referents."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.timezones import day_bounds
 from partners.models import Project
+from partners.services import feed_token_for
 from reservations.exceptions import BookingError
-from reservations.forms import (
-    CancelForm,
-)
+from reservations.forms import CancelForm
 from reservations.models import Reservation, ReservationStatus
 from reservations.permissions import can_be_cancelled, check_in_open
 from reservations.selectors import managed_equipment, reservations_visible_to
@@ -37,11 +43,94 @@ from reservations.web.common import (
     next_url,
 )
 
+RELATED = ("equipment__site", "project__partner", "booked_by", "usage")
+
+
+@dataclass
+class Occurrence:
+    """One date of a group: the reservations of its equipment at the same times."""
+
+    start: datetime
+    end: datetime
+    reservations: list[Reservation] = field(default_factory=list)
+
+    @property
+    def cancel_target(self) -> Reservation | None:
+        """The reservation the cancel link names (the service is asked for each one)."""
+        return next((r for r in self.reservations if r.can_cancel), None)  # type: ignore[attr-defined]
+
+    @property
+    def several_equipment(self) -> bool:
+        return len(self.reservations) > 1
+
+
+@dataclass
+class Group:
+    """A series, a session or a single reservation: one row of the page."""
+
+    key: str
+    kind: str  # "series", "session" or "single"
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    @property
+    def first(self) -> Reservation:
+        return self.occurrences[0].reservations[0]
+
+    @property
+    def last_occurrence(self) -> Occurrence:
+        return self.occurrences[-1]
+
+    @property
+    def equipment(self) -> list[Any]:
+        seen: dict[int, Any] = {}
+        for occurrence in self.occurrences:
+            for r in occurrence.reservations:
+                seen.setdefault(r.equipment_id, r.equipment)
+        return sorted(seen.values(), key=lambda e: e.code)
+
+    @property
+    def statuses(self) -> list[tuple[str, str, int]]:
+        """Each status of the group's reservations with its label and count."""
+        counts: dict[str, list[Any]] = {}
+        for occurrence in self.occurrences:
+            for r in occurrence.reservations:
+                entry = counts.setdefault(r.status, [r.get_status_display(), 0])
+                entry[1] += 1
+        return [(status, label, n) for status, (label, n) in counts.items()]
+
+
+def group_reservations(items: list[Reservation]) -> list[Group]:
+    """Gather reservations of a series or a session into one group each, in the order
+    of their first appearance; inside a group, one occurrence per start and end."""
+    groups: dict[str, Group] = {}
+    for r in items:
+        if r.series_id:
+            key, kind = f"series-{r.series_id}", "series"
+        elif r.session_id:
+            key, kind = f"session-{r.session_id}", "session"
+        else:
+            key, kind = f"reservation-{r.pk}", "single"
+        group = groups.setdefault(key, Group(key=key, kind=kind))
+        if group.occurrences and (group.occurrences[-1].start, group.occurrences[-1].end) == (
+            r.start,
+            r.end,
+        ):
+            group.occurrences[-1].reservations.append(r)
+        else:
+            occurrence = next(
+                (o for o in group.occurrences if (o.start, o.end) == (r.start, r.end)), None
+            )
+            if occurrence is None:
+                occurrence = Occurrence(start=r.start, end=r.end)
+                group.occurrences.append(occurrence)
+            occurrence.reservations.append(r)
+    return list(groups.values())
+
 
 def _my_reservations(user: Any) -> QuerySet[Reservation]:
     mine = Project.objects.filter(Q(members=user) | Q(leader=user)).values("pk")
     return Reservation.objects.filter(Q(booked_by=user) | Q(project__in=mine)).select_related(
-        "equipment__site", "project__partner", "booked_by", "usage"
+        *RELATED
     )
 
 
@@ -68,6 +157,16 @@ def _annotate_actions(items: list[Reservation], now: datetime) -> list[Reservati
     return items
 
 
+def _feed_url(user: Any) -> str:
+    """The personal iCalendar address, public like the equipment page's (SITE_URL)."""
+    token = feed_token_for(user=user)
+    return f"{settings.SITE_URL}{reverse('calendars:me')}?{urlencode({'token': token.key})}"
+
+
+def _is_referent(user: Any) -> bool:
+    return bool(user.is_authenticated and user.referent_of.exists())
+
+
 @login_required
 def my_reservations(request: HttpRequest) -> HttpResponse:
     """Upcoming and past reservations the user booked or of their projects."""
@@ -76,13 +175,21 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     # SPEC §5: past its check-in grace a reservation reads as a no-show.
     record_no_shows(now=now)
     qs = _my_reservations(user)
-    upcoming = _annotate_actions(list(qs.filter(end__gt=now).order_by("start", "pk")), now)
-    past_page = Paginator(qs.filter(end__lte=now).order_by("-start", "-pk"), 20).get_page(
-        request.GET.get("past")
+    upcoming = _annotate_actions(
+        list(
+            qs.filter(end__gt=now)
+            .exclude(status=ReservationStatus.CANCELLED)
+            .order_by("start", "equipment__code", "pk")
+        ),
+        now,
     )
+    past_page = Paginator(
+        qs.filter(end__lte=now).order_by("-start", "equipment__code", "-pk"), 20
+    ).get_page(request.GET.get("past"))
     past = _annotate_actions(list(past_page), now)
     managed_today: list[Reservation] = []
     manager = is_manager(user)
+    referent = _is_referent(user)
     if manager:
         day_start, day_end = day_bounds(timezone.localdate(now))
         managed = Reservation.objects.filter(
@@ -90,33 +197,142 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
             status__in=(ReservationStatus.CONFIRMED, ReservationStatus.COMPLETED),
             start__lt=day_end,
             end__gt=day_start,
-        ).select_related("equipment__site", "project__partner", "booked_by", "usage")
-        managed_today = _annotate_actions(list(managed.order_by("start", "pk")), now)
+        ).select_related(*RELATED)
+        managed_today = _annotate_actions(
+            list(managed.order_by("start", "equipment__code", "pk")), now
+        )
     return render(
         request,
         "reservations/my.html",
         {
-            "upcoming": upcoming,
-            "past": past,
+            "upcoming": group_reservations(upcoming),
+            "past": group_reservations(past),
             "past_page": past_page,
-            "managed_today": managed_today,
+            "managed_today": group_reservations(managed_today),
             "is_manager": manager,
+            "is_referent": referent,
             "nav_manager": manager,
+            "nav_referent": referent,
+            "feed_url": _feed_url(user),
+            "now": now,
+        },
+    )
+
+
+@login_required
+def partner_reservations(request: HttpRequest) -> HttpResponse:
+    """For partner referents: the upcoming bookings of their partners' projects."""
+    now = timezone.now()
+    user: Any = request.user
+    if not _is_referent(user):
+        return HttpResponseRedirect(reverse("web:my"))
+    record_no_shows(now=now)
+    # Visibility stays the selector's (SPEC §6): a referent sees their partner's projects.
+    qs = (
+        reservations_visible_to(user)
+        .filter(project__partner__referents=user, end__gt=now)
+        .exclude(status=ReservationStatus.CANCELLED)
+        .select_related(*RELATED)
+        .order_by("start", "equipment__code", "pk")
+    )
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    rows = _annotate_actions(list(page), now)
+    return render(
+        request,
+        "reservations/my.html",
+        {
+            "partner_view": True,
+            "partners": list(user.referent_of.order_by("name")),
+            "partner_rows": group_reservations(rows),
+            "partner_page": page,
+            "is_referent": True,
+            "nav_referent": True,
             "now": now,
         },
     )
 
 
 def _visible_reservation(request: HttpRequest, pk: int) -> Reservation:
-    return get_object_or_404(
-        reservations_visible_to(request.user).select_related("project__partner"), pk=pk
+    return get_object_or_404(reservations_visible_to(request.user).select_related(*RELATED), pk=pk)
+
+
+def _occurrence_of(request: HttpRequest, reservation: Reservation) -> list[Reservation]:
+    """The reservations of this occurrence: its session's equipment at the same times."""
+    if reservation.session_id is None:
+        return [reservation]
+    return list(
+        reservations_visible_to(request.user)
+        .filter(session_id=reservation.session_id, start=reservation.start, end=reservation.end)
+        .select_related(*RELATED)
+        .order_by("equipment__code", "pk")
     )
 
 
+def _cancel_occurrence(
+    request: HttpRequest, reservation: Reservation, now: datetime, reason: str
+) -> list[Reservation]:
+    """Cancel this occurrence on every equipment of its session, all or nothing."""
+    targets = [
+        r
+        for r in _occurrence_of(request, reservation)
+        if r.pk == reservation.pk or can_be_cancelled(r, now)
+    ]
+    cancelled: list[Reservation] = []
+    # One transaction: the service's own transactions become savepoints inside it.
+    with transaction.atomic():
+        for r in targets:
+            cancelled += reservation_cancel(
+                reservation=r, user=request.user, now=now, scope="this", reason=reason
+            )
+    return cancelled
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("web:my")
+
+
+def _series_dates(reservation: Reservation, now: datetime) -> dict[str, int]:
+    """How many dates "following" and "series" would cancel (those still cancellable)."""
+    if reservation.series_id is None:
+        return {}
+    starts = list(
+        Reservation.objects.filter(
+            Q(status=ReservationStatus.PENDING)
+            | Q(status=ReservationStatus.CONFIRMED, start__gt=now),
+            series_id=reservation.series_id,
+        )
+        .values_list("start", flat=True)
+        .distinct()
+    )
+    return {
+        "following": len({s for s in starts if s >= reservation.start}),
+        "series": len(set(starts)),
+    }
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step (what will be cancelled); POST: cancel it."""
     reservation = _visible_reservation(request, pk)
+    now = timezone.now()
+    if request.method == "GET":
+        occurrence = _annotate_actions(_occurrence_of(request, reservation), now)
+        return render(
+            request,
+            "reservations/cancel_confirm.html",
+            {
+                "reservation": reservation,
+                "occurrence": occurrence,
+                "cancellable": can_be_cancelled(reservation, now) and reservation.end > now,
+                "next": _safe_next(request, request.GET.get("next", "")),
+                "series_dates": _series_dates(reservation, now),
+            },
+        )
     form = CancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Invalid input.") + " [invalid]")
@@ -124,19 +340,24 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     scope = form.cleaned_data["scope"] or "this"
     reason = form.cleaned_data["reason"]
     try:
-        cancelled = reservation_cancel(
-            reservation=reservation,
-            user=request.user,
-            now=timezone.now(),
-            scope=scope,
-            reason=reason,
-        )
+        if scope == "this" or reservation.series_id is None:
+            cancelled = _cancel_occurrence(request, reservation, now, reason)
+        else:
+            # A series shares its session: "following" and "series" cover every equipment.
+            cancelled = reservation_cancel(
+                reservation=reservation, user=request.user, now=now, scope=scope, reason=reason
+            )
     except BookingError as error:
         error_message(request, error)
     else:
         messages.success(
             request,
-            _("Cancelled: %(n)d reservation(s).") % {"n": len(cancelled)},
+            ngettext(
+                "Cancelled: %(n)d reservation.",
+                "Cancelled: %(n)d reservations.",
+                len(cancelled),
+            )
+            % {"n": len(cancelled)},
         )
     return HttpResponseRedirect(next_url(request, reverse("web:my")))
 

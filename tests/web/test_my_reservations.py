@@ -81,9 +81,9 @@ def test_lists_upcoming_and_past_of_the_user_and_their_projects(client, campus, 
     assert f'data-reservation="{past.pk}"' in section(page, "past")
     assert f'data-reservation="{others.pk}"' not in page and "TP du lycée" not in page
     assert "mer 2 décembre 2026" in page and "ven 20 novembre 2026" in page
-    # Upcoming live bookings can be cancelled; past ones cannot.
-    assert f'action="/my/{mine.pk}/cancel/"' in page
-    assert f'action="/my/{past.pk}/cancel/"' not in page
+    # Upcoming live bookings can be cancelled (after a confirmation); past ones cannot.
+    assert f'href="/my/{mine.pk}/cancel/?next=' in page
+    assert f'href="/my/{past.pk}/cancel/' not in page
 
 
 def test_page_in_english(client, campus, book):
@@ -102,7 +102,7 @@ def test_cancel_one_reservation(client, campus, book):
     assert response.status_code == 302 and response["Location"] == "/my/"
     booked.refresh_from_db()
     assert booked.status == "cancelled"
-    assert "Cancelled: 1 reservation(s)." in client.get("/my/").content.decode()
+    assert "Cancelled: 1 reservation." in client.get("/my/").content.decode()
 
 
 def test_cancel_following_occurrences_of_a_series(client, campus):
@@ -123,7 +123,12 @@ def test_cancel_following_occurrences_of_a_series(client, campus):
     )
     first, _second, third, _fourth = Reservation.objects.order_by("start")
     page = my_page(client, campus.teacher)
-    assert page.count('<option value="following">') == 4
+    # One row for the series, its four dates below it, each with its cancel link.
+    assert section(page, "upcoming").count('class="group-head"') == 1
+    assert page.count("/cancel/?next=") == 4
+    confirm = client.get(f"/my/{third.pk}/cancel/").content.decode()
+    assert confirm.count('name="scope"') == 3
+    assert "(2 dates)" in confirm and "(4 dates)" in confirm
     client.post(f"/my/{third.pk}/cancel/", {"scope": "following"})
     assert [r.status for r in Reservation.objects.order_by("start")] == [
         "confirmed",
@@ -142,17 +147,27 @@ def test_cancelling_an_invisible_reservation_is_404(client, campus, book):
     client.force_login(campus.outsider)
     for action in ("cancel", "check-in", "check-out"):
         assert client.post(f"/my/{booked.pk}/{action}/").status_code == 404
+    assert client.get(f"/my/{booked.pk}/cancel/").status_code == 404
     assert client.post("/my/999999/cancel/").status_code == 404
     booked.refresh_from_db()
     assert booked.status == "confirmed"
 
 
-def test_actions_answer_only_post(client, campus, book):
+def test_actions_answer_only_post_and_cancel_asks_first(client, campus, book):
     booked = book(
         campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
     ).reservations[0]
     client.force_login(campus.researcher)
-    assert client.get(f"/my/{booked.pk}/cancel/").status_code == 405
+    for action in ("check-in", "check-out"):
+        assert client.get(f"/my/{booked.pk}/{action}/").status_code == 405
+    # GET is the confirmation step: it changes nothing.
+    confirm = client.get(f"/my/{booked.pk}/cancel/", HTTP_ACCEPT_LANGUAGE="en")
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert f'action="/my/{booked.pk}/cancel/"' in page and "Confirm the cancellation" in page
+    assert 'type="hidden" name="scope" value="this"' in page  # not a series: no choice
+    booked.refresh_from_db()
+    assert booked.status == "confirmed"
 
 
 def test_bad_scope_is_refused_with_a_code(client, campus, book):
@@ -236,7 +251,8 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
         now=NOW - timedelta(days=5),
     )
     client.force_login(campus.researcher)
-    with django_assert_num_queries(8):  # 7 for the page, 1 for the reports link of referents
+    client.get("/my/")  # makes the user's feed token
+    with django_assert_num_queries(9):  # 7 for the page, referent or not, the feed token
         client.get("/my/")
     for n in range(10):
         extra = equipment_create(
@@ -256,14 +272,202 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
                 "15:00",
                 now=NOW - timedelta(days=5),
             )
-    with django_assert_num_queries(8):  # 7 for the page, 1 for the reports link of referents
+    with django_assert_num_queries(9):
         page = client.get("/my/").content.decode()
     assert page.count("data-reservation=") == 2 + 30
 
 
 def test_a_started_reservation_offers_no_cancel(client, qualified, today_hplc, monkeypatch):
     """The service refuses to cancel it (check out instead): the page offers no button."""
-    cancel = f'action="/my/{today_hplc.pk}/cancel/"'
+    cancel = f'href="/my/{today_hplc.pk}/cancel/'
     assert cancel in section(my_page(client, qualified.researcher), "upcoming")
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + timedelta(minutes=20))
     assert cancel not in section(my_page(client, qualified.researcher), "upcoming")
+
+
+@pytest.fixture
+def workstations(campus):
+    """Two more workstations on the rheometer's site: a class books three at once."""
+    return [campus.rheometer] + [
+        equipment_create(
+            actor=SYSTEM,
+            code=f"TO-POSTE-{n}",
+            name=f"Poste {n}",
+            category=campus.rheo,
+            site=campus.other_site,
+        )
+        for n in (1, 2)
+    ]
+
+
+@pytest.fixture
+def weekly_class(campus, book, workstations):
+    """The teacher's class on three workstations, weekly for four weeks: 12 reservations."""
+    return book(
+        campus.teacher,
+        campus.teaching,
+        workstations,
+        WED,
+        "09:00",
+        "11:00",
+        title="TP émulsions",
+        rrule="FREQ=WEEKLY;COUNT=4",
+    ).reservations
+
+
+def group_of(page: str, key: str) -> str:
+    start = page.index(f'data-group="{key}"')
+    return page[start : page.index("</tbody>", start)]
+
+
+def test_a_series_on_three_workstations_is_one_row_with_its_dates_below(
+    client, campus, weekly_class
+):
+    assert len(weekly_class) == 12
+    page = section(my_page(client, campus.teacher, HTTP_ACCEPT_LANGUAGE="en"), "upcoming")
+    assert page.count('class="group-head"') == 1
+    group = group_of(page, f"series-{weekly_class[0].series_id}")
+    head = group[: group.index('class="occurrences"')]
+    assert "Wed 2 December 2026 → Wed 23 December 2026" in head
+    assert "TO-POSTE-1" in head and "TO-POSTE-2" in head and "TO-RHEO-01" in head
+    assert "4 dates" in group and "<details>" in group
+    # Every reservation is listed once, under its date; one cancel link per date.
+    assert group.count("data-reservation=") == 12
+    assert group.count("/cancel/?next=") == 4
+
+
+def test_a_single_session_is_one_row_with_its_equipment(client, campus, book, workstations):
+    booked = book(
+        campus.teacher, campus.teaching, workstations, WED, "14:00", "16:00", title="TP"
+    ).reservations
+    page = section(my_page(client, campus.teacher), "upcoming")
+    assert page.count('class="group-head"') == 1
+    group = group_of(page, f"session-{booked[0].session_id}")
+    assert "<details>" not in group and group.count("data-reservation=") == 3
+    assert group.count("/cancel/?next=") == 1
+
+
+def test_cancelling_this_one_of_a_session_cancels_every_equipment_of_that_date(
+    client, campus, weekly_class
+):
+    second_date = sorted(weekly_class, key=lambda r: (r.start, r.pk))[3]
+    client.force_login(campus.teacher)
+    confirm = client.get(f"/my/{second_date.pk}/cancel/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "All 3 equipment of the session are cancelled at this time." in confirm.content.decode()
+    response = client.post(
+        f"/my/{second_date.pk}/cancel/",
+        {"scope": "this", "next": "/my/"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response["Location"] == "/my/"
+    cancelled = Reservation.objects.filter(status="cancelled")
+    assert {r.start for r in cancelled} == {second_date.start}
+    assert cancelled.count() == 3
+    page = client.get("/my/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cancelled: 3 reservations." in page
+    # Cancelled ones are no longer listed as upcoming: 9 remain, in 3 dates.
+    upcoming = section(page, "upcoming")
+    assert upcoming.count("data-reservation=") == 9 and "3 dates" in upcoming
+    assert "cancelled" not in upcoming.lower().replace("cancel/", "")
+
+
+def test_cancelling_following_dates_of_a_session_series(client, campus, weekly_class):
+    ordered = sorted(weekly_class, key=lambda r: (r.start, r.pk))
+    client.force_login(campus.teacher)
+    client.post(f"/my/{ordered[6].pk}/cancel/", {"scope": "following"})
+    statuses = [r.status for r in Reservation.objects.order_by("start", "pk")]
+    assert statuses == ["confirmed"] * 6 + ["cancelled"] * 6
+
+
+def test_a_refused_cancel_of_a_session_date_cancels_nothing(
+    client, campus, weekly_class, monkeypatch
+):
+    """All or nothing: when the service refuses one equipment, the others stay booked."""
+    import reservations.web.mine as mine
+    from reservations.exceptions import BookingError
+
+    real = mine.reservation_cancel
+    calls = []
+
+    def refuse_the_second(**kwargs):
+        calls.append(kwargs["reservation"].pk)
+        if len(calls) == 2:
+            raise BookingError("started")
+        return real(**kwargs)
+
+    monkeypatch.setattr(mine, "reservation_cancel", refuse_the_second)
+    first = sorted(weekly_class, key=lambda r: (r.start, r.pk))[0]
+    client.force_login(campus.teacher)
+    client.post(f"/my/{first.pk}/cancel/", {"scope": "this"})
+    assert len(calls) == 2
+    assert not Reservation.objects.filter(status="cancelled").exists()
+
+
+def test_cancel_confirmation_of_a_started_reservation_offers_no_button(
+    client, qualified, today_hplc, monkeypatch
+):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + timedelta(minutes=20))
+    client.force_login(qualified.researcher)
+    page = client.get(f"/my/{today_hplc.pk}/cancel/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "This reservation can no longer be cancelled." in page
+    assert "Confirm the cancellation" not in page
+
+
+def test_cancel_confirmation_returns_only_to_this_site(client, campus, book):
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    client.force_login(campus.researcher)
+    page = client.get(f"/my/{booked.pk}/cancel/?next=/my/partner/").content.decode()
+    assert 'name="next" value="/my/partner/"' in page
+    page = client.get(f"/my/{booked.pk}/cancel/?next=https://evil.example/").content.decode()
+    assert 'value="https://evil.example/"' not in page and 'name="next" value="/my/"' in page
+
+
+def test_the_personal_feed_link_carries_the_feed_token(client, campus, settings):
+    from partners.services import feed_token_for
+
+    page = my_page(client, campus.researcher)
+    key = feed_token_for(user=campus.researcher).key
+    assert f"{settings.SITE_URL}/calendars/me.ics?token={key}" in page
+    client.logout()  # the address alone opens the feed
+    feed = client.get(f"/calendars/me.ics?token={key}")
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
+
+
+def test_a_referent_reads_their_partners_bookings(client, campus, book):
+    """The referent of Orléans sees its research (even confidential), nothing of others."""
+    research = book(
+        campus.researcher,
+        campus.research,
+        campus.rheometer,
+        WED,
+        "10:00",
+        "12:00",
+        title="Thèse mesure",
+    ).reservations[0]
+    teaching = book(
+        campus.teacher,
+        campus.teaching,
+        campus.rheometer,
+        WED,
+        "14:00",
+        "16:00",
+        title="TP du lycée",
+    ).reservations[0]
+    mine_page = my_page(client, campus.referent, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'href="/my/partner/"' in mine_page
+    response = client.get("/my/partner/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = section(response.content.decode(), "partner")
+    assert "Université d&#x27;Orléans" in page
+    assert f'data-reservation="{research.pk}"' in page and "Thèse mesure" in page
+    assert f'data-reservation="{teaching.pk}"' not in page and "TP du lycée" not in page
+
+
+def test_the_partner_view_is_for_referents_only(client, campus, book):
+    book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00")
+    page = my_page(client, campus.researcher)
+    assert 'href="/my/partner/"' not in page
+    response = client.get("/my/partner/")
+    assert response.status_code == 302 and response["Location"] == "/my/"

@@ -1,0 +1,170 @@
+"""Every main page fits the screen (SPEC §8): no sideways scrolling at 390 px (a phone) nor
+at 1366 px (a laptop), as the user who uses it; the menu folds behind a button on a phone;
+a skip link leads to the content. Debian's Chromium, headless, against the live server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from reservations.models import Reservation
+
+from .conftest import WED
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 900}
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A fresh browser context of the given size, logged in as the given user."""
+    contexts = []
+
+    def make(user, viewport, *, locale: str = "fr-FR"):
+        context = browser.new_context(locale=locale, viewport=viewport)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": client.cookies["sessionid"].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def busy(qualified, book):
+    """Bookings on every page: a weekly class on two equipment, a single booking, a
+    pending industrial request in the approvals queue."""
+    campus = qualified
+    book(
+        campus.teacher,
+        campus.teaching,
+        [campus.rheometer, campus.hplc],
+        WED,
+        "09:00",
+        "11:00",
+        title="TP formulation des émulsions, groupe B",
+        rrule="FREQ=WEEKLY;COUNT=3",
+    )
+    book(campus.researcher, campus.research, campus.rheometer, WED, "14:00", "16:00")
+    book(
+        campus.industrial,
+        campus.confidential,
+        campus.hplc,
+        WED,
+        "14:00",
+        "17:00",
+        title="Validation lot 42 – stabilité accélérée",
+    )
+    return campus
+
+
+def width_overflow(page) -> int:
+    """How many pixels the document is wider than the viewport (0 when it fits)."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def pages_of(campus) -> list[tuple[str, object]]:
+    """(path, user) of each main page that must fit, as the user who uses it."""
+    series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
+    return [
+        ("/equipment/", campus.researcher),
+        (f"/equipment/{campus.hplc.pk}/", campus.researcher),
+        ("/planning/", campus.teacher),
+        ("/book/", campus.teacher),
+        ("/my/", campus.teacher),
+        ("/my/", campus.eq_manager),
+        ("/my/partner/", campus.referent),
+        (f"/my/{series.pk}/cancel/", campus.teacher),
+        ("/manage/approvals/", campus.eq_manager),
+        ("/manage/closures/", campus.eq_manager),
+        ("/reports/", campus.admin),
+        ("/account/", campus.researcher),
+        ("/account/password/", campus.researcher),
+        ("/accounts/login/", None),
+    ]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
+def test_main_pages_do_not_scroll_sideways(open_page, live_server, busy, viewport):
+    too_wide = {}
+    for path, user in pages_of(busy):
+        page = open_page(user, viewport)
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        overflow = width_overflow(page)
+        if overflow > 0:
+            too_wide[f"{path} ({getattr(user, 'username', 'anonymous')})"] = overflow
+    assert too_wide == {}
+
+
+def test_the_menu_folds_behind_a_button_on_a_phone(open_page, live_server, busy):
+    page = open_page(busy.researcher, PHONE)
+    page.goto(f"{live_server.url}/equipment/")
+    my_link = page.locator("header nav a[href='/my/']")
+    assert not my_link.is_visible()
+    page.locator(".nav-menu > summary").click()
+    assert my_link.is_visible() and page.locator("header nav a[href='/account/']").is_visible()
+    assert width_overflow(page) == 0
+    wide = open_page(busy.researcher, LAPTOP)
+    wide.goto(f"{live_server.url}/equipment/")
+    assert not wide.locator(".nav-menu > summary").is_visible()
+    assert wide.locator("header nav a[href='/my/']").is_visible()
+
+
+def test_the_skip_link_comes_first_and_leads_to_the_content(open_page, live_server, busy):
+    page = open_page(busy.researcher, PHONE, locale="en-US")
+    page.goto(f"{live_server.url}/my/")
+    skip = page.locator("a.skip-link")
+    assert not skip.is_visible() or skip.bounding_box()["y"] < 0
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip-link"
+    assert skip.inner_text() == "Skip to the content"
+    assert skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+
+
+def test_cancel_one_date_of_a_class_on_a_phone(open_page, live_server, busy):
+    """The series is one card; its dates open below it; Cancel is on screen; a confirmation
+    step cancels the date on both equipment."""
+    page = open_page(busy.teacher, PHONE, locale="en-US")
+    page.goto(f"{live_server.url}/my/")
+    group = page.locator("#upcoming tbody.group-series")
+    assert group.count() == 1
+    group.locator("summary").click()
+    dates = group.locator("li.occurrence")
+    assert dates.count() == 3
+    cancel = dates.nth(1).get_by_role("link", name="Cancel")
+    box = cancel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    cancel.click()
+    page.wait_for_url(re.compile(r"/my/\d+/cancel/\?next=/my/$"))
+    assert width_overflow(page) == 0
+    confirm = page.locator("#cancel-confirm")
+    assert confirm.locator("li[data-reservation]").count() == 2
+    assert confirm.get_by_label("this one", exact=True).is_checked()
+    confirm.get_by_role("button", name="Confirm the cancellation").click()
+    page.wait_for_url(f"{live_server.url}/my/")
+    assert "Cancelled: 2 reservations." in page.locator(".messages").inner_text()
+    cancelled = Reservation.objects.filter(status="cancelled")
+    assert cancelled.count() == 2 and len({r.start for r in cancelled}) == 1
+    assert page.locator("#upcoming li.occurrence").count() == 2
