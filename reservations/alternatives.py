@@ -1,8 +1,9 @@
 """Slots to offer instead of a refused one: each is checked by the booking rules themselves.
 
 A candidate is a booking the same user could make for the same project: the same
-equipment at the nearest times (same duration, a week either way), or another equipment
-of the same category at the same site at the requested time. Each goes through
+equipment at other times (the nearest earlier and later ones that day, the same time on
+the nearest other days, then the rest of the week; never two overlapping slots), or
+another equipment of the same category at the same site at the requested time. Each goes through
 `rules.check_booking` with the facts a booking would gather (opening hours, closures,
 notice, horizon, membership, qualification, teaching windows, quota, busy time), so an
 alternative is never refused once chosen, and never displaces anyone.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.timezones import local_tz
+from core.timezones import TimeError, local_tz, make_aware
 from equipment.models import Equipment
 from partners.models import Project
 
@@ -87,17 +88,28 @@ def suggest_alternatives(
         remaining, _lifted = rules.apply_override(verdict.violations, item.pk in overridable)
         return not remaining and not verdict.displace
 
-    found: list[dict[str, Any]] = []
     here = by_id[equipment.pk]
-    step = timedelta(minutes=here.policy.granularity_minutes)
-    offset = step
-    while offset <= REACH and len(found) < SAME_EQUIPMENT:
-        for candidate in (start + offset, start - offset):
-            if len(found) < SAME_EQUIPMENT and bookable(here, candidate):
-                found.append(
-                    {"equipment": here.pk, "start": candidate, "end": candidate + duration}
-                )
-        offset += step
+    found: list[dict[str, Any]] = []
+
+    def offer(candidate: datetime) -> bool:
+        slot = (candidate, candidate + duration)
+        # Really different choices: never two offered slots that overlap.
+        if any(slot[0] < a["end"] and a["start"] < slot[1] for a in found):
+            return False
+        if not bookable(here, candidate):
+            return False
+        found.append({"equipment": here.pk, "start": slot[0], "end": slot[1]})
+        return True
+
+    later, earlier, other_days, rest = _same_equipment_times(here, start, tz)
+    # One of each kind first (later that day, earlier that day, another day), then the rest.
+    for group in (later, earlier, other_days):
+        next((c for c in group if offer(c)), None)
+    for candidate in (*later, *earlier, *other_days, *rest):
+        if len(found) >= SAME_EQUIPMENT:
+            break
+        offer(candidate)
+    del found[SAME_EQUIPMENT:]
     for pk in others:
         if len(found) >= limit:
             break
@@ -105,3 +117,36 @@ def suggest_alternatives(
             found.append({"equipment": pk, "start": start, "end": end})
     found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
     return found[:limit]
+
+
+def _same_equipment_times(
+    item: Equipment, start: datetime, tz: Any
+) -> tuple[list[datetime], list[datetime], list[datetime], list[datetime]]:
+    """Starts to try on the requested equipment, nearest first, by kind: later the same
+    day, earlier the same day (on the equipment's time grid), the requested time of day on
+    the nearest other days (a week either way), and every other start of that week."""
+    step = timedelta(minutes=item.policy.granularity_minutes)
+    day = start.astimezone(tz).date()
+    later: list[datetime] = []
+    earlier: list[datetime] = []
+    offset = step
+    while offset <= timedelta(days=1):
+        if (start + offset).astimezone(tz).date() == day:
+            later.append(start + offset)
+        if (start - offset).astimezone(tz).date() == day:
+            earlier.append(start - offset)
+        offset += step
+    wall = start.astimezone(tz).replace(tzinfo=None)
+    other_days: list[datetime] = []
+    for days in range(1, REACH.days + 1):
+        for sign in (1, -1):
+            try:
+                other_days.append(make_aware(wall + timedelta(days=sign * days), tz))
+            except TimeError:  # that wall time does not exist or is ambiguous that day
+                continue
+    rest: list[datetime] = []
+    offset = timedelta(days=1)
+    while offset <= REACH:
+        rest += [start + offset, start - offset]
+        offset += step
+    return later, earlier, other_days, rest

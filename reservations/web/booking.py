@@ -19,7 +19,7 @@ from reservations.forms import (
     BookingForm,
     local_input,
 )
-from reservations.models import Reservation, ReservationStatus
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.selectors import reservations_visible_to
 from reservations.services import (
     reservation_create,
@@ -96,6 +96,33 @@ def _occurrences(error: BookingError) -> list[dict[str, Any]]:
     ]
 
 
+def _conflicts(error: BookingError, form: BookingForm) -> list[dict[str, Any]]:
+    """What is in the way, with the equipment it holds (the API's conflicts are times)."""
+    listed = error.extra.get("conflicts") or []
+    if not listed:
+        return []
+    chosen = list(form.cleaned_data.get("equipment") or [])
+    holders = {
+        (start, end): equipment
+        for start, end, equipment in Reservation.objects.filter(
+            equipment__in=chosen,
+            status__in=LIVE_STATUSES,
+            start__in={c["start"] for c in listed},
+        )
+        .select_related("equipment")
+        .values_list("start", "end", "equipment__code")
+    }
+    only = chosen[0].code if len(chosen) == 1 else ""
+    return [
+        {
+            "start": c["start"],
+            "end": c["end"],
+            "equipment": holders.get((c["start"], c["end"]), only),
+        }
+        for c in listed
+    ]
+
+
 def _apply_field_errors(form: BookingForm, error: BookingError) -> None:
     """Show the service's field errors next to their fields (the RRULE's at its end)."""
     for name, problems in (error.extra.get("fields") or {}).items():
@@ -140,7 +167,7 @@ def book(request: HttpRequest) -> HttpResponse:
                     "message": error.message,
                     "occurrences": occurrences,
                     "per_equipment": any(o["equipment"] for o in occurrences),
-                    "conflicts": error.extra.get("conflicts") or [],
+                    "conflicts": _conflicts(error, form),
                     # Before the field errors: adding one drops the field's cleaned value.
                     "alternatives": _alternatives(error, form),
                 }

@@ -117,7 +117,8 @@ def test_conflict_in_french_lists_alternatives_that_fill_the_form(client, campus
     assert '<code class="code">conflict</code>' in page
     links = alternative_links(page)
     starts = [parse_qs(urlsplit(u).query)["start"][0] for u in links]
-    assert starts == ["2026-12-02T12:00", "2026-12-02T12:15", "2026-12-02T12:30"]
+    # Really different choices: later that day, earlier that day, another day.
+    assert starts == ["2026-12-02T12:00", "2026-12-02T09:00", "2026-12-03T11:00"]
     query = parse_qs(urlsplit(links[0]).query)
     assert query == {
         "equipment": [str(campus.rheometer.pk)],
@@ -150,9 +151,11 @@ def test_alternatives_include_equipment_of_the_same_category_and_site(client, ca
     )
     found = [parse_qs(urlsplit(u).query) for u in alternative_links(response.content.decode())]
     assert [(q["equipment"][0], q["start"][0]) for q in found] == [
+        # Later that day (nothing free earlier), then the same time the next and the
+        # previous day: never two overlapping slots.
         (str(campus.rheometer.pk), "2026-12-02T16:00"),
-        (str(campus.rheometer.pk), "2026-12-02T16:15"),
-        (str(campus.rheometer.pk), "2026-12-02T16:30"),
+        (str(campus.rheometer.pk), "2026-12-03T10:00"),
+        (str(campus.rheometer.pk), "2026-12-01T10:00"),
         (str(twin.pk), "2026-12-02T10:00"),
     ]
 
@@ -292,7 +295,7 @@ def test_refused_series_lists_every_failing_occurrence(client, campus):
     page = response.content.decode()
     assert "Some occurrences break the booking rules: nothing was booked." in page
     assert page.count('<code class="code">beyond_horizon</code>') == 2 + 1
-    assert "Wed 3 Feb 2027" in page and "Wed 27 Jan 2027" in page
+    assert "Wednesday 3 February 2027" in page and "Wednesday 27 January 2027" in page
     assert not Reservation.objects.exists()
 
 
@@ -470,3 +473,13 @@ def test_done_page_without_a_booking_goes_back_to_the_form(client, campus):
     client.force_login(campus.researcher)
     response = client.get("/book/done/")
     assert response.status_code == 302 and response["Location"] == "/book/"
+
+
+def test_a_conflict_names_the_equipment_in_the_way_and_days_in_words(client, campus, book):
+    """French dates say the day in full ("mercredi", never the ambiguous "mar")."""
+    book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00")
+    response = post(
+        client, campus.researcher, campus.rheometer, campus.open_research, WED, "11:00", "12:00"
+    )
+    page = response.content.decode()
+    assert "TO-RHEO-01 · mercredi 2 décembre 2026 10:00–12:00" in page
