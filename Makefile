@@ -26,11 +26,16 @@ messages: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Links in emails and feeds point to the address actually served; the demo loads without
+# printing its emails, so the last lines before the server's are the URL and the logins.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: export ALLOWED_HOSTS ?= localhost,127.0.0.1,[::1],$(HOST)
 run: messages
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
-	DEBUG=1 $(BIN)/python manage.py demo_data
-	@echo "Platform booking: open http://$(HOST):$(PORT)/ (API docs at /api/docs/)"
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Loading the demo into $${DATABASE_URL:-sqlite:///db.sqlite3}…"
+	@DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
+	@DEBUG=1 $(BIN)/python manage.py demo_data
+	@echo "Open $(SITE_URL)/ and log in (API docs at $(SITE_URL)/api/docs/)."
+	@DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from equipment.models import Category, Equipment, Qualification, Site
+from notifications import emails
 from partners.models import Partner, Project, ProjectKind
+from platform_booking.demo import DEMO_LOGINS
 
 User = get_user_model()
 MODELS = (Site, Category, Equipment, Partner, Project, User, Qualification)
@@ -73,3 +75,33 @@ def test_demo_reservations_cover_every_kind_and_never_overlap():
     for previous, current in itertools.pairwise(live):
         if previous.equipment_id == current.equipment_id:
             assert previous.blocked_until <= current.start
+
+
+# transaction=True: the loader's transaction really commits, so its emails really leave.
+@pytest.mark.django_db(transaction=True)
+def test_demo_data_prints_a_few_lines_ending_with_the_logins_and_no_email(
+    settings, capsys, monkeypatch
+):
+    """`make run` loads the demo on the console email backend: the emails its bookings
+    cause are built but printed nowhere (they once made 25,000 lines and hid the logins)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    built: list[object] = []
+    send_now = emails.send_now
+
+    def counting_send_now(messages: list[object]) -> int:
+        built.extend(messages)
+        return send_now(messages)
+
+    monkeypatch.setattr(emails, "send_now", counting_send_now)
+
+    call_command("demo_data")  # its own output and the console backend's share sys.stdout
+    printed = capsys.readouterr()
+
+    assert built, "the demo's bookings should still cause emails"
+    assert "Subject:" not in printed.out
+    assert printed.err == ""
+    lines = printed.out.splitlines()
+    assert len(lines) == 2 + len(DEMO_LOGINS)
+    assert "3 sites" in lines[0]
+    assert "demo-campus-2026" in lines[1]
+    assert [line.split()[0] for line in lines[2:]] == list(DEMO_LOGINS)
