@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from core.errors import DomainError
 from core.roles import require
@@ -124,6 +125,13 @@ def feed_token_rotate(*, user: Any) -> FeedToken:
         token.key = secrets.token_urlsafe(32)
         token.save(update_fields=["key", "created_at"])
     return token
+
+
+def api_token_revoke(*, user: Any) -> bool:
+    """Delete the user's API token (programs using it are refused); answer whether there
+    was one."""
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    return bool(deleted)
 
 
 def feed_token_for(*, user: Any) -> FeedToken:

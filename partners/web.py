@@ -19,16 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
-from partners.services import feed_token_for, feed_token_rotate, user_language
-
-
-def _api_token_revoke(*, user: Any) -> bool:
-    """Delete the user's API token; answer whether there was one.
-
-    TODO: belongs in partners.services (the one write path); kept here until it moves.
-    """
-    deleted, _rows = Token.objects.filter(user=user).delete()
-    return bool(deleted)
+from partners.services import api_token_revoke, feed_token_for, feed_token_rotate, user_language
 
 
 class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
@@ -73,7 +64,7 @@ def rotate_feed_token(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_api_token(request: HttpRequest) -> HttpResponse:
-    if _api_token_revoke(user=request.user):
+    if api_token_revoke(user=request.user):
         messages.success(request, _("Your API token is revoked: programs using it are refused."))
     else:
         messages.info(request, _("You had no API token."))
