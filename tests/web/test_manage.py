@@ -404,6 +404,7 @@ def test_public_holidays_of_a_year(client, campus):
             "holidays-target": f"site:{campus.other_site.pk}",
             "holidays-year": 2027,
         },
+        HTTP_ACCEPT_LANGUAGE="en",  # the message is worded when the import runs
     )
     assert Closure.objects.count() == 11
     page = closure_page(client, campus.admin, HTTP_ACCEPT_LANGUAGE="en")
