@@ -8,21 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from .models import Category, Site
 
 
-class CatalogueFilterForm(forms.Form):
-    """The catalogue's search and filters (SPEC §8); every field may be left empty."""
+class SiteCategoryFilterForm(forms.Form):
+    """Narrow a list of equipment to a site and a category (catalogue, planning)."""
 
-    q = forms.CharField(
-        required=False,
-        max_length=200,
-        label=_("Search"),
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": _("Search: code, name, description…"),
-                "aria-label": _("Search"),
-            }
-        ),
-    )
     site = forms.ModelChoiceField(
         queryset=Site.objects.all(),
         required=False,
@@ -36,6 +24,25 @@ class CatalogueFilterForm(forms.Form):
         label=_("Category"),
         empty_label=_("All categories"),
         widget=forms.Select(attrs={"aria-label": _("Category")}),
+    )
+
+
+class CatalogueFilterForm(SiteCategoryFilterForm):
+    """The catalogue's search and filters (SPEC §8); every field may be left empty."""
+
+    field_order = ["q", "site", "category", "qualified"]
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Search: code, name, description…"),
+                "aria-label": _("Search"),
+            }
+        ),
     )
     qualified = forms.BooleanField(
         required=False,

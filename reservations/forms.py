@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core import timezones
 from core.timezones import TimeError, local_tz, parse_local
-from equipment.models import Category, Equipment, Site
+from equipment.forms import SiteCategoryFilterForm
+from equipment.models import Equipment, Site
 from partners.models import Project
 from reservations.models import Closure
 
@@ -112,21 +113,7 @@ def bookable_projects(user: Any) -> QuerySet[Project]:
     )
 
 
-class PlanningForm(forms.Form):
-    site = forms.ModelChoiceField(
-        queryset=Site.objects.all(),
-        required=False,
-        label=_("Site"),
-        empty_label=_("All sites"),
-        widget=forms.Select(attrs={"aria-label": _("Site")}),
-    )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.all(),
-        required=False,
-        label=_("Category"),
-        empty_label=_("All categories"),
-        widget=forms.Select(attrs={"aria-label": _("Category")}),
-    )
+class PlanningForm(SiteCategoryFilterForm):
     view = forms.ChoiceField(
         choices=[("week", _("Week")), ("day", _("Day"))], required=False, label=_("View")
     )

@@ -358,12 +358,7 @@ def _closure_pieces(
         by_site[e.site_id].append(e.pk)
     pieces: list[Piece] = []
     for c in closures:
-        if c.equipment_id is not None:
-            targets = [c.equipment_id]
-        elif c.site_id is not None:
-            targets = by_site.get(c.site_id, [])
-        else:
-            targets = ids
+        targets = _closed_equipment(c, by_site, ids)
         block = _closure_block(c, tz)
         for day, a, b in _pieces(c.start, c.end, days, tz):
             for pk in targets:
@@ -546,12 +541,7 @@ def calendar_events(
         .order_by("start", "pk")
     )
     for c in closures:
-        if c.equipment_id is not None:
-            targets = [c.equipment_id]
-        elif c.site_id is not None:
-            targets = by_site.get(c.site_id, [])
-        else:
-            targets = ids
+        targets = _closed_equipment(c, by_site, ids)
         title = _("Closed: %(reason)s") % {"reason": c.reason} if c.reason else _("Closed")
         events += [_background("closure", pk, c.start, c.end, title, tz) for pk in targets]
     for e in equipment:
@@ -560,3 +550,12 @@ def calendar_events(
                 _background("maintenance", e.pk, window[0], window[1], _("Out of service"), tz)
             )
     return events
+
+
+def _closed_equipment(closure: Closure, by_site: dict[int, list[int]], ids: list[int]) -> list[int]:
+    """Which of the shown equipment a closure closes: its own, its site's, or all."""
+    if closure.equipment_id is not None:
+        return [closure.equipment_id]
+    if closure.site_id is not None:
+        return by_site.get(closure.site_id, [])
+    return ids
