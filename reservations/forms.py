@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from core import timezones
+from core import french_calendars, timezones
 from core.timezones import TimeError, local_tz, parse_local
 from equipment.forms import SiteCategoryFilterForm
 from equipment.models import Equipment, Site
-from partners.models import Project
+from partners.models import Project, ProjectKind
 from reservations.models import Closure
 
 from . import permissions
-from .recurrence import MAX_OCCURRENCES
+from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -98,6 +101,10 @@ class EquipmentChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} – {obj.name} ({obj.site.name})"
 
 
+class EquipmentCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes; the booking page lays them out by site and category itself."""
+
+
 class ProjectChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Project) -> str:
         return f"{obj.name} ({obj.partner.name}, {obj.get_kind_display()})"
@@ -122,16 +129,100 @@ class PlanningForm(SiteCategoryFilterForm):
     )
 
 
+FREQUENCIES = ("once", "daily", "weekly")
+TERM_PRESETS = ("next_holidays", "school_year_end")
+# How far ahead a term preset looks for the holidays that end it.
+_TERM_LOOKAHEAD = timedelta(days=400)
+
+
+def build_rrule(
+    *,
+    frequency: str,
+    start_day: date,
+    interval: int = 1,
+    weekdays: Iterable[str] = (),
+    until: date | None = None,
+    count: int | None = None,
+) -> str | None:
+    """The RRULE of SPEC §3 for a repetition: FREQ=DAILY|WEEKLY;INTERVAL;BYDAY;UNTIL|COUNT.
+
+    None for a single booking. A weekly series without a ticked day repeats on the day of
+    its start; a daily one with ticked days runs on those days only (every weekday, say).
+    """
+    if frequency not in ("daily", "weekly"):
+        return None
+    parts = [f"FREQ={frequency.upper()}"]
+    if interval > 1:
+        parts.append(f"INTERVAL={interval}")
+    ticked = set(weekdays)
+    days = [d for d in WEEKDAY_CODES if d in ticked]
+    if frequency == "weekly" and not days:
+        days = [WEEKDAY_CODES[start_day.weekday()]]
+    if days:
+        parts.append("BYDAY=" + ",".join(days))
+    if count is not None:
+        parts.append(f"COUNT={count}")
+    elif until is not None:
+        parts.append(f"UNTIL={until:%Y%m%d}")
+    return ";".join(parts)
+
+
+def holiday_starts(first: date, last: date) -> list[tuple[date, str]]:
+    """First days of the zone B school holidays between two dates, with their names."""
+    days = french_calendars.school_holidays(first - timedelta(days=1), last)
+    return [
+        (day, french_calendars.school_holiday_names(day.year).get(day, ""))
+        for day in sorted(days)
+        if day >= first and day - timedelta(days=1) not in days
+    ]
+
+
+def is_summer(holiday_name: str) -> bool:
+    """Whether a zone B holiday (named in French by the calendar) ends the school year."""
+    return "été" in holiday_name.lower()
+
+
+def term_end(preset: str, day: date) -> date | None:
+    """The last day of a term preset from `day`: the eve of the next school holidays, or of
+    the summer holidays. None when the zone B calendar does not cover the way there."""
+    last = day + _TERM_LOOKAHEAD
+    for start, name in holiday_starts(day + timedelta(days=1), last):
+        if preset == "next_holidays" or (preset == "school_year_end" and is_summer(name)):
+            end = start - timedelta(days=1)
+            years = range(day.year, start.year + 1)
+            return end if all(french_calendars.school_years_covered(y) for y in years) else None
+    return None
+
+
+def school_calendar_end(year: int) -> date | None:
+    """The last day the zone B school calendar is known, looking from `year` on: the end of
+    the last summer holidays published (the calendar years are only partly covered)."""
+    covered = french_calendars.school_years_covered
+    for back in range(10):  # a year beyond the data: the last one published before it
+        if covered(year - back):
+            year -= back
+            break
+    else:
+        return None
+    while covered(year + 1):
+        year += 1
+    return max(french_calendars.school_holiday_names(year))
+
+
+def search_text(*words: str) -> str:
+    """Lower-case words without accents: what the equipment search compares ("rheometre")."""
+    text = unicodedata.normalize("NFKD", " ".join(words).lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 class BookingForm(forms.Form):
-    """One equipment, several (a session), once or every week (a series)."""
+    """One equipment, several (a session), once or repeated (a series)."""
 
     equipment = EquipmentChoiceField(
         queryset=Equipment.objects.none(),
         label=_("Equipment"),
-        help_text=_(
-            "Hold Ctrl (⌘ on a Mac) to choose several: they are booked together (a session)."
-        ),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Tick several to book them together for the same times (a session)."),
+        widget=EquipmentCheckboxes,
     )
     project = ProjectChoiceField(queryset=Project.objects.none(), label=_("Project"))
     start = LocalDateTimeField(label=_("Start"))
@@ -140,12 +231,28 @@ class BookingForm(forms.Form):
     expected_participants = forms.IntegerField(
         min_value=1, initial=1, label=_("Expected participants")
     )
+    frequency = forms.ChoiceField(
+        choices=[("once", _("once")), ("daily", _("every day")), ("weekly", _("every week"))],
+        initial="once",
+        required=False,
+        label=_("Repeat"),
+        widget=forms.RadioSelect,
+    )
+    interval = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=52,
+        initial=1,
+        label=_("Every how many days or weeks"),
+        help_text=_("1: every day or every week; 2 with “every week”: every other week."),
+    )
+    # The former "repeat every week" box: still read (as a weekly series), no longer shown.
     repeat = forms.BooleanField(required=False, label=_("Repeat every week"))
     weekdays = forms.MultipleChoiceField(
         choices=weekday_choices,
         required=False,
         label=_("On"),
-        help_text=_("The day of the start when none is ticked."),
+        help_text=_("Every week: the day of the start when none is ticked."),
         widget=forms.CheckboxSelectMultiple,
     )
     repeat_end = forms.ChoiceField(
@@ -155,12 +262,38 @@ class BookingForm(forms.Form):
         label=_("Ends"),
         widget=forms.RadioSelect,
     )
+    term = forms.ChoiceField(
+        choices=[
+            ("", _("no preset")),
+            ("next_holidays", _("until the next school holidays")),
+            ("school_year_end", _("until the end of the school year")),
+        ],
+        required=False,
+        label=_("Term preset (zone B)"),
+        help_text=_("The last day becomes the eve of those holidays."),
+    )
     until = forms.DateField(
         required=False, label=_("Last day"), widget=IsoDateInput(), validators=[check_year]
     )
     count = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_OCCURRENCES, label=_("Occurrences")
     )
+    school_holidays = forms.ChoiceField(
+        choices=[
+            ("default", _("default: skipped for pedagogical projects")),
+            ("skip", _("skip them")),
+            ("keep", _("do not skip them")),
+        ],
+        initial="default",
+        required=False,
+        label=_("School holidays (zone B)"),
+        help_text=_(
+            "Where the zone B calendar is not published yet, the default does not guess: "
+            "it asks you to choose."
+        ),
+        widget=forms.RadioSelect,
+    )
+    # The former check box: still read as "skip them", no longer shown.
     skip_school_holidays = forms.BooleanField(required=False, label=_("Skip school holidays"))
     skip_conflicts = forms.BooleanField(
         required=False,
@@ -177,38 +310,125 @@ class BookingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["equipment"].queryset = (  # type: ignore[attr-defined]
             Equipment.objects.exclude(status=Equipment.Status.RETIRED)
-            .select_related("site")
-            .order_by("site__name", "code")
+            .select_related("site", "category")
+            .order_by("site__name", "category__name", "code")
         )
         self.fields["project"].queryset = bookable_projects(user)  # type: ignore[attr-defined]
         if not can_override:
             del self.fields["override"]
 
+    def equipment_groups(self) -> list[dict[str, Any]]:
+        """The equipment choices by site, then category, each with whether it is ticked."""
+        chosen = {str(v) for v in (self["equipment"].value() or [])}
+        sites: dict[int, dict[str, Any]] = {}
+        for item in self.fields["equipment"].queryset:  # type: ignore[attr-defined]
+            site = sites.setdefault(item.site_id, {"site": item.site, "categories": {}})
+            category = site["categories"].setdefault(
+                item.category_id, {"category": item.category, "items": []}
+            )
+            category["items"].append(
+                {
+                    "equipment": item,
+                    "checked": str(item.pk) in chosen,
+                    "search": search_text(item.code, item.name, item.site.name, item.category.name),
+                }
+            )
+        return [
+            {"site": s["site"], "categories": list(s["categories"].values())}
+            for s in sites.values()
+        ]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("repeat"):
-            if data.get("repeat_end") == "count":
-                if not data.get("count"):
-                    self.add_error("count", ValidationError(_("How many times?"), code="required"))
-            elif not data.get("until"):
-                self.add_error("until", ValidationError(_("Until when?"), code="required"))
+        frequency = data.get("frequency") or ("weekly" if data.get("repeat") else "once")
+        data["frequency"] = frequency
+        data["interval"] = data.get("interval") or 1
+        if frequency == "once":
+            data["skip_school_holidays"] = False
+            return data
+        start = data.get("start")
+        if data.get("term") and start is not None:
+            last = term_end(data["term"], start.astimezone(local_tz()).date())
+            if last is None:
+                self.add_error(
+                    "term",
+                    ValidationError(
+                        _(
+                            "The zone B school calendar does not say when that is: "
+                            "choose the last day yourself."
+                        ),
+                        code="school_calendar_unknown",
+                    ),
+                )
+                return data
+            data["until"], data["repeat_end"] = last, "until"
+        elif data.get("repeat_end") == "count":
+            if not data.get("count"):
+                self.add_error("count", ValidationError(_("How many times?"), code="required"))
+        elif not data.get("until"):
+            self.add_error("until", ValidationError(_("Until when?"), code="required"))
+        data["skip_school_holidays"] = self._skips_school_holidays(data)
         return data
 
-    def rrule(self) -> str | None:
-        """The RRULE subset of SPEC §3 for a weekly series: FREQ=WEEKLY;BYDAY=..;UNTIL|COUNT."""
-        data = self.cleaned_data
-        if not data.get("repeat"):
+    def _skips_school_holidays(self, data: dict[str, Any]) -> bool:
+        """The page's default: a pedagogical series skips the school holidays (the service
+        and the API keep their explicit flag)."""
+        choice = data.get("school_holidays") or (
+            "skip" if data.get("skip_school_holidays") else "default"
+        )
+        if choice != "default":
+            return choice == "skip"
+        project = data.get("project")
+        if project is None or project.kind != ProjectKind.PEDAGOGICAL:
+            return False
+        known_until = self._school_calendar_missing(data)
+        if known_until is not None:
+            # Skipping only where the calendar is known would book classes in holidays
+            # nobody can see yet: ask rather than guess.
+            self.add_error(
+                "school_holidays",
+                ValidationError(
+                    _(
+                        "The zone B school holidays after %(day)s are not published yet: "
+                        "choose whether to skip them."
+                    ),
+                    code="school_calendar_unknown",
+                    params={"day": date_format(known_until, "j F Y")},
+                ),
+            )
+        return True
+
+    def _school_calendar_missing(self, data: dict[str, Any]) -> date | None:
+        """The last day of the known school calendar when the series goes beyond it."""
+        if data.get("start") is None or data.get("end") is None or self.errors:
+            return None  # the form reports its own errors first
+        rule = self.rrule()
+        if rule is None:
             return None
-        days = [d for d in WEEKDAY_CODES if d in (data.get("weekdays") or [])]
-        if not days:
-            days = [WEEKDAY_CODES[data["start"].astimezone(local_tz()).weekday()]]
-        parts = ["FREQ=WEEKLY", "BYDAY=" + ",".join(days)]
-        if data.get("repeat_end") == "count":
-            parts.append(f"COUNT={data['count']}")
-        else:
-            until: date = data["until"]
-            parts.append(f"UNTIL={until:%Y%m%d}")
-        return ";".join(parts)
+        tz = local_tz()
+        try:
+            occurrences = expand(rule, data["start"], data["end"], tz)
+        except RecurrenceError:
+            return None  # the service explains a bad rule at the field it belongs to
+        first = occurrences[0][0].astimezone(tz).date()
+        last = occurrences[-1][0].astimezone(tz).date()
+        known_until = school_calendar_end(first.year)
+        if known_until is None:
+            return first - timedelta(days=1)
+        return known_until if last > known_until else None
+
+    def rrule(self) -> str | None:
+        """The RRULE of the chosen repetition (see build_rrule), None for a single booking."""
+        data = self.cleaned_data
+        count = data.get("count") if data.get("repeat_end") == "count" else None
+        return build_rrule(
+            frequency=data.get("frequency") or "once",
+            start_day=data["start"].astimezone(local_tz()).date(),
+            interval=data.get("interval") or 1,
+            weekdays=data.get("weekdays") or [],
+            until=data.get("until"),
+            count=count,
+        )
 
 
 class CancelForm(forms.Form):

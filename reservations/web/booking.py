@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.french_calendars import school_years_covered
+from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from equipment.models import Equipment
+from reservations.api.booking import availability
 from reservations.exceptions import BookingError
 from reservations.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
     BookingForm,
+    holiday_starts,
+    is_summer,
     local_input,
 )
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
@@ -30,18 +38,106 @@ from reservations.web.common import (
     is_manager,
 )
 
+_PREFILLED = (
+    "project",
+    "start",
+    "end",
+    "title",
+    "expected_participants",
+    "frequency",
+    "interval",
+    "repeat_end",
+    "term",
+    "until",
+    "count",
+    "school_holidays",
+)
+# A preview reads the free time of so many of the ticked equipment at most.
+PREVIEW_MAX = 12
 
-def _prefill(request: HttpRequest) -> dict[str, Any]:
-    """Initial values from the query string: a "Book" button or an alternative's link."""
+
+def _prefill(query: QueryDict) -> dict[str, Any]:
+    """Initial values from the query string: a "Book" button, an alternative's link, or the
+    form itself sent again to show the free time."""
     initial: dict[str, Any] = {}
-    ids = [v for v in request.GET.getlist("equipment") if v.isdigit()]
+    ids = [v for v in query.getlist("equipment") if v.isdigit()]
     if ids:
         initial["equipment"] = [int(v) for v in ids]
-    for name in ("project", "start", "end", "title", "expected_participants"):
-        value = request.GET.get(name, "").strip()
+    for name in _PREFILLED:
+        value = query.get(name, "").strip()
         if value:
             initial[name] = value
+    days = query.getlist("weekdays")
+    if days:
+        initial["weekdays"] = days
+    for name in ("skip_conflicts", "override"):
+        if query.get(name):
+            initial[name] = True
     return initial
+
+
+def _preview_day(value: Any, now: datetime) -> date:
+    """The local day whose free time is shown: the start's, else today."""
+    try:
+        return parse_local(value).astimezone(local_tz()).date()
+    except TimeError:
+        return now.astimezone(local_tz()).date()
+
+
+def _preview(initial: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Busy and free time of the ticked equipment on the day of the start (no JavaScript)."""
+    day = _preview_day(initial.get("start"), now)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        day = now.astimezone(local_tz()).date()
+    first, last = day_bounds(day)
+    chosen = (
+        Equipment.objects.exclude(status=Equipment.Status.RETIRED)
+        .filter(pk__in=initial.get("equipment") or [])
+        .order_by("code")[:PREVIEW_MAX]
+    )
+    kinds = {"reservation": _("booked"), "buffer": _("set-up time"), "closure": _("closed")}
+    items = []
+    for item in chosen:
+        found = availability(item, first, last)
+        busy = [{**b, "label": kinds.get(b["kind"], b["kind"])} for b in found["busy"]]
+        items.append(
+            {
+                "equipment": item,
+                "free": found["free"],
+                "busy": busy,
+                "bar": day_bar(day, found["free"], busy),
+            }
+        )
+    return {"day": day, "items": items}
+
+
+def day_bar(day: date, free: list[dict[str, Any]], busy: list[dict[str, Any]]) -> list[dict]:
+    """Segments of a day bar in percent of 07:00-20:00, widened to what it must show."""
+    tz = local_tz()
+
+    def minutes(moment: datetime) -> int:
+        local = moment.astimezone(tz)
+        if local.date() < day:
+            return 0
+        if local.date() > day:
+            return 24 * 60
+        return local.hour * 60 + local.minute
+
+    spans = [("free", minutes(f["start"]), minutes(f["end"])) for f in free] + [
+        ("busy", minutes(b["start"]), minutes(b["end"])) for b in busy
+    ]
+    low = min([7 * 60, *(s for _k, s, _e in spans)])
+    high = max([20 * 60, *(e for _k, _s, e in spans)])
+    scale = 100 / (high - low)
+    return [
+        {
+            "kind": kind,
+            "left": f"{(start - low) * scale:.2f}",
+            "width": f"{(end - start) * scale:.2f}",
+        }
+        for kind, start, end in spans
+        if end > start
+    ]
 
 
 def _alternatives(error: BookingError, form: BookingForm) -> list[dict[str, Any]]:
@@ -127,7 +223,9 @@ def _apply_field_errors(form: BookingForm, error: BookingError) -> None:
     """Show the service's field errors next to their fields (the RRULE's at its end)."""
     for name, problems in (error.extra.get("fields") or {}).items():
         field = name if name in form.fields else None
-        if name.startswith("recurrence"):
+        if name == "recurrence.skip_school_holidays":
+            field = "school_holidays"
+        elif name.startswith("recurrence"):
             field = "count" if form.cleaned_data.get("repeat_end") == "count" else "until"
         for problem in problems:
             form.add_error(field, ValidationError(problem, code=error.code))
@@ -135,12 +233,19 @@ def _apply_field_errors(form: BookingForm, error: BookingError) -> None:
 
 @login_required
 def book(request: HttpRequest) -> HttpResponse:
-    """The booking form: one equipment, a session of several, or a weekly series."""
+    """The booking form: one equipment, a session of several, or a series; "Show free
+    time" sends it back with the chosen equipment's free time instead of booking."""
     user = request.user
     can_override = is_manager(user)
     status = 200
     refusal: dict[str, Any] | None = None
-    if request.method == "POST":
+    preview: dict[str, Any] | None = None
+    if request.method == "POST" and request.POST.get("preview"):
+        # "Show free time" without JavaScript: the form comes back as typed, unchecked.
+        initial = _prefill(request.POST)
+        form = BookingForm(initial=initial, user=user, can_override=can_override)
+        preview = _preview(initial, timezone.now())
+    elif request.method == "POST":
         form = BookingForm(request.POST, user=user, can_override=can_override)
         if form.is_valid():
             data = form.cleaned_data
@@ -191,13 +296,35 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        form = BookingForm(initial=_prefill(request), user=user, can_override=can_override)
+        form = BookingForm(initial=_prefill(request.GET), user=user, can_override=can_override)
     return render(
         request,
         "reservations/book.html",
-        {"form": form, "refusal": refusal, "nav_manager": can_override},
+        {
+            "form": form,
+            "refusal": refusal,
+            "preview": preview,
+            "holiday_starts": _holiday_starts_json(timezone.now()),
+            "availability_url": reverse("equipment-availability", args=[0]),
+            "nav_manager": can_override,
+        },
         status=status,
     )
+
+
+def _holiday_starts_json(now: datetime) -> list[dict[str, Any]]:
+    """The zone B holidays ahead, for the term preset buttons (the server reads the same
+    presets without JavaScript)."""
+    today = now.astimezone(local_tz()).date()
+    found = []
+    for year in range(today.year - 1, today.year + 3):
+        if not school_years_covered(year):
+            continue
+        found += [
+            {"first": d.isoformat(), "summer": is_summer(name)}
+            for d, name in holiday_starts(date(year, 1, 1), date(year, 12, 31))
+        ]
+    return found
 
 
 @login_required
@@ -234,6 +361,7 @@ def book_done(request: HttpRequest) -> HttpResponse:
         "reservations/book_done.html",
         {
             "created": created,
+            "weeks": weeks_of(created),
             "displaced": displaced,
             "skipped": skipped,
             "series": result.get("series"),
@@ -241,3 +369,19 @@ def book_done(request: HttpRequest) -> HttpResponse:
             "pending": sum(1 for r in created if r.status == ReservationStatus.PENDING),
         },
     )
+
+
+def weeks_of(reservations: list[Reservation]) -> list[dict[str, Any]]:
+    """Reservations by ISO week (from its local Monday), the equipment of one time together:
+    a class on three workstations for a term is one row a week, not three."""
+    tz = local_tz()
+    weeks: dict[date, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for r in sorted(reservations, key=lambda r: (r.start, r.equipment.code)):
+        day = r.start.astimezone(tz).date()
+        monday = day - timedelta(days=day.weekday())
+        key = (r.start, r.end, r.title, r.project_id)
+        row = weeks.setdefault(monday, {}).setdefault(
+            key, {"start": r.start, "end": r.end, "first": r, "items": []}
+        )
+        row["items"].append(r)
+    return [{"monday": m, "rows": list(rows.values())} for m, rows in sorted(weeks.items())]

@@ -67,8 +67,9 @@ def test_book_from_the_form_and_see_the_confirmation(open_page, live_server, cam
     page = open_page(campus.researcher)
     page.goto(f"{live_server.url}/equipment/{campus.rheometer.pk}/")
     page.click("#book-this")
-    assert page.locator("#id_equipment").evaluate(
-        "el => Array.from(el.selectedOptions).map(o => o.value)"
+    page.wait_for_selector("input[name=equipment]:checked")  # the form has loaded
+    assert page.locator("input[name=equipment]:checked").evaluate_all(
+        "els => els.map(e => e.value)"
     ) == [str(campus.rheometer.pk)]
     page.select_option("#id_project", str(campus.research.pk))
     page.fill("#id_start", local(WED, "10:00"))

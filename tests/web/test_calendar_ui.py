@@ -394,8 +394,9 @@ def test_select_free_time_to_open_the_booking_form(open_page, live_server, campu
     page.mouse.move(x, box["y"] + 6 * hour - 5, steps=5)
     page.mouse.up()
     page.wait_for_url(f"{live_server.url}/book/?**")
-    assert page.locator("#id_equipment").evaluate(
-        "el => Array.from(el.selectedOptions).map(o => o.value)"
+    page.wait_for_selector("input[name=equipment]:checked")  # the form has loaded
+    assert page.locator("input[name=equipment]:checked").evaluate_all(
+        "els => els.map(e => e.value)"
     ) == [str(campus.rheometer.pk)]
     assert page.input_value("#id_start") == local(WED, "14:00")
     assert page.input_value("#id_end") == local(WED, "16:00")
@@ -437,8 +438,9 @@ def test_a_block_opens_its_details_and_the_planning_shows_every_equipment(
     hour = box["width"] / 2
     page.mouse.click(box["x"] + box["width"] + 1.5 * hour + 4, box["y"] + box["height"] / 2)
     page.wait_for_url(f"{live_server.url}/book/?**")
-    assert page.locator("#id_equipment").evaluate(
-        "el => Array.from(el.selectedOptions).map(o => o.value)"
+    page.wait_for_selector("input[name=equipment]:checked")  # the form has loaded
+    assert page.locator("input[name=equipment]:checked").evaluate_all(
+        "els => els.map(e => e.value)"
     ) == [str(campus.rheometer.pk)]
     assert page.input_value("#id_start") == local(WED, "13:30")
     assert page.input_value("#id_end") == local(WED, "14:30")
