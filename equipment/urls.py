@@ -1,9 +1,10 @@
-"""The inventory's pages; platform_booking.urls adds the equipment page of reservations."""
+"""The inventory's pages that need no bookings: none today.
 
-from django.urls import path
+The catalogue (its free-time filter reads bookings) is reservations.web.catalogue and the
+equipment page reservations.web.equipment; platform_booking.urls gathers them under the
+`equipment` namespace.
+"""
 
-from . import views
+from django.urls import URLPattern
 
-urlpatterns = [
-    path("", views.catalogue, name="catalogue"),
-]
+urlpatterns: list[URLPattern] = []

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from calendars import web_urls as closure_pages
 from equipment import urls as inventory_pages
 from reservations import urls as booking_pages
+from reservations.web import catalogue as catalogue_page
 from reservations.web import equipment as equipment_page
 
 from . import views
@@ -16,6 +17,7 @@ from . import views
 equipment_urls = (
     [
         *inventory_pages.urlpatterns,
+        path("", catalogue_page.catalogue, name="catalogue"),
         path("<int:pk>/", equipment_page.detail, name="detail"),
     ],
     "equipment",

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Exists, Expression, ExpressionWrapper, OuterRef, Q, Value
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.french_calendars import public_holidays
@@ -95,18 +99,58 @@ class Block:
 
     @property
     def tooltip(self) -> str:
+        return self.describe(_block_words(get_language()))
+
+    def describe(self, words: dict[str, Any]) -> str:
+        """The tooltip, with the words of the reader's language given (`_block_words`)."""
         if self.kind == "closure":
-            return f"{self.times} · {_('Closed')}: {self.reason}"
+            return f"{self.times} · {words['closed']}: {self.reason}"
         if self.kind == "buffer":
-            return f"{self.times} · {_('Buffer')}"
-        label = priority_labels().get(self.priority, self.priority)
+            return f"{self.times} · {words['buffer']}"
+        label = words["priorities"].get(self.priority, self.priority)
         if not self.full:
-            return f"{self.times} · {_('Busy')} ({label})"
+            return f"{self.times} · {words['busy']} ({label})"
         return f"{self.times} · {self.title} · {self.project} ({self.partner}) · {self.booked_by}"
+
+    def across_html(self, words: dict[str, Any]) -> str:
+        """The block on a horizontal track, as reservations/_block.html draws it with
+        `vertical=False` (tests/web/test_planning.py holds them equal).
+
+        The planning draws thousands of blocks: a template include each cost most of the
+        page's time, so the markup is written here, with the same escaping (Django's
+        `escape` is the standard library's, behind a lazy-string wrapper).
+        """
+        html = (
+            f'<span class="block {escape(self.css)}" style="{escape(self.across)}" '
+            f'title="{escape(self.describe(words))}" data-kind="{escape(self.kind)}"'
+        )
+        if self.priority:
+            html += f' data-priority="{escape(self.priority)}"'
+        if self.reservation_id:
+            html += f' data-reservation="{self.reservation_id}"'
+        if self.kind == "closure":
+            label = f'<span class="label">{escape(words["closed"])}</span>'
+        elif self.kind == "reservation":
+            text = self.title if self.full else words["busy"]
+            label = f'<span class="label">{escape(text)}</span>'
+        else:
+            label = ""
+        return f"{html}>{label}</span>\n"
 
 
 def priority_labels() -> dict[str, str]:
     return {kind.value: str(kind.label) for kind in ProjectKind}
+
+
+@lru_cache(maxsize=8)
+def _block_words(language: str | None) -> dict[str, Any]:
+    """The words of the blocks in one language, looked up once rather than per block."""
+    return {
+        "closed": _("Closed"),
+        "buffer": _("Buffer"),
+        "busy": _("Busy"),
+        "priorities": priority_labels(),
+    }
 
 
 @dataclass
@@ -120,6 +164,12 @@ class Cell:
     @property
     def open_across(self) -> list[str]:
         return [f"left:{a:.3f}%;width:{b:.3f}%" for a, b in self.open]
+
+    @property
+    def blocks_across(self) -> SafeString:
+        """The blocks on the planning's horizontal track (escaped: see Block.across_html)."""
+        words = _block_words(get_language())
+        return mark_safe("".join(block.across_html(words) for block in self.blocks))  # noqa: S308
 
     @property
     def open_down(self) -> list[str]:
@@ -189,13 +239,20 @@ def _minute(moment: datetime, bounds: tuple[datetime, datetime], tz: ZoneInfo) -
     return local.hour * 60 + local.minute
 
 
+# A local day and its bounds, computed once per grid rather than once per reservation.
+DayBounds = tuple[date, tuple[datetime, datetime]]
+
+
+def _day_bounds(days: Sequence[date], tz: ZoneInfo) -> list[DayBounds]:
+    return [(day, day_bounds(day, tz)) for day in days]
+
+
 def _pieces(
-    start: datetime, end: datetime, days: Sequence[date], tz: ZoneInfo
+    start: datetime, end: datetime, days: Sequence[DayBounds], tz: ZoneInfo
 ) -> list[tuple[date, int, int]]:
     """Cut [start, end) into (local day, first minute, last minute) pieces."""
     found = []
-    for day in days:
-        bounds = day_bounds(day, tz)
+    for day, bounds in days:
         if start < bounds[1] and bounds[0] < end:
             first, last = _minute(start, bounds, tz), _minute(end, bounds, tz)
             if last > first:
@@ -246,8 +303,9 @@ def build_grid(
     holidays = public_holidays(day_list[0], day_list[-1])
     pieces: list[Piece] = []
     if equipment:
-        pieces += _reservation_pieces(equipment, window, day_list, user, tz)
-        pieces += _closure_pieces(equipment, window, day_list, tz)
+        bounds = _day_bounds(day_list, tz)
+        pieces += _reservation_pieces(equipment, window, bounds, user, tz)
+        pieces += _closure_pieces(equipment, window, bounds, tz)
     booked_minutes = [(a, b) for _pk, _day, a, b, block in pieces if block.kind == "reservation"]
     first, last = _span(equipment, day_list, booked_minutes)
     return Grid(
@@ -268,30 +326,53 @@ def _full_view(user: Any) -> Expression:
     return ExpressionWrapper(full_view_filter(user), output_field=BooleanField())
 
 
-def _reservation_block(reservation: Reservation, *, full: bool, tz: ZoneInfo) -> Block:
-    """Describe a reservation: busy time with its priority, its details only if `full`."""
+# The columns a block needs: reading them as values rather than four model instances per
+# reservation (with every datetime column parsed) halves the cost of a busy week.
+_BLOCK_COLUMNS = (
+    "pk",
+    "equipment_id",
+    "start",
+    "end",
+    "blocked_until",
+    "priority",
+    "status",
+    "full",
+    "title",
+    "project__name",
+    "project__partner__name",
+    "booked_by__first_name",
+    "booked_by__last_name",
+    "booked_by__username",
+)
+
+
+def _reservation_block(row: dict[str, Any], *, tz: ZoneInfo) -> Block:
+    """Describe a reservation (its `_BLOCK_COLUMNS`): busy time with its priority, its
+    details only if the reader sees it in full."""
     block = Block(
         kind="reservation",
-        start=reservation.start,
-        end=reservation.end,
-        priority=reservation.priority,
-        status=reservation.status,
-        times=f"{clock(reservation.start, tz)}–{clock(reservation.end, tz)}",
+        start=row["start"],
+        end=row["end"],
+        priority=row["priority"],
+        status=row["status"],
+        times=f"{clock(row['start'], tz)}–{clock(row['end'], tz)}",
     )
-    if full:
+    if row["full"]:
         block.full = True
-        block.reservation_id = reservation.pk
-        block.title = reservation.title
-        block.project = reservation.project.name
-        block.partner = reservation.project.partner.name
-        block.booked_by = reservation.booked_by.get_full_name() or reservation.booked_by.username
+        block.reservation_id = row["pk"]
+        block.title = row["title"]
+        block.project = row["project__name"]
+        block.partner = row["project__partner__name"]
+        # As User.get_full_name(), else the username.
+        full_name = f"{row['booked_by__first_name']} {row['booked_by__last_name']}".strip()
+        block.booked_by = full_name or row["booked_by__username"]
     return block
 
 
 def _reservation_pieces(
     equipment: Sequence[Equipment],
     window: tuple[datetime, datetime],
-    days: Sequence[date],
+    days: Sequence[DayBounds],
     user: Any,
     tz: ZoneInfo,
 ) -> list[Piece]:
@@ -303,24 +384,26 @@ def _reservation_pieces(
             start__lt=window[1],
             blocked_until__gt=window[0],
         )
-        .select_related("project__partner", "booked_by")
         .annotate(full=_full_view(user))
+        .order_by("start", "pk")
+        .values(*_BLOCK_COLUMNS)
     )
     pieces: list[Piece] = []
-    for r in reservations.order_by("start", "pk"):
-        block = _reservation_block(r, full=r.full, tz=tz)
-        for day, a, b in _pieces(r.start, r.end, days, tz):
-            pieces.append((r.equipment_id, day, a, b, block))
-        if r.blocked_until > r.end:
+    for r in reservations:
+        block = _reservation_block(r, tz=tz)
+        pk, end, blocked_until = r["equipment_id"], r["end"], r["blocked_until"]
+        for day, a, b in _pieces(r["start"], end, days, tz):
+            pieces.append((pk, day, a, b, block))
+        if blocked_until > end:
             buffer = Block(
                 kind="buffer",
-                start=r.end,
-                end=r.blocked_until,
-                priority=r.priority,
-                times=f"{clock(r.end, tz)}–{clock(r.blocked_until, tz)}",
+                start=end,
+                end=blocked_until,
+                priority=r["priority"],
+                times=f"{clock(end, tz)}–{clock(blocked_until, tz)}",
             )
-            for day, a, b in _pieces(r.end, r.blocked_until, days, tz):
-                pieces.append((r.equipment_id, day, a, b, buffer))
+            for day, a, b in _pieces(end, blocked_until, days, tz):
+                pieces.append((pk, day, a, b, buffer))
     return pieces
 
 
@@ -342,7 +425,7 @@ def _closure_block(closure: Closure, tz: ZoneInfo) -> Block:
 def _closure_pieces(
     equipment: Sequence[Equipment],
     window: tuple[datetime, datetime],
-    days: Sequence[date],
+    days: Sequence[DayBounds],
     tz: ZoneInfo,
 ) -> list[Piece]:
     """Cut the closures of the window into day pieces, one per equipment they close."""
@@ -380,8 +463,13 @@ def _rows(
     }
     for pk, day, a, b, block in pieces:
         offset, size = _place(first, last, a, b)
-        placed = replace(block, start_minute=a, end_minute=b, offset=offset, size=size)
         if size > 0:
+            # A copy per piece (a block may span days or close many equipment); cheaper
+            # than dataclasses.replace, which runs __init__ again for thousands of pieces.
+            placed = object.__new__(Block)
+            placed.__dict__.update(
+                block.__dict__, start_minute=a, end_minute=b, offset=offset, size=size
+            )
             cells[pk][day].blocks.append(placed)
     for e in equipment:
         policy = e.policy

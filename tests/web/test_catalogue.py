@@ -16,8 +16,9 @@ from equipment.services import (
     qualification_grant,
     site_update,
 )
+from reservations.models import Closure, Reservation
 
-from .conftest import NOW
+from .conftest import NOW, WED, at, local
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,116 @@ def test_catalogue_costs_a_fixed_number_of_queries(client, campus, django_assert
         )
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get("/equipment/?q=metre&qualified=on")
+
+
+def test_free_filter_finds_free_equipment_and_hides_busy_closed_inactive_and_shut(
+    client, campus, book
+):
+    """Times are read in Europe/Paris, as the API's free filter reads them."""
+    book(campus.researcher, campus.open_research, campus.rheometer, WED, "10:00", "12:00")
+    closed = equipment_create(
+        actor=SYSTEM, code="TO-RHEO-02", name="R2", category=campus.rheo, site=campus.other_site
+    )
+    Closure.objects.create(equipment=closed, start=at(WED, "09:00"), end=at(WED, "13:00"))
+    broken = equipment_create(
+        actor=SYSTEM, code="WL-X-01", name="X", category=campus.chroma, site=campus.site
+    )
+    equipment_update(actor=SYSTEM, equipment=broken, status="maintenance")
+    client.force_login(campus.outsider)
+
+    def free(start: str, end: str, more: str = "") -> list[str]:
+        return codes(client, f"free_from={local(WED, start)}&free_to={local(WED, end)}{more}")
+
+    assert free("10:00", "12:00") == ["WL-HPLC-01"]
+    assert free("11:30", "12:30") == ["WL-HPLC-01"]  # overlapping the booking is busy
+    assert free("14:00", "16:00") == ["TO-RHEO-01", "TO-RHEO-02", "WL-HPLC-01"]
+    assert free("20:00", "22:00") == []  # out of opening hours
+    # The other filters still apply.
+    assert free("14:00", "16:00", f"&site={campus.other_site.pk}") == ["TO-RHEO-01", "TO-RHEO-02"]
+    assert free("14:00", "16:00", "&q=hplc") == ["WL-HPLC-01"]
+    # Without the window every equipment is listed.
+    assert codes(client) == ["TO-RHEO-01", "TO-RHEO-02", "WL-HPLC-01", "WL-X-01"]
+    page = client.get(
+        f"/equipment/?free_from={local(WED, '14:00')}&free_to={local(WED, '16:00')}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert '<label for="id_free_from">Free from</label>' in page
+    assert f'value="{local(WED, "14:00")}"' in page
+
+
+def test_free_filter_hides_equipment_of_a_closed_site(client, campus):
+    Closure.objects.create(site=campus.site, start=at(WED, "00:00"), end=at(WED, "23:59"))
+    client.force_login(campus.teacher)
+    assert codes(client, f"free_from={local(WED, '10:00')}&free_to={local(WED, '12:00')}") == [
+        "TO-RHEO-01"
+    ]
+
+
+def test_a_no_show_frees_its_slot_in_the_free_filter(client, campus, book, monkeypatch):
+    """Past its check-in grace a booking is a no-show: it is recorded before filtering."""
+    equipment_update(actor=SYSTEM, equipment=campus.rheometer, requires_check_in=True)
+    booking = book(campus.researcher, campus.open_research, campus.rheometer, WED, "10:00", "12:00")
+    client.force_login(campus.teacher)
+    window = f"free_from={local(WED, '10:30')}&free_to={local(WED, '11:30')}"
+    assert codes(client, window) == ["WL-HPLC-01"]
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(WED, "10:45"))
+    assert codes(client, window) == ["TO-RHEO-01", "WL-HPLC-01"]
+    assert Reservation.objects.get(pk=booking.reservations[0].pk).status == "no_show"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        (
+            f"free_from={local(WED, '12:00')}&free_to={local(WED, '10:00')}",
+            "free_to",
+            "The end must come after the start.",
+        ),
+        (
+            f"free_from={local(WED, '12:00')}&free_to={local(WED, '12:00')}",
+            "free_to",
+            "The end must come after the start.",
+        ),
+        (
+            "free_from=tomorrow&free_to=" + local(WED, "10:00"),
+            "free_from",
+            "Enter a date and time.",
+        ),
+        (f"free_from={local(WED, '12:00')}", "free_to", "Give the end of the period too."),
+        (f"free_to={local(WED, '12:00')}", "free_from", "Give the start of the period too."),
+    ],
+)
+def test_a_wrong_free_window_is_shown_next_to_its_field_and_left_out(
+    client, campus, query, field, message
+):
+    client.force_login(campus.teacher)
+    response = client.get(f"/equipment/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'<span class="error" id="id_{field}_error">{message}</span>' in page
+    assert codes(client, query) == ["TO-RHEO-01", "WL-HPLC-01"]
+
+
+def test_free_filter_costs_a_fixed_number_of_queries(
+    client, campus, book, django_assert_max_num_queries
+):
+    client.force_login(campus.researcher)
+    window = f"free_from={local(WED, '09:00')}&free_to={local(WED, '17:00')}&qualified=on"
+    client.get(f"/equipment/?{window}")
+    with django_assert_max_num_queries(16) as first:
+        client.get(f"/equipment/?{window}")
+    for n in range(6):
+        item = equipment_create(
+            actor=SYSTEM,
+            code=f"WL-PH-{n}",
+            name="pH-mètre",
+            category=campus.chroma,
+            site=campus.site,
+            requires_qualification=n % 3 == 2,
+        )
+        if n % 3 == 0:
+            book(campus.researcher, campus.open_research, item, WED, "10:00", "11:00")
+        if n % 3 == 1:
+            Closure.objects.create(equipment=item, start=at(WED, "08:00"), end=at(WED, "18:00"))
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert client.get(f"/equipment/?{window}").status_code == 200

@@ -7,11 +7,13 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from core.roles import SYSTEM
 from equipment.models import Equipment
 from equipment.services import equipment_create
-from reservations.planning import build_grid
+from reservations.planning import Block, _block_words, build_grid
 from reservations.services import closure_create
 
 from .conftest import NOW, PARIS, WED, at
@@ -321,3 +323,95 @@ def test_pages_free_a_no_show_slot_before_the_command_runs(client, campus, book,
     assert marker not in client.get(f"/equipment/{campus.rheometer.pk}/").content.decode()
     booking.refresh_from_db()
     assert booking.status == "no_show"
+
+
+# --- a busy site: fixed queries, blocks written without a template per block -----------------
+
+
+def test_planning_of_a_site_costs_the_same_queries_for_5_and_50_equipment(
+    client, campus, book, django_assert_max_num_queries, django_assert_num_queries
+):
+    """Issue 10: the week of a whole site, for a platform manager (every block in full)
+    and an outsider (busy time only); bench/bench_planning.py times it."""
+
+    def add(first: int, last: int) -> None:
+        for n in range(first, last):
+            item = equipment_create(
+                actor=SYSTEM,
+                code=f"WL-B-{n:02d}",
+                name=f"Banc {n}",
+                category=campus.chroma,
+                site=campus.site,
+                requires_check_in=n % 2 == 0,
+            )
+            for day in (WED, WED + timedelta(days=1)):
+                for hour in (9, 13):
+                    book(
+                        campus.teacher,
+                        campus.teaching,
+                        item,
+                        day,
+                        f"{hour:02d}:00",
+                        f"{hour + 2:02d}:00",
+                    )
+        closure_create(
+            user=campus.admin,
+            site=campus.site,
+            start=at(WED + timedelta(days=3), "09:00"),
+            end=at(WED + timedelta(days=3), "12:00"),
+            reason=f"Coupure {last}",
+            now=NOW,
+        )
+
+    add(0, 5)
+    url = f"/planning/?site={campus.site.pk}&view=week&date={WED}"
+    counts = {}
+    for user in (campus.admin, campus.outsider):
+        client.force_login(user)
+        client.get(url)
+        with django_assert_max_num_queries(12) as captured:
+            page = client.get(url).content.decode()
+        counts[user.pk] = len(captured.captured_queries)
+        assert len(blocks(page)) == 5 * 4 + 6  # and the site's closure on the HPLC too
+    add(5, 50)
+    for user in (campus.admin, campus.outsider):
+        client.force_login(user)
+        with django_assert_num_queries(counts[user.pk]):
+            page = client.get(url).content.decode()
+        assert len(blocks(page)) == 50 * 4 + 51 * 2
+        assert page.count('data-kind="reservation"') == 50 * 4
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_planning_blocks_are_written_as_the_block_template_draws_them(campus, language):
+    """Block.across_html replaces an include of reservations/_block.html per block on the
+    planning (for speed): both must give the same markup, escaping included."""
+    tricky = '<b>Test & "quotes" l\'été</b>'
+    cases = [
+        Block(kind="reservation", start=NOW, end=NOW, priority="research", times="10:00–12:00"),
+        Block(
+            kind="reservation",
+            start=NOW,
+            end=NOW,
+            priority="industrial",
+            status="pending",
+            times="09:00–11:00",
+            full=True,
+            reservation_id=1234,
+            title=tricky,
+            project="Projet <x>",
+            partner="A & B",
+            booked_by="O'Brien",
+            offset=12.5,
+            size=33.333,
+        ),
+        Block(kind="buffer", start=NOW, end=NOW, priority="pedagogical", times="12:00–12:30"),
+        Block(kind="closure", start=NOW, end=NOW, reason=tricky, times="02/12/2026 00:00–…"),
+    ]
+    with translation.override(language):
+        words = _block_words(language)
+        for block in cases:
+            expected = render_to_string(
+                "reservations/_block.html", {"block": block, "vertical": False}
+            )
+            assert block.across_html(words) == expected
