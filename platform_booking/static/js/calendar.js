@@ -226,4 +226,29 @@
   }
   var calendar = EventCalendar.create(mount, options);
   holder.calendar = calendar;
+
+  // EventCalendar puts role="table" (or "list") on its root, around the toolbar's <nav>
+  // (which a table or list may not hold), and its rows and cells do not match what is shown (the blocks sit beside the rows, the
+  // month's days and the planning's equipment names outside any row): screen readers would
+  // be told a broken table (axe: aria-required-children/-parent). The table roles go; the
+  // blocks keep their names, the day headings their dates, the equipment names stay links.
+  // Re-applied after every re-render.
+  var gridRoles =
+    "[role=table], [role=list], [role=row], [role=rowgroup], [role=cell], [role=columnheader], " +
+    "[role=rowheader], [role=listitem], [aria-colindex]";
+  var gridAttributes = ["role", "aria-colindex", "aria-colspan", "aria-rowindex", "aria-rowspan"];
+  function fixRoles() {
+    mount.querySelectorAll(gridRoles).forEach(function (node) {
+      gridAttributes.forEach(function (name) {
+        node.removeAttribute(name);
+      });
+    });
+  }
+  fixRoles();
+  new MutationObserver(fixRoles).observe(mount, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["role"],
+  });
 })();

@@ -1,0 +1,226 @@
+"""Accessibility (SPEC §8, RGAA / WCAG 2.1 AA): axe-core finds no violation of the WCAG 2.1
+A and AA rules on the main pages, as the user who uses each one, in French, at 1366 px.
+
+axe is a test-only copy (tests/web/static/axe/, MPL-2.0, from the npm package `axe-core`),
+injected from the file by Playwright: the pages still make requests only to the live
+server. Debian's Chromium, headless."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from reservations.models import Reservation
+from reservations.services import closure_create
+
+from .conftest import NOW, WED, at
+from .test_layout import LAPTOP, PHONE, busy  # noqa: F401 (bookings on every page)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).parent / "static" / "axe" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def violations(page) -> list[str]:
+    """Run axe (WCAG 2.1 A and AA rules) on the page; one readable line per failing node."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})
+            .then(result => result.violations.map(v => ({
+                id: v.id,
+                nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary),
+            })))""",
+        WCAG_21_AA,
+    )
+    return [f"{v['id']} {node}" for v in found for node in v["nodes"]]
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A French page at 1366 px, logged in as the given user, loaded and settled.
+
+    Every request of every page is recorded; at the end, all must be to the live server."""
+    contexts = []
+    requests: list[str] = []
+
+    def make(path: str, user, *, status: int = 200):
+        context = browser.new_context(locale="fr-FR", viewport=LAPTOP)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": client.cookies["sessionid"].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == status, path
+        page.wait_for_load_state("networkidle")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert requests, "no request was recorded"
+    outside = [url for url in requests if not url.startswith(live_server.url + "/")]
+    assert outside == []
+
+
+@pytest.fixture
+def furnished(busy):  # noqa: F811
+    """The bookings of the layout tests, and a closure on the closures page."""
+    closure_create(
+        user=busy.admin,
+        equipment=busy.hplc,
+        start=at(WED, "18:00"),
+        end=at(WED, "19:00"),
+        reason="Nettoyage",
+        now=NOW,
+    )
+    return busy
+
+
+def main_pages(campus) -> dict[str, tuple[str, object, int]]:
+    """name: (path, user, expected status) of each page checked, as the user who uses it."""
+    series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
+    return {
+        "catalogue": ("/equipment/", campus.researcher, 200),
+        "equipment": (f"/equipment/{campus.hplc.pk}/", campus.researcher, 200),
+        "planning": ("/planning/", campus.teacher, 200),
+        "my": ("/my/", campus.teacher, 200),
+        "cancel": (f"/my/{series.pk}/cancel/", campus.teacher, 200),
+        "approvals": ("/manage/approvals/", campus.eq_manager, 200),
+        "closures": ("/manage/closures/", campus.eq_manager, 200),
+        "reports": ("/reports/", campus.admin, 200),
+        "account": ("/account/", campus.researcher, 200),
+        "login": ("/accounts/login/", None, 200),
+        "404": ("/no-such-page/", campus.researcher, 404),
+    }
+
+
+PAGES = [
+    "catalogue",
+    "equipment",
+    "planning",
+    "my",
+    "cancel",
+    "approvals",
+    "closures",
+    "reports",
+    "account",
+    "login",
+    "404",
+]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_wcag_violation_on_the_main_pages(open_page, furnished, name):
+    path, user, status = main_pages(furnished)[name]
+    page = open_page(path, user, status=status)
+    found = violations(page)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "name, clicks",
+    [
+        ("equipment", ["Jour"]),
+        ("equipment", ["Mois"]),
+        ("equipment", ["Liste"]),
+        ("equipment", ["Liste", "button.ec-next"]),
+        ("equipment", ["button.ec-next"]),  # the week of the bookings: blocks, pending, closure
+        ("planning", ["Jour"]),
+        ("planning", ["button.ec-next"]),
+    ],
+    ids=[
+        "equipment-day",
+        "equipment-month",
+        "equipment-list",
+        "equipment-list-next-week",
+        "equipment-next-week",
+        "planning-day",
+        "planning-next-week",
+    ],
+)
+def test_no_wcag_violation_in_the_other_views_of_the_calendars(open_page, furnished, name, clicks):
+    path, user, _ = main_pages(furnished)[name]
+    page = open_page(path, user)
+    toolbar = page.locator(".ec-toolbar")
+    for button in clicks:
+        if button.startswith("button."):
+            toolbar.locator(button).click()
+        else:
+            toolbar.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state("networkidle")
+    if "button.ec-next" in clicks:
+        page.locator(".ec-event").first.wait_for()
+    found = violations(page)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("name", ["equipment", "planning"])
+def test_the_calendar_title_is_whole_on_a_phone(open_page, furnished, name):
+    """The period's title (e.g. "30 nov. – 6 déc. 2026") is not cut by the calendar's edge."""
+    path, user, _ = main_pages(furnished)[name]
+    page = open_page(path, user)
+    page.set_viewport_size(PHONE)
+    for _ in range(2):  # this week and the next, whose title spans two months
+        title = page.locator(".ec-toolbar .ec-title")
+        box = title.bounding_box()
+        edge = page.locator(".calendar-mount").bounding_box()
+        assert box is not None and edge is not None
+        assert box["x"] >= edge["x"] and box["x"] + box["width"] <= edge["x"] + edge["width"]
+        assert title.evaluate("el => el.scrollWidth <= el.clientWidth")
+        assert page.locator(".ec-toolbar").evaluate("el => el.scrollWidth <= el.clientWidth")
+        page.locator(".ec-toolbar button.ec-next").click()
+
+
+@pytest.mark.parametrize("name", ["approvals", "closures"])
+def test_manager_tables_label_their_cells_for_phone_cards(open_page, furnished, name):
+    path, user, _ = main_pages(furnished)[name]
+    page = open_page(path, user)
+    headers = page.locator("table.list thead th").evaluate_all(
+        "ths => ths.filter(th => !th.querySelector('.visually-hidden'))"
+        ".map(th => th.textContent.trim())"
+    )
+    row = page.locator("table.list tbody tr").first
+    labels = row.locator("td").evaluate_all(
+        "tds => tds.map(td => td.getAttribute('data-label')).filter(Boolean)"
+    )
+    assert labels == headers
+
+
+def test_keyboard_focus_is_visible_in_the_page_and_in_the_menu(open_page, furnished):
+    path, user, _ = main_pages(furnished)["my"]
+    page = open_page(path, user)
+
+    def ring() -> dict:
+        return page.evaluate(
+            """() => { const s = getComputedStyle(document.activeElement);
+                return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                        color: s.outlineColor}; }"""
+        )
+
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the brand, in the teal bar
+    in_bar = ring()
+    assert in_bar["style"] == "solid" and in_bar["width"] >= 2
+    assert in_bar["color"] == "rgb(242, 169, 0)"  # amber on teal
+    page.locator("main a").first.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    in_page = ring()
+    assert in_page["style"] == "solid" and in_page["width"] >= 2
+    assert in_page["color"] == "rgb(29, 42, 51)"  # dark ink on the light page
