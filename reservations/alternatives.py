@@ -14,6 +14,7 @@ every read does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,7 +89,25 @@ def suggest_alternatives(
         remaining, _lifted = rules.apply_override(verdict.violations, item.pk in overridable)
         return not remaining and not verdict.displace
 
-    here = by_id[equipment.pk]
+    found = _same_equipment_slots(by_id[equipment.pk], start, duration, tz, bookable)
+    for pk in others:
+        if len(found) >= limit:
+            break
+        if bookable(by_id[pk], start):
+            found.append({"equipment": pk, "start": start, "end": end})
+    found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
+    return found[:limit]
+
+
+def _same_equipment_slots(
+    here: Equipment,
+    start: datetime,
+    duration: timedelta,
+    tz: Any,
+    bookable: Callable[[Equipment, datetime], bool],
+) -> list[dict[str, Any]]:
+    """Up to SAME_EQUIPMENT bookable slots on the requested equipment: one later that day,
+    one earlier that day and one on another day first, then the nearest others."""
     found: list[dict[str, Any]] = []
 
     def offer(candidate: datetime) -> bool:
@@ -102,21 +121,13 @@ def suggest_alternatives(
         return True
 
     later, earlier, other_days, rest = _same_equipment_times(here, start, tz)
-    # One of each kind first (later that day, earlier that day, another day), then the rest.
     for group in (later, earlier, other_days):
         next((c for c in group if offer(c)), None)
     for candidate in (*later, *earlier, *other_days, *rest):
         if len(found) >= SAME_EQUIPMENT:
             break
         offer(candidate)
-    del found[SAME_EQUIPMENT:]
-    for pk in others:
-        if len(found) >= limit:
-            break
-        if bookable(by_id[pk], start):
-            found.append({"equipment": pk, "start": start, "end": end})
-    found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
-    return found[:limit]
+    return found[:SAME_EQUIPMENT]
 
 
 def _same_equipment_times(

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 from core.errors import words
 from equipment.models import Equipment
+from reservations.calendar_events import MAX_CALENDAR_DAYS, calendar_events
 from reservations.forms import FIRST_YEAR, LAST_YEAR
-from reservations.planning import MAX_CALENDAR_DAYS, Grid, calendar_events
+from reservations.planning import Grid
 from reservations.services.noshows import record_no_shows
 
 
