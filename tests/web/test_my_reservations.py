@@ -119,6 +119,7 @@ def test_cancel_following_occurrences_of_a_series(client, campus):
             "repeat": "on",
             "repeat_end": "count",
             "count": 4,
+            "school_holidays": "keep",  # 23 December is in the school holidays
         },
     )
     first, _second, third, _fourth = Reservation.objects.order_by("start")
