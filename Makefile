@@ -50,7 +50,7 @@ test-sqlite: messages browser
 
 test-postgres: messages browser
 	scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough"
 
 test: lint test-sqlite test-postgres
 
