@@ -107,6 +107,9 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "account": ("/account/", campus.researcher, 200),
         "login": ("/accounts/login/", None, 200),
         "404": ("/no-such-page/", campus.researcher, 404),
+        "book": (f"/book/?equipment={campus.hplc.pk}", campus.researcher, 200),
+        "partner": ("/my/partner/", campus.referent, 200),
+        "403": ("/manage/approvals/", campus.researcher, 403),
     }
 
 
@@ -122,6 +125,9 @@ PAGES = [
     "account",
     "login",
     "404",
+    "book",
+    "partner",
+    "403",
 ]
 
 
