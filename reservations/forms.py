@@ -431,6 +431,19 @@ class BookingForm(forms.Form):
         )
 
 
+class MoveForm(forms.Form):
+    """New times for a reservation (the service checks every rule again)."""
+
+    start = LocalDateTimeField(label=_("Start"))
+    end = LocalDateTimeField(label=_("End"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", ValidationError(_("The end must come after the start.")))
+        return data
+
+
 class CancelForm(forms.Form):
     scope = forms.ChoiceField(
         choices=[

@@ -16,6 +16,7 @@ urlpatterns = [
     path("my/", mine.my_reservations, name="my"),
     path("my/partner/", mine.partner_reservations, name="my_partner"),
     path("my/<int:pk>/cancel/", mine.cancel, name="cancel"),
+    path("my/<int:pk>/move/", mine.move, name="move"),
     path("my/<int:pk>/check-in/", mine.check_in, name="check_in"),
     path("my/<int:pk>/check-out/", mine.check_out, name="check_out"),
     path("manage/approvals/", approvals.approvals, name="approvals"),

@@ -27,7 +27,7 @@ from core.timezones import day_bounds
 from partners.models import Project
 from partners.services import feed_token_for
 from reservations.exceptions import BookingError
-from reservations.forms import CancelForm
+from reservations.forms import CancelForm, MoveForm, local_input
 from reservations.models import Reservation, ReservationStatus
 from reservations.permissions import can_be_cancelled, check_in_open
 from reservations.selectors import managed_equipment, reservations_visible_to
@@ -35,6 +35,7 @@ from reservations.services import (
     reservation_cancel,
     reservation_check_in,
     reservation_check_out,
+    reservation_update,
 )
 from reservations.services.noshows import record_no_shows
 from reservations.web.common import (
@@ -386,3 +387,77 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Checked out: %(title)s.") % {"title": reservation.title})
     return HttpResponseRedirect(next_url(request, reverse("web:my")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move or resize one's reservation to new times; a refusal is shown next to the form
+    with the times that could be taken instead (the service applies every rule)."""
+    reservation = _visible_reservation(request, pk)
+    now = timezone.now()
+    movable = (
+        reservation.status in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+        and reservation.start > now
+    )
+    refusal: dict[str, Any] | None = None
+    status = 200
+    if request.method == "POST" and movable:
+        form = MoveForm(request.POST)
+        if form.is_valid():
+            try:
+                reservation_update(
+                    reservation=reservation,
+                    user=request.user,
+                    now=now,
+                    start=form.cleaned_data["start"],
+                    end=form.cleaned_data["end"],
+                )
+            except BookingError as error:
+                status = error.status
+                refusal = {
+                    "code": error.code,
+                    "message": error.message,
+                    # Times on this equipment only: a booking does not change equipment.
+                    "alternatives": [
+                        a
+                        for a in error.extra.get("alternatives") or []
+                        if a["equipment"] == reservation.equipment_id
+                    ],
+                }
+            else:
+                messages.success(request, _("The reservation was moved."))
+                return HttpResponseRedirect(next_url(request, reverse("web:my")))
+        else:
+            status = 400
+    else:
+        initial = {
+            "start": local_input(reservation.start),
+            "end": local_input(reservation.end),
+        }
+        for name in ("start", "end"):  # an alternative's link fills the form
+            if request.GET.get(name):
+                initial[name] = request.GET[name]
+        form = MoveForm(initial=initial)
+    alternatives = [
+        {
+            "start": a["start"],
+            "end": a["end"],
+            "url": reverse("web:move", args=[reservation.pk])
+            + "?"
+            + urlencode({"start": local_input(a["start"]), "end": local_input(a["end"])}),
+        }
+        for a in (refusal or {}).get("alternatives", [])
+    ]
+    return render(
+        request,
+        "reservations/move.html",
+        {
+            "reservation": reservation,
+            "form": form,
+            "movable": movable,
+            "refusal": refusal,
+            "alternatives": alternatives,
+        },
+        status=status,
+    )
