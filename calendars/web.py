@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,10 +40,6 @@ from reservations.web.common import (
     error_message,
     require_manager,
 )
-
-
-def _closures_for(user: Any) -> QuerySet[Closure]:
-    return closures_concerning(user)
 
 
 def period_label(start: datetime, end: datetime) -> str:
@@ -132,7 +127,7 @@ def closures(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     managed_ids = set(managed_equipment(user).values_list("pk", flat=True))
-    listed = list(_closures_for(user).filter(end__gt=now).order_by("start", "pk"))
+    listed = list(closures_concerning(user).filter(end__gt=now).order_by("start", "pk"))
     for c in listed:
         c.can_delete = permissions.may_close(  # type: ignore[attr-defined]
             user, equipment=c.equipment, manages=c.equipment_id in managed_ids
@@ -175,7 +170,7 @@ def closures(request: HttpRequest) -> HttpResponse:
 @require_POST
 def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
     require_manager(request)
-    closure = get_object_or_404(_closures_for(request.user), pk=pk)
+    closure = get_object_or_404(closures_concerning(request.user), pk=pk)
     try:
         closure_delete(closure=closure, user=request.user)
     except BookingError as error:

@@ -12,6 +12,8 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.errors import DomainError
+
 
 @never_cache
 @require_GET
@@ -50,8 +52,7 @@ def _refusal_reason(exception: Exception) -> str:
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """403: the API's error body under /api/, the site's page (and the reason) elsewhere."""
     if request.path.startswith("/api/"):
-        detail = _("You do not have permission to perform this action.")
-        return JsonResponse({"code": "permission_denied", "detail": detail}, status=403)
+        return JsonResponse(DomainError("permission_denied").body(), status=403)
     context = {"reason": _refusal_reason(exception), "status_code": 403}
     return HttpResponse(loader.render_to_string("403.html", context, request), status=403)
 

@@ -23,7 +23,7 @@ from partners.selectors import project_ids_with_full_view
 from reservations.models import Closure
 
 from . import permissions
-from .models import LIVE_STATUSES, Reservation, ReservationStatus
+from .models import Reservation, ReservationStatus
 from .planning import (
     SHOWN_STATUSES,
     clock,
@@ -143,10 +143,8 @@ def calendar_events(
     )
     events: list[dict[str, Any]] = []
     for index, r in enumerate(reservations):
-        editable = (
-            r.status in LIVE_STATUSES
-            and r.start > now
-            and permissions.may_act_on(user, r, manages=r.manages, sees_project=r.sees_project)
+        editable = permissions.can_be_moved(r, now) and permissions.may_act_on(
+            user, r, manages=r.manages, sees_project=r.sees_project
         )
         events.append(_reservation_event(r, editable=editable, tz=tz, index=index))
         if r.blocked_until > r.end:

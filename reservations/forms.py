@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from core import french_calendars, timezones
 from core.timezones import TimeError, local_tz, parse_local
 from equipment.forms import SiteCategoryFilterForm
 from equipment.models import Equipment, Site
+from equipment.selectors import search_key
 from partners.models import Project, ProjectKind
 from reservations.models import Closure
 
@@ -132,7 +132,6 @@ class PlanningForm(SiteCategoryFilterForm):
 FREQUENCIES = ("once", "daily", "weekly")
 TERM_PRESETS = ("next_holidays", "school_year_end")
 # How far ahead a term preset looks for the holidays that end it.
-_TERM_LOOKAHEAD = timedelta(days=400)
 
 
 def build_rrule(
@@ -165,54 +164,6 @@ def build_rrule(
     elif until is not None:
         parts.append(f"UNTIL={until:%Y%m%d}")
     return ";".join(parts)
-
-
-def holiday_starts(first: date, last: date) -> list[tuple[date, str]]:
-    """First days of the zone B school holidays between two dates, with their names."""
-    days = french_calendars.school_holidays(first - timedelta(days=1), last)
-    return [
-        (day, french_calendars.school_holiday_names(day.year).get(day, ""))
-        for day in sorted(days)
-        if day >= first and day - timedelta(days=1) not in days
-    ]
-
-
-def is_summer(holiday_name: str) -> bool:
-    """Whether a zone B holiday (named in French by the calendar) ends the school year."""
-    return "été" in holiday_name.lower()
-
-
-def term_end(preset: str, day: date) -> date | None:
-    """The last day of a term preset from `day`: the eve of the next school holidays, or of
-    the summer holidays. None when the zone B calendar does not cover the way there."""
-    last = day + _TERM_LOOKAHEAD
-    for start, name in holiday_starts(day + timedelta(days=1), last):
-        if preset == "next_holidays" or (preset == "school_year_end" and is_summer(name)):
-            end = start - timedelta(days=1)
-            years = range(day.year, start.year + 1)
-            return end if all(french_calendars.school_years_covered(y) for y in years) else None
-    return None
-
-
-def school_calendar_end(year: int) -> date | None:
-    """The last day the zone B school calendar is known, looking from `year` on: the end of
-    the last summer holidays published (the calendar years are only partly covered)."""
-    covered = french_calendars.school_years_covered
-    for back in range(10):  # a year beyond the data: the last one published before it
-        if covered(year - back):
-            year -= back
-            break
-    else:
-        return None
-    while covered(year + 1):
-        year += 1
-    return max(french_calendars.school_holiday_names(year))
-
-
-def search_text(*words: str) -> str:
-    """Lower-case words without accents: what the equipment search compares ("rheometre")."""
-    text = unicodedata.normalize("NFKD", " ".join(words).lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 class BookingForm(forms.Form):
@@ -330,7 +281,9 @@ class BookingForm(forms.Form):
                 {
                     "equipment": item,
                     "checked": str(item.pk) in chosen,
-                    "search": search_text(item.code, item.name, item.site.name, item.category.name),
+                    "search": search_key(
+                        " ".join((item.code, item.name, item.site.name, item.category.name))
+                    ),
                 }
             )
         return [
@@ -348,7 +301,7 @@ class BookingForm(forms.Form):
             return data
         start = data.get("start")
         if data.get("term") and start is not None:
-            last = term_end(data["term"], start.astimezone(local_tz()).date())
+            last = french_calendars.term_end(data["term"], start.astimezone(local_tz()).date())
             if last is None:
                 self.add_error(
                     "term",
@@ -412,7 +365,7 @@ class BookingForm(forms.Form):
             return None  # the service explains a bad rule at the field it belongs to
         first = occurrences[0][0].astimezone(tz).date()
         last = occurrences[-1][0].astimezone(tz).date()
-        known_until = school_calendar_end(first.year)
+        known_until = french_calendars.school_calendar_end(first.year)
         if known_until is None:
             return first - timedelta(days=1)
         return known_until if last > known_until else None

@@ -54,6 +54,11 @@ def can_be_cancelled(reservation: Any, now: datetime) -> bool:
     )
 
 
+def can_be_moved(reservation: Any, now: datetime) -> bool:
+    """A live reservation may be moved or resized until it starts (then check out)."""
+    return reservation.status in ("pending", "confirmed") and reservation.start > now
+
+
 def check_in_open(reservation: Any, now: datetime) -> bool:
     """From the check-in grace before the start until the end (SPEC §5)."""
     grace = timedelta(minutes=reservation.equipment.policy.check_in_grace_minutes)

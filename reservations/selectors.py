@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from core.roles import is_platform_manager
 from core.timezones import local_tz
@@ -101,3 +102,58 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
         return qs
     managed = managed_equipment(user)
     return qs.touching(equipment_ids=managed.values("pk"), site_ids=managed.values("site_id"))
+
+
+def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[str, Any]:
+    tz = local_tz()
+    window = rules.Interval(start, end)
+    busy: list[dict[str, Any]] = []
+    blocked: list[rules.Interval] = []
+    for r_start, r_end, r_blocked, priority in Reservation.objects.filter(
+        equipment=equipment, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
+    ).values_list("start", "end", "blocked_until", "priority"):
+        busy.append(
+            {
+                "start": timezone.localtime(r_start),
+                "end": timezone.localtime(r_end),
+                "kind": "reservation",
+                "priority": priority,
+            }
+        )
+        if r_blocked > r_end:
+            busy.append(
+                {
+                    "start": timezone.localtime(r_end),
+                    "end": timezone.localtime(r_blocked),
+                    "kind": "buffer",
+                }
+            )
+        blocked.append(rules.Interval(r_start, r_blocked))
+    for c_start, c_end in (
+        Closure.objects.touching_equipment(equipment).during(start, end).values_list("start", "end")
+    ):
+        busy.append(
+            {
+                "start": timezone.localtime(c_start),
+                "end": timezone.localtime(c_end),
+                "kind": "closure",
+            }
+        )
+        blocked.append(rules.Interval(c_start, c_end))
+    busy.sort(key=lambda b: b["start"])
+    opening = [
+        rules.Interval(max(o.start, window.start), min(o.end, window.end))
+        for o in rules.opening_intervals(equipment.policy, start, end, tz)
+    ]
+    free = rules.subtract([o for o in opening if o.start < o.end], blocked)
+    return {
+        "equipment": equipment.pk,
+        "start": timezone.localtime(start),
+        "end": timezone.localtime(end),
+        "busy": busy,
+        "free": [
+            {"start": timezone.localtime(f.start), "end": timezone.localtime(f.end)}
+            for f in free
+            if f.start < f.end
+        ],
+    }

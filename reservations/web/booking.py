@@ -14,21 +14,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.french_calendars import school_years_covered
+from core.french_calendars import holiday_starts, is_summer, school_years_covered
 from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from equipment.models import Equipment
-from reservations.api.booking import availability
 from reservations.exceptions import BookingError
 from reservations.forms import (
     FIRST_YEAR,
     LAST_YEAR,
     BookingForm,
-    holiday_starts,
-    is_summer,
     local_input,
 )
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
-from reservations.selectors import reservations_visible_to
+from reservations.selectors import availability, reservations_visible_to
 from reservations.services import (
     reservation_create,
 )

@@ -55,8 +55,10 @@ def require_manager(request: HttpRequest) -> None:
         raise PermissionDenied(_("This page is for platform and equipment managers."))
 
 
-def next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
+def next_url(request: HttpRequest, default: str, target: str | None = None) -> str:
+    """`target` (the POSTed `next` when not given) if it stays on this site, else `default`."""
+    if target is None:
+        target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -18,7 +18,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +28,7 @@ from partners.services import feed_token_for
 from reservations.exceptions import BookingError
 from reservations.forms import CancelForm, MoveForm, local_input
 from reservations.models import Reservation, ReservationStatus
-from reservations.permissions import can_be_cancelled, check_in_open
+from reservations.permissions import can_be_cancelled, can_be_moved, check_in_open
 from reservations.selectors import managed_equipment, reservations_visible_to
 from reservations.services import (
     reservation_cancel,
@@ -148,6 +147,7 @@ def _annotate_actions(items: list[Reservation], now: datetime) -> list[Reservati
         usage = _usage(r)
         confirmed = r.status == ReservationStatus.CONFIRMED
         r.can_cancel = can_be_cancelled(r, now) and r.end > now  # type: ignore[attr-defined]
+        r.can_move = can_be_moved(r, now)  # type: ignore[attr-defined]
         r.can_check_in = (  # type: ignore[attr-defined]
             confirmed and usage is None and check_in_open(r, now)
         )
@@ -288,14 +288,6 @@ def _cancel_occurrence(
     return cancelled
 
 
-def _safe_next(request: HttpRequest, target: str) -> str:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("web:my")
-
-
 def _series_dates(reservation: Reservation, now: datetime) -> dict[str, int]:
     """How many dates "following" and "series" would cancel (those still cancellable)."""
     if reservation.series_id is None:
@@ -330,7 +322,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 "reservation": reservation,
                 "occurrence": occurrence,
                 "cancellable": can_be_cancelled(reservation, now) and reservation.end > now,
-                "next": _safe_next(request, request.GET.get("next", "")),
+                "next": next_url(request, reverse("web:my"), request.GET.get("next", "")),
                 "series_dates": _series_dates(reservation, now),
             },
         )
@@ -396,10 +388,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     with the times that could be taken instead (the service applies every rule)."""
     reservation = _visible_reservation(request, pk)
     now = timezone.now()
-    movable = (
-        reservation.status in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
-        and reservation.start > now
-    )
+    movable = can_be_moved(reservation, now)
     refusal: dict[str, Any] | None = None
     status = 200
     if request.method == "POST" and movable:

@@ -457,7 +457,7 @@ def test_command_imports_a_file_for_an_equipment(campus, monkeypatch):
         stdout=out,
     )
     assert (
-        "3 fermeture(s) créée(s) pour TO-RHEO-01, 0 sautée(s), 0 réservation(s) déplacée(s)."
+        "3 fermeture(s) créée(s) pour TO-RHEO-01, 0 ignorée(s), 0 réservation(s) évincée(s)."
         in out.getvalue()
     )
     assert Closure.objects.filter(equipment=campus.rheometer).count() == 3

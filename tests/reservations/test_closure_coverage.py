@@ -21,10 +21,9 @@ from core.roles import SYSTEM
 from equipment.models import Equipment
 from equipment.services import equipment_create, equipment_update
 from reservations import facts as facts_module
-from reservations.api.booking import availability
 from reservations.exceptions import BookingError
 from reservations.models import AuditEntry, Closure, Reservation, ReservationStatus
-from reservations.selectors import equipment_free_between
+from reservations.selectors import availability, equipment_free_between
 from reservations.services import reservation_create
 from reservations.services.closures import ClosureSpec, _covered_by, closure_create, closures_create
 

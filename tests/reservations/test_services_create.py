@@ -905,6 +905,7 @@ def test_move_permission_and_status(campus):
         start=at(WED, "14:00"),
         end=at(WED, "16:00"),
     )
+    assert Reservation.objects.get(pk=mine.pk).start == at(WED, "14:00")
     reservation_cancel(reservation=mine, user=campus.researcher, now=NOW)
     mine.refresh_from_db()
     error = refused(

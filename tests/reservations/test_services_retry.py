@@ -516,6 +516,7 @@ def test_database_overlap_in_a_session_names_the_conflicting_reservation(campus,
         book(campus, equipment=[campus.rheometer, campus.hplc])
     assert {"start": winner.start, "end": winner.end} in caught.value.extra["conflicts"]
     # The alternatives stand in for the equipment that was taken.
+    assert caught.value.extra["alternatives"]
     assert all(
         a["equipment"] != campus.hplc.pk or a["start"] != winner.start
         for a in caught.value.extra["alternatives"]

@@ -112,7 +112,7 @@ def test_reminders_email_tomorrows_bookers(campus, monkeypatch):
     out = StringIO()
     with translation.override("en"):
         call_command("send_reminders", stdout=out)
-    assert out.getvalue().strip() == "1 reminder(s) for 1 reservation(s) on 11/25/2026."
+    assert out.getvalue().strip() == "1 reminder for 1 reservation on 11/25/2026."
     assert [m.to for m in mail.outbox] == [["claire@example.org"]]
     assert "Mesures" in mail.outbox[0].body
 

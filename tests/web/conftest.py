@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 
 from core.roles import SYSTEM
 from equipment.services import qualification_grant
@@ -91,3 +92,45 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open a fresh browser context and page (French and Europe/Paris unless told),
+    logged in when given a user; `options` go to the context (viewport, JavaScript,
+    downloads). Every request of every page is recorded; at the end, all must be to the
+    live server: nothing may load from outside."""
+    contexts = []
+    requests: list[str] = []
+
+    def make(user=None, *, viewport=None, locale: str = "fr-FR", **options):
+        context = browser.new_context(
+            locale=locale,
+            timezone_id="Europe/Paris",
+            viewport=viewport or {"width": 1280, "height": 900},
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": client.cookies["sessionid"].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert requests, "no request was recorded"
+    outside = [url for url in requests if not url.startswith(live_server.url + "/")]
+    assert outside == []

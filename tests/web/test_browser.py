@@ -4,7 +4,6 @@ server. Every request a page makes must go to the live server (no CDN, no networ
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from reservations.models import Reservation
 
@@ -14,40 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def open_page(browser, live_server):
-    """A fresh browser context (French unless told), logged in when given a user.
-
-    Every request of every page is recorded; at the end, all must be to the live server.
-    """
-    contexts = []
-    requests: list[str] = []
-
-    def make(user=None, *, locale: str = "fr-FR"):
-        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        if user is not None:
-            client = Client()
-            client.force_login(user)
-            context.add_cookies(
-                [
-                    {
-                        "name": "sessionid",
-                        "value": client.cookies["sessionid"].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert requests, "no request was recorded"
-    outside = [url for url in requests if not url.startswith(live_server.url + "/")]
-    assert outside == []
+def open_page(new_page):
+    """A page at 1280 px (French unless told), logged in when given a user."""
+    return lambda user=None, *, locale="fr-FR": new_page(user, locale=locale)
 
 
 def test_log_in_through_the_login_page(open_page, live_server, campus):

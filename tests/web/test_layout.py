@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
 from reservations.models import Reservation
 
@@ -20,31 +19,11 @@ LAPTOP = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
-def open_page(browser, live_server):
-    """A fresh browser context of the given size, logged in as the given user."""
-    contexts = []
-
-    def make(user, viewport, *, locale: str = "fr-FR"):
-        context = browser.new_context(locale=locale, viewport=viewport)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        if user is not None:
-            client = Client()
-            client.force_login(user)
-            context.add_cookies(
-                [
-                    {
-                        "name": "sessionid",
-                        "value": client.cookies["sessionid"].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+def open_page(new_page):
+    """A page of the given size, logged in as the given user."""
+    return lambda user, viewport, *, locale="fr-FR": new_page(
+        user, viewport=viewport, locale=locale
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from reservations.models import Reservation
@@ -52,7 +54,8 @@ def test_a_refused_move_is_explained_with_times_to_take_instead(client, campus, 
     assert page.count('class="alternative"') >= 1
     # An alternative's link fills the form with its times.
     link = page.split('class="alternative" href="')[1].split('"')[0].replace("&amp;", "&")
-    assert "start=" in link and client.get(link).status_code == 200
+    start = parse_qs(urlsplit(link).query)["start"][0]
+    assert f'value="{start}"' in client.get(link).content.decode()
     mine.refresh_from_db()
     assert mine.start == at(WED, "08:00")  # nothing changed
 
@@ -78,3 +81,6 @@ def test_an_ended_booking_is_not_offered_to_move(client, campus, book, frozen_no
     client.force_login(campus.researcher)
     page = client.get(f"/my/{mine.pk}/move/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "This reservation can no longer be moved." in page
+    client.post(f"/my/{mine.pk}/move/", {"start": local(WED, "14:00"), "end": local(WED, "16:00")})
+    assert Reservation.objects.get(pk=mine.pk).start == at(WED, "10:00")
+    assert f'href="/my/{mine.pk}/move/"' not in client.get("/my/").content.decode()

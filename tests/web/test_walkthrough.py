@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from core.roles import SYSTEM
 from equipment.services import category_create, equipment_create
@@ -31,43 +30,11 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def open_page(browser, live_server):
-    """A fresh browser context of the given size (French unless told), logged in as the
-    given user. Every request of every page is recorded; at the end, all must be to the
-    live server."""
-    contexts = []
-    requests: list[str] = []
-
-    def make(user, viewport: dict, *, locale: str = "fr-FR"):
-        context = browser.new_context(
-            locale=locale,
-            timezone_id="Europe/Paris",
-            viewport=viewport,
-            accept_downloads=True,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        client = Client()
-        client.force_login(user)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert requests, "no request was recorded"
-    outside = [url for url in requests if not url.startswith(live_server.url + "/")]
-    assert outside == []
+def open_page(new_page):
+    """A page of the given size (French unless told), logged in, that may download."""
+    return lambda user, viewport, *, locale="fr-FR": new_page(
+        user, viewport=viewport, locale=locale, accept_downloads=True
+    )
 
 
 @pytest.fixture

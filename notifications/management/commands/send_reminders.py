@@ -6,8 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.timezones import local_tz
 from notifications.services import send_reminders
@@ -24,7 +23,13 @@ class Command(BaseCommand):
         now = timezone.now()
         sent, items = send_reminders(now=now)
         tomorrow = now.astimezone(local_tz()).date() + timedelta(days=1)
+        day = date_format(tomorrow, "SHORT_DATE_FORMAT")
+        emails = ngettext("%(sent)d reminder", "%(sent)d reminders", sent) % {"sent": sent}
         self.stdout.write(
-            _("%(sent)d reminder(s) for %(count)d reservation(s) on %(day)s.")
-            % {"sent": sent, "count": len(items), "day": date_format(tomorrow, "SHORT_DATE_FORMAT")}
+            ngettext(
+                "%(emails)s for %(count)d reservation on %(day)s.",
+                "%(emails)s for %(count)d reservations on %(day)s.",
+                len(items),
+            )
+            % {"emails": emails, "count": len(items), "day": day}
         )

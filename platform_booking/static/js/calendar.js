@@ -149,9 +149,9 @@
     slotMaxTime: clock(config.last_minute),
     scrollTime: clock(config.first_minute),
     selectable: true,
+    // Each event's own `editable` (from the server) decides: a calendar-wide
+    // eventStartEditable/eventDurationEditable would override it for every block.
     editable: false,
-    eventStartEditable: true,
-    eventDurationEditable: true,
     snapDuration: "00:15",
     views: {
       // A week across many equipment: hours, not half-hours, to keep it readable.

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import DomainError
 from reports import exports
@@ -88,7 +88,10 @@ class Command(BaseCommand):
         finally:
             bar.close()
         self.stdout.write(
-            _("%(rows)d rows written to %(path)s.") % {"rows": written, "path": output}
+            ngettext(
+                "%(rows)d row written to %(path)s.", "%(rows)d rows written to %(path)s.", written
+            )
+            % {"rows": written, "path": output}
         )
 
 
