@@ -55,6 +55,14 @@ CATALOGUE: dict[str, Entry] = {
             "the last known year."
         ),
     ),
+    "school_calendar_unknown": Entry(
+        400,
+        _(
+            "The zone B school holidays are published up to %(day)s only: a series that "
+            "skips them cannot go beyond that day. End it by then, or book it without "
+            "skipping the school holidays."
+        ),
+    ),
     # --- the booking rules (SPEC §3), in the order of its table -------------------------------
     "ambiguous_time": Entry(
         400, _("This local time does not exist or happens twice (daylight saving change).")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core import french_calendars, timezones
@@ -17,11 +16,11 @@ from core.timezones import TimeError, local_tz, parse_local
 from equipment.forms import SiteCategoryFilterForm
 from equipment.models import Equipment, Site
 from equipment.selectors import search_key
-from partners.models import Project, ProjectKind
+from partners.models import Project
 from reservations.models import Closure
 
 from . import permissions
-from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand
+from .recurrence import MAX_OCCURRENCES
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -297,7 +296,7 @@ class BookingForm(forms.Form):
         data["frequency"] = frequency
         data["interval"] = data.get("interval") or 1
         if frequency == "once":
-            data["skip_school_holidays"] = False
+            data["skip_school_holidays"] = None
             return data
         start = data.get("start")
         if data.get("term") and start is not None:
@@ -323,52 +322,15 @@ class BookingForm(forms.Form):
         data["skip_school_holidays"] = self._skips_school_holidays(data)
         return data
 
-    def _skips_school_holidays(self, data: dict[str, Any]) -> bool:
-        """The page's default: a pedagogical series skips the school holidays (the service
-        and the API keep their explicit flag)."""
+    @staticmethod
+    def _skips_school_holidays(data: dict[str, Any]) -> bool | None:
+        """The answer as the service's flag: None leaves the default to the service (a
+        pedagogical series skips the school holidays, and is refused where the calendar is
+        not published; the page then shows that refusal at this question)."""
         choice = data.get("school_holidays") or (
             "skip" if data.get("skip_school_holidays") else "default"
         )
-        if choice != "default":
-            return choice == "skip"
-        project = data.get("project")
-        if project is None or project.kind != ProjectKind.PEDAGOGICAL:
-            return False
-        known_until = self._school_calendar_missing(data)
-        if known_until is not None:
-            # Skipping only where the calendar is known would book classes in holidays
-            # nobody can see yet: ask rather than guess.
-            self.add_error(
-                "school_holidays",
-                ValidationError(
-                    _(
-                        "The zone B school holidays after %(day)s are not published yet: "
-                        "choose whether to skip them."
-                    ),
-                    code="school_calendar_unknown",
-                    params={"day": date_format(known_until, "j F Y")},
-                ),
-            )
-        return True
-
-    def _school_calendar_missing(self, data: dict[str, Any]) -> date | None:
-        """The last day of the known school calendar when the series goes beyond it."""
-        if data.get("start") is None or data.get("end") is None or self.errors:
-            return None  # the form reports its own errors first
-        rule = self.rrule()
-        if rule is None:
-            return None
-        tz = local_tz()
-        try:
-            occurrences = expand(rule, data["start"], data["end"], tz)
-        except RecurrenceError:
-            return None  # the service explains a bad rule at the field it belongs to
-        first = occurrences[0][0].astimezone(tz).date()
-        last = occurrences[-1][0].astimezone(tz).date()
-        known_until = french_calendars.school_calendar_end(first.year)
-        if known_until is None:
-            return first - timedelta(days=1)
-        return known_until if last > known_until else None
+        return None if choice == "default" else choice == "skip"
 
     def rrule(self) -> str | None:
         """The RRULE of the chosen repetition (see build_rrule), None for a single booking."""

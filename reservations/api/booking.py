@@ -75,7 +75,18 @@ def busy_view(reservation: Reservation) -> dict[str, Any]:
 
 class RecurrenceInput(serializers.Serializer):
     rrule = serializers.CharField(max_length=500)
-    skip_school_holidays = serializers.BooleanField(default=False)
+    skip_school_holidays = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Skip the zone B school holidays (each skipped date is listed in `skipped` with "
+            "the code `school_holiday`). Absent or null: skipped for a pedagogical project, "
+            "kept for research and industrial ones. When skipping (asked or by default), a "
+            "series going beyond the published school calendar is refused with the code "
+            "`school_calendar_unknown`, naming the last known day (`known_until`)."
+        ),
+    )
 
 
 class ReservationCreateInput(serializers.Serializer):
@@ -113,7 +124,16 @@ class ReasonInput(serializers.Serializer):
 
 
 class CancelInput(ReasonInput):
-    scope = serializers.ChoiceField(choices=["this", "following", "series"], default="this")
+    scope = serializers.ChoiceField(
+        choices=["this", "following", "series"],
+        default="this",
+        help_text=(
+            "`this`: this reservation only (for a member of a session, this equipment only; "
+            "cancel the others by their ids); `following`: this one and the later ones of "
+            "its series; `series`: the whole series. A series booked on several equipment "
+            "is one series: `following` and `series` cover every equipment."
+        ),
+    )
 
 
 def parse_instant(value: Any, name: str) -> datetime:
@@ -217,7 +237,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             title=values["title"],
             expected_participants=values["expected_participants"],
             rrule=recurrence.get("rrule"),
-            skip_school_holidays=recurrence.get("skip_school_holidays", False),
+            skip_school_holidays=recurrence.get("skip_school_holidays"),
             skip_conflicts=values["skip_conflicts"],
             override=values["override"],
             now=timezone.now(),

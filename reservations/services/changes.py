@@ -173,9 +173,22 @@ def _check_move(
 
 
 def reservation_cancel(
-    *, reservation: Reservation, user: Any, now: datetime, scope: str = "this", reason: str = ""
+    *,
+    reservation: Reservation,
+    user: Any,
+    now: datetime,
+    scope: str = "this",
+    reason: str = "",
+    whole_session: bool = False,
 ) -> list[Reservation]:
-    """Cancel one occurrence, the following ones of its series, or the whole series."""
+    """Cancel one occurrence, the following ones of its series, or the whole series.
+
+    With `whole_session`, "this" covers the occurrence on every equipment of its session
+    (a class on three workstations is one date, not three); "following" and "series"
+    cover every equipment anyway (a session's series is one series). Without it (the
+    API's `scope=this`), only the named reservation is cancelled. All in one transaction:
+    everything that can still be cancelled, or nothing.
+    """
     if scope not in ("this", "following", "series"):
         raise BookingError("bad_scope")
     if not can_act_on(user, reservation):
@@ -193,13 +206,20 @@ def reservation_cancel(
             Q(status=ReservationStatus.PENDING)
             | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
         )
-        if scope == "this":
+        if scope == "this" and whole_session and reservation.session_id is not None:
+            targets = targets.filter(
+                session_id=reservation.session_id, start=reservation.start, end=reservation.end
+            )
+        elif scope == "this":
             targets = targets.filter(pk=reservation.pk)
         elif scope == "following":
             targets = targets.filter(series=reservation.series, start__gte=reservation.start)
         else:
             targets = targets.filter(series=reservation.series)
         items = list(targets.order_by("pk"))
+        if scope == "this" and reservation.pk not in {r.pk for r in items}:
+            # Changed since it was read (cancelled or started by another request).
+            raise BookingError("not_live.cancel")
         transition(
             items, ReservationStatus.CANCELLED, by=user, action="cancel", now=now, reason=reason
         )

@@ -14,13 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.errors import words
-from core.french_calendars import school_years_covered
+from core.french_calendars import school_calendar_end
 from core.timezones import local_tz
 from equipment.models import Equipment
-from partners.models import Project
+from partners.models import Project, ProjectKind
 from reservations import permissions, rules
 from reservations.exceptions import BookingError
 from reservations.facts import Facts, gather, is_member, load_equipment, managed_ids
@@ -88,11 +89,17 @@ def reservation_create(
     now: datetime,
     expected_participants: int = 1,
     rrule: str | None = None,
-    skip_school_holidays: bool = False,
+    skip_school_holidays: bool | None = None,
     skip_conflicts: bool = False,
     override: bool = False,
 ) -> BookingOutcome:
-    """Book one equipment, a session of several, or a recurring series, all rules applied."""
+    """Book one equipment, a session of several, or a recurring series, all rules applied.
+
+    A series skips the zone B school holidays when `skip_school_holidays` says so; left
+    None, it follows the project's kind: a class (pedagogical project) skips them, research
+    and industry do not. Skipping is refused (`school_calendar_unknown`) for a series that
+    goes beyond the published school calendar, rather than skipping only the known holidays.
+    """
     items = list(equipment)  # read once: it may be any iterable
     request = _checked_request(
         user=user,
@@ -162,6 +169,9 @@ def _checked_request(*, user: Any, equipment: list[Equipment], **fields: Any) ->
     if fields["expected_participants"] < 1:
         raise BookingError("invalid.participants")
     rrule = fields["rrule"]
+    if fields["skip_school_holidays"] is None:
+        fields["skip_school_holidays"] = fields["project"].kind == ProjectKind.PEDAGOGICAL
+    fields["skip_school_holidays"] = bool(rrule) and fields["skip_school_holidays"]
     occurrences = _occurrences(rrule, start, end, fields["skip_school_holidays"], local_tz())
     return _Request(
         user=user, equipment_ids=[e.pk for e in equipment], occurrences=occurrences, **fields
@@ -180,15 +190,36 @@ def _occurrences(
             "invalid", str(error), fields={"recurrence.rrule": [str(error)]}
         ) from None
     if skip_school_holidays:
-        years = {s.astimezone(tz).year for s, _e in occurrences}
-        unknown = sorted(y for y in years if not school_years_covered(y))
-        if unknown:
-            raise BookingError(
-                "school_holidays_unknown",
-                params={"years": ", ".join(str(y) for y in unknown)},
-                fields={"recurrence.skip_school_holidays": [_("Unknown school holidays.")]},
-            )
+        _check_school_calendar(occurrences, tz)
     return occurrences
+
+
+def _check_school_calendar(occurrences: list[tuple[datetime, datetime]], tz: ZoneInfo) -> None:
+    """Refuse to skip school holidays past the published zone B calendar: skipping only the
+    known ones would book classes in holidays nobody can see yet."""
+    first = occurrences[0][0].astimezone(tz).date()
+    last = occurrences[-1][0].astimezone(tz).date()
+    known_until = school_calendar_end(first.year)
+    if known_until is None:
+        years = range(first.year, last.year + 1)
+        raise BookingError(
+            "school_holidays_unknown",
+            params={"years": ", ".join(str(y) for y in years)},
+            fields={"recurrence.skip_school_holidays": [_("Unknown school holidays.")]},
+        )
+    if last > known_until:
+        day = date_format(known_until, "j F Y")
+        raise BookingError(
+            "school_calendar_unknown",
+            params={"day": day},
+            known_until=known_until.isoformat(),
+            fields={
+                "recurrence.skip_school_holidays": [
+                    _("The zone B school holidays after %(day)s are not published yet.")
+                    % {"day": day}
+                ]
+            },
+        )
 
 
 def _book(request: _Request, now: datetime) -> BookingOutcome:

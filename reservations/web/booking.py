@@ -256,7 +256,7 @@ def book(request: HttpRequest) -> HttpResponse:
                     title=data["title"],
                     expected_participants=data["expected_participants"],
                     rrule=form.rrule(),
-                    skip_school_holidays=bool(data.get("skip_school_holidays")),
+                    skip_school_holidays=data.get("skip_school_holidays"),
                     skip_conflicts=bool(data.get("skip_conflicts")),
                     override=bool(data.get("override")),
                     now=timezone.now(),

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -269,25 +268,6 @@ def _occurrence_of(request: HttpRequest, reservation: Reservation) -> list[Reser
     )
 
 
-def _cancel_occurrence(
-    request: HttpRequest, reservation: Reservation, now: datetime, reason: str
-) -> list[Reservation]:
-    """Cancel this occurrence on every equipment of its session, all or nothing."""
-    targets = [
-        r
-        for r in _occurrence_of(request, reservation)
-        if r.pk == reservation.pk or can_be_cancelled(r, now)
-    ]
-    cancelled: list[Reservation] = []
-    # One transaction: the service's own transactions become savepoints inside it.
-    with transaction.atomic():
-        for r in targets:
-            cancelled += reservation_cancel(
-                reservation=r, user=request.user, now=now, scope="this", reason=reason
-            )
-    return cancelled
-
-
 def _series_dates(reservation: Reservation, now: datetime) -> dict[str, int]:
     """How many dates "following" and "series" would cancel (those still cancellable)."""
     if reservation.series_id is None:
@@ -333,13 +313,15 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     scope = form.cleaned_data["scope"] or "this"
     reason = form.cleaned_data["reason"]
     try:
-        if scope == "this" or reservation.series_id is None:
-            cancelled = _cancel_occurrence(request, reservation, now, reason)
-        else:
-            # A series shares its session: "following" and "series" cover every equipment.
-            cancelled = reservation_cancel(
-                reservation=reservation, user=request.user, now=now, scope=scope, reason=reason
-            )
+        # A date of a session is one line of the page: cancel it on every equipment.
+        cancelled = reservation_cancel(
+            reservation=reservation,
+            user=request.user,
+            now=now,
+            scope=scope,
+            reason=reason,
+            whole_session=True,
+        )
     except BookingError as error:
         error_message(request, error)
     else:

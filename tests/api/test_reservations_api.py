@@ -757,6 +757,95 @@ def test_series_skips_school_holidays_when_asked(client_for, campus):
     assert [s["code"] for s in body["skipped"]] == ["school_holiday", "school_holiday"]
 
 
+def february_class(campus, **recurrence) -> dict:
+    """A Tuesday class from 16 February 2027 for 4 weeks: the zone B winter holidays
+    (20 February to 7 March) hold the 2nd and the 3rd."""
+    payload = series_payload(
+        campus, date(2027, 2, 16), "09:00", "11:00", "FREQ=WEEKLY;BYDAY=TU;COUNT=4"
+    )
+    payload["recurrence"].update(recurrence)
+    return payload
+
+
+def series_days(body: dict) -> list[date]:
+    return [instant(r["start"]).astimezone(PARIS).date() for r in body["reservations"]]
+
+
+def test_class_series_skips_school_holidays_by_default(client_for, campus):
+    """No flag: a pedagogical project's series skips the holidays, each listed with why."""
+    body = booked(client_for(campus.teacher).post(URL, february_class(campus), format="json"))
+    assert series_days(body) == [date(2027, 2, 16), date(2027, 3, 9)]
+    assert [(instant(s["start"]).astimezone(PARIS).date(), s["code"]) for s in body["skipped"]] == [
+        (date(2027, 2, 23), "school_holiday"),
+        (date(2027, 3, 2), "school_holiday"),
+    ]
+    assert Series.objects.get().skip_school_holidays is True
+    # A null flag is the default too.
+    Reservation.objects.all().delete()
+    payload = february_class(campus, skip_school_holidays=None)
+    body = booked(client_for(campus.teacher).post(URL, payload, format="json"))
+    assert series_days(body) == [date(2027, 2, 16), date(2027, 3, 9)]
+
+
+def test_class_series_keeps_school_holidays_when_told(client_for, campus):
+    payload = february_class(campus, skip_school_holidays=False)
+    body = booked(client_for(campus.teacher).post(URL, payload, format="json"))
+    assert len(series_days(body)) == 4 and body["skipped"] == []
+    assert Series.objects.get().skip_school_holidays is False
+
+
+def test_research_series_keeps_school_holidays_by_default(client_for, campus, monkeypatch):
+    # Inside research's horizon.
+    monkeypatch.setattr(
+        "reservations.api.booking.timezone.now", lambda: datetime(2027, 2, 12, 8, tzinfo=PARIS)
+    )
+    payload = february_class(campus)
+    payload["project"] = campus.research.pk
+    body = booked(client_for(campus.researcher).post(URL, payload, format="json"))
+    assert len(series_days(body)) == 4 and body["skipped"] == []
+    assert Series.objects.get().skip_school_holidays is False
+
+
+def test_class_series_beyond_the_published_school_calendar_is_refused(
+    client_for, campus, monkeypatch
+):
+    """The calendar is published up to 31 August 2028: a class from June 2028 into the
+    autumn would skip the summer and book the unknown autumn holidays, so it is refused
+    by default (not just skipped where known); keeping the holidays books it."""
+    monkeypatch.setattr(
+        "reservations.api.booking.timezone.now", lambda: datetime(2028, 5, 29, 8, tzinfo=PARIS)
+    )
+    client = client_for(campus.teacher)
+    payload = series_payload(
+        campus, date(2028, 6, 6), "09:00", "11:00", "FREQ=WEEKLY;BYDAY=TU;UNTIL=20281031"
+    )
+    body = assert_refused(client.post(URL, payload, format="json"), "school_calendar_unknown")
+    assert body["known_until"] == "2028-08-31"
+    assert "recurrence.skip_school_holidays" in body["fields"]
+    assert not Reservation.objects.exists() and not Series.objects.exists()
+    payload["recurrence"]["skip_school_holidays"] = True
+    assert_refused(client.post(URL, payload, format="json"), "school_calendar_unknown")
+    # Ending by the last known day is fine: the summer holidays are skipped.
+    payload["recurrence"]["rrule"] = "FREQ=WEEKLY;BYDAY=TU;UNTIL=20280831"
+    payload["recurrence"].pop("skip_school_holidays")
+    body = booked(client.post(URL, payload, format="json"))
+    assert all(d < date(2028, 7, 4) for d in series_days(body))
+    # The summer holidays from 4 July (15 August, a public holiday, is closed anyway).
+    assert [s["code"] for s in body["skipped"]].count("school_holiday") == 8
+    Reservation.objects.all().delete()
+    payload["recurrence"]["rrule"] = "FREQ=WEEKLY;BYDAY=TU;UNTIL=20281031"
+    payload["recurrence"]["skip_school_holidays"] = False
+    assert len(series_days(booked(client.post(URL, payload, format="json")))) == 21  # not 15 Aug
+
+
+def test_the_schema_documents_the_school_holidays_default(client_for, campus):
+    schema = client_for(campus.researcher).get("/api/schema/", {"format": "json"}).json()
+    field = schema["components"]["schemas"]["RecurrenceInputRequest"]["properties"]
+    text = field["skip_school_holidays"]["description"]
+    assert "pedagogical" in text and "school_calendar_unknown" in text
+    assert field["skip_school_holidays"].get("nullable") is True
+
+
 @pytest.mark.parametrize(
     "rrule", ["FREQ=DAILY;COUNT=201", "FREQ=DAILY;UNTIL=20271231"], ids=["count", "until"]
 )
@@ -905,6 +994,28 @@ def test_cancel_this_on_a_series_occurrence(client_for, campus):
     assert response.json()["cancelled"] == [ids[1]]
     statuses = dict(Reservation.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == ["confirmed", "cancelled", "confirmed"]
+
+
+def test_cancel_this_on_a_session_member_cancels_that_equipment_only(client_for, campus):
+    """The API's `scope=this` is one reservation (one equipment); the pages cancel the date
+    on every equipment of the session (reservation_cancel's whole_session)."""
+    qualification_grant(
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 12, 31)
+    )
+    client = client_for(campus.researcher)
+    payload = {
+        "equipment_ids": [campus.rheometer.pk, campus.hplc.pk],
+        "project": campus.research.pk,
+        "start": iso(WED, "10:00"),
+        "end": iso(WED, "12:00"),
+        "title": "Mesures",
+    }
+    ids = sorted(r["id"] for r in booked(client.post(URL, payload, format="json"))["reservations"])
+    response = client.post(f"{URL}{ids[0]}/cancel/", {"scope": "this"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["cancelled"] == [ids[0]]
+    statuses = dict(Reservation.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["cancelled", "confirmed"]
 
 
 def test_cancel_with_an_unknown_scope_is_invalid(client_for, campus):
@@ -1357,7 +1468,8 @@ def test_impossible_date_in_other_endpoints_is_a_400(client_for, campus, where):
 
 
 def test_series_cannot_skip_school_holidays_of_unknown_years(client_for, campus, monkeypatch):
-    """The package knows zone B up to 2028: skipping the holidays of 2029 is refused clearly."""
+    """The package knows zone B up to August 2028: skipping the holidays of 2029 is refused
+    clearly, naming the last known day."""
     monkeypatch.setattr(
         "reservations.api.booking.timezone.now", lambda: datetime(2028, 12, 4, 8, tzinfo=PARIS)
     )
@@ -1366,8 +1478,9 @@ def test_series_cannot_skip_school_holidays_of_unknown_years(client_for, campus,
         campus, date(2029, 1, 9), "09:00", "11:00", "FREQ=WEEKLY;BYDAY=TU;COUNT=4"
     )
     payload["recurrence"]["skip_school_holidays"] = True
-    body = assert_refused(client.post(URL, payload, format="json"), "school_holidays_unknown")
-    assert "2029" in body["detail"]
+    body = assert_refused(client.post(URL, payload, format="json"), "school_calendar_unknown")
+    assert body["known_until"] == "2028-08-31"
+    assert "2028" in body["detail"]
     assert "recurrence.skip_school_holidays" in body["fields"]
     assert not Reservation.objects.exists()
     # Without skipping, the same series is booked.
@@ -1405,6 +1518,7 @@ def test_cancelling_a_series_costs_the_same_queries_whatever_its_length(
     def cancel_series(day: date, count: int) -> list[str]:
         rrule = f"FREQ=WEEKLY;BYDAY=TU;COUNT={count}"
         payload = series_payload(campus, day, "09:00", "11:00", rrule)
+        payload["recurrence"]["skip_school_holidays"] = False  # every week, holidays too
         body = booked(client.post(URL, payload, format="json"))
         first = min(body["reservations"], key=lambda r: r["start"])["id"]
         mail.outbox.clear()

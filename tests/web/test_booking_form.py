@@ -614,5 +614,5 @@ def test_skipping_unknown_school_holidays_is_refused_at_the_choice(client, campu
     assert response.status_code == 400
     page = response.content.decode()
     field = page[page.index('id="id_school_holidays"') : page.index('id="id_skip_conflicts"')]
-    assert '<code class="code">school_holidays_unknown</code>' in field
+    assert '<code class="code">school_calendar_unknown</code>' in field
     assert not Reservation.objects.exists()
