@@ -105,14 +105,25 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
 
 
 def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[str, Any]:
+    """Busy and free intervals of one equipment over [start, end) (see availabilities)."""
+    return availabilities([equipment], start, end)[equipment.pk]
+
+
+def availabilities(
+    equipment: Sequence[Equipment], start: datetime, end: datetime
+) -> dict[int, dict[str, Any]]:
+    """Busy intervals (reservations, their buffers, closures) and free intervals within
+    opening hours of each equipment over [start, end), by equipment id: two queries
+    whatever the number of equipment."""
     tz = local_tz()
     window = rules.Interval(start, end)
-    busy: list[dict[str, Any]] = []
-    blocked: list[rules.Interval] = []
-    for r_start, r_end, r_blocked, priority in Reservation.objects.filter(
-        equipment=equipment, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
-    ).values_list("start", "end", "blocked_until", "priority"):
-        busy.append(
+    ids = [e.pk for e in equipment]
+    busy: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    blocked: dict[int, list[rules.Interval]] = {pk: [] for pk in ids}
+    for eq_id, r_start, r_end, r_blocked, priority in Reservation.objects.filter(
+        equipment_id__in=ids, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
+    ).values_list("equipment_id", "start", "end", "blocked_until", "priority"):
+        busy[eq_id].append(
             {
                 "start": timezone.localtime(r_start),
                 "end": timezone.localtime(r_end),
@@ -121,39 +132,50 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
             }
         )
         if r_blocked > r_end:
-            busy.append(
+            busy[eq_id].append(
                 {
                     "start": timezone.localtime(r_end),
                     "end": timezone.localtime(r_blocked),
                     "kind": "buffer",
                 }
             )
-        blocked.append(rules.Interval(r_start, r_blocked))
-    for c_start, c_end in (
-        Closure.objects.touching_equipment(equipment).during(start, end).values_list("start", "end")
-    ):
-        busy.append(
-            {
-                "start": timezone.localtime(c_start),
-                "end": timezone.localtime(c_end),
-                "kind": "closure",
-            }
-        )
-        blocked.append(rules.Interval(c_start, c_end))
-    busy.sort(key=lambda b: b["start"])
-    opening = [
-        rules.Interval(max(o.start, window.start), min(o.end, window.end))
-        for o in rules.opening_intervals(equipment.policy, start, end, tz)
-    ]
-    free = rules.subtract([o for o in opening if o.start < o.end], blocked)
-    return {
-        "equipment": equipment.pk,
-        "start": timezone.localtime(start),
-        "end": timezone.localtime(end),
-        "busy": busy,
-        "free": [
-            {"start": timezone.localtime(f.start), "end": timezone.localtime(f.end)}
-            for f in free
-            if f.start < f.end
-        ],
-    }
+        blocked[eq_id].append(rules.Interval(r_start, r_blocked))
+    closures = (
+        Closure.objects.touching(equipment_ids=ids, site_ids={e.site_id for e in equipment})
+        .during(start, end)
+        .values_list("equipment_id", "site_id", "start", "end")
+    )
+    for c_equipment, c_site, c_start, c_end in closures:
+        for item in equipment:
+            if c_equipment not in (None, item.pk) or (
+                c_equipment is None and c_site not in (None, item.site_id)
+            ):
+                continue
+            busy[item.pk].append(
+                {
+                    "start": timezone.localtime(c_start),
+                    "end": timezone.localtime(c_end),
+                    "kind": "closure",
+                }
+            )
+            blocked[item.pk].append(rules.Interval(c_start, c_end))
+    found: dict[int, dict[str, Any]] = {}
+    for item in equipment:
+        busy[item.pk].sort(key=lambda b: b["start"])
+        opening = [
+            rules.Interval(max(o.start, window.start), min(o.end, window.end))
+            for o in rules.opening_intervals(item.policy, start, end, tz)
+        ]
+        free = rules.subtract([o for o in opening if o.start < o.end], blocked[item.pk])
+        found[item.pk] = {
+            "equipment": item.pk,
+            "start": timezone.localtime(start),
+            "end": timezone.localtime(end),
+            "busy": busy[item.pk],
+            "free": [
+                {"start": timezone.localtime(f.start), "end": timezone.localtime(f.end)}
+                for f in free
+                if f.start < f.end
+            ],
+        }
+    return found

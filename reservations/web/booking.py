@@ -8,24 +8,28 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core.french_calendars import holiday_starts, is_summer, school_years_covered
+from core import french_calendars
+from core.errors import words
 from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from equipment.models import Equipment
+from reservations import rules
 from reservations.exceptions import BookingError
 from reservations.forms import (
     FIRST_YEAR,
     LAST_YEAR,
+    TERM_PRESETS,
     BookingForm,
     local_input,
 )
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
-from reservations.selectors import availability, reservations_visible_to
+from reservations.selectors import availabilities, reservations_visible_to
 from reservations.services import (
     reservation_create,
 )
@@ -82,51 +86,75 @@ def _preview_day(value: Any, now: datetime) -> date:
 
 
 def _preview(initial: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Busy and free time of the ticked equipment on the day of the start (no JavaScript)."""
+    """Busy and free time of the ticked equipment on the day of the start, each drawn on
+    a bar spanning the opening hours of them all that day (two queries for the times)."""
     day = _preview_day(initial.get("start"), now)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         day = now.astimezone(local_tz()).date()
     first, last = day_bounds(day)
-    chosen = (
+    chosen = list(
         Equipment.objects.exclude(status=Equipment.Status.RETIRED)
         .filter(pk__in=initial.get("equipment") or [])
         .order_by("code")[:PREVIEW_MAX]
     )
     kinds = {"reservation": _("booked"), "buffer": _("set-up time"), "closure": _("closed")}
+    found = availabilities(chosen, first, last)
+    tz = local_tz()
+    opening = [
+        o
+        for item in chosen
+        for o in rules.opening_intervals(item.policy, first, last, tz)
+        if o.start < o.end
+    ]
+    hours = (
+        (_minutes(day, min(o.start for o in opening)), _minutes(day, max(o.end for o in opening)))
+        if opening
+        else (0, 24 * 60)
+    )
     items = []
     for item in chosen:
-        found = availability(item, first, last)
-        busy = [{**b, "label": kinds.get(b["kind"], b["kind"])} for b in found["busy"]]
-        items.append(
-            {
-                "equipment": item,
-                "free": found["free"],
-                "busy": busy,
-                "bar": day_bar(day, found["free"], busy),
-            }
-        )
-    return {"day": day, "items": items}
+        times = found[item.pk]
+        busy = [{**b, "label": kinds.get(b["kind"], b["kind"])} for b in times["busy"]]
+        bar, low, high = day_bar(day, times["free"], busy, hours=hours)
+        items.append({"equipment": item, "free": times["free"], "busy": busy, "bar": bar})
+        hours = (low, high)  # every bar on one scale
+    low, high = hours
+    return {
+        "day": day,
+        "items": items,
+        "low": f"{low // 60:02d}:{low % 60:02d}",
+        "high": f"{high // 60:02d}:{high % 60:02d}",
+    }
 
 
-def day_bar(day: date, free: list[dict[str, Any]], busy: list[dict[str, Any]]) -> list[dict]:
-    """Segments of a day bar in percent of 07:00-20:00, widened to what it must show."""
-    tz = local_tz()
+def _minutes(day: date, moment: datetime) -> int:
+    """Minutes from the local midnight of `day`, clamped to the day."""
+    local = moment.astimezone(local_tz())
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return 24 * 60
+    return local.hour * 60 + local.minute
 
-    def minutes(moment: datetime) -> int:
-        local = moment.astimezone(tz)
-        if local.date() < day:
-            return 0
-        if local.date() > day:
-            return 24 * 60
-        return local.hour * 60 + local.minute
 
-    spans = [("free", minutes(f["start"]), minutes(f["end"])) for f in free] + [
-        ("busy", minutes(b["start"]), minutes(b["end"])) for b in busy
+def day_bar(
+    day: date,
+    free: list[dict[str, Any]],
+    busy: list[dict[str, Any]],
+    *,
+    hours: tuple[int, int] = (7 * 60, 20 * 60),
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Segments of a day bar in percent of `hours` (minutes from midnight: the opening
+    hours), widened to what it must show; with the bar's first and last minute."""
+    spans = [("free", _minutes(day, f["start"]), _minutes(day, f["end"])) for f in free] + [
+        ("busy", _minutes(day, b["start"]), _minutes(day, b["end"])) for b in busy
     ]
-    low = min([7 * 60, *(s for _k, s, _e in spans)])
-    high = max([20 * 60, *(e for _k, _s, e in spans)])
+    low = min([hours[0], *(s for _k, s, e in spans if e > s)])
+    high = max([hours[1], *(e for _k, s, e in spans if e > s)])
+    if high <= low:
+        low, high = 0, 24 * 60
     scale = 100 / (high - low)
-    return [
+    segments = [
         {
             "kind": kind,
             "left": f"{(start - low) * scale:.2f}",
@@ -135,6 +163,41 @@ def day_bar(day: date, free: list[dict[str, Any]], busy: list[dict[str, Any]]) -
         for kind, start, end in spans
         if end > start
     ]
+    return segments, low, high
+
+
+@login_required
+def free_time(request: HttpRequest) -> HttpResponse:
+    """The preview as an HTML fragment, for the booking page's script: the ticked
+    equipment (`equipment`, repeated) on the day of `start`."""
+    preview = _preview(_prefill(request.GET), timezone.now())
+    return render(request, "reservations/_free_time.html", {"preview": preview})
+
+
+@login_required
+def term_end(request: HttpRequest) -> JsonResponse:
+    """The last day of a term preset (`term`) from the day of `start`, for the booking
+    page's buttons: `{until, words}`, or `{code, detail}` where the zone B calendar does
+    not say (the form reads the same presets without JavaScript)."""
+    preset = request.GET.get("term", "")
+    try:
+        start = parse_local(request.GET.get("start", ""))
+    except TimeError as error:
+        return JsonResponse({"code": error.code, "detail": error.message}, status=400)
+    if preset not in TERM_PRESETS or not FIRST_YEAR <= start.year <= LAST_YEAR:
+        return JsonResponse({"code": "invalid", "detail": words("invalid")}, status=400)
+    last = french_calendars.term_end(preset, start.astimezone(local_tz()).date())
+    if last is None:
+        detail = _(
+            "The zone B school calendar does not say when that is: choose the last day yourself."
+        )
+        return JsonResponse({"code": "school_calendar_unknown", "detail": detail}, status=400)
+    return JsonResponse(
+        {
+            "until": last.isoformat(),
+            "words": _("Last day set to %(day)s.") % {"day": date_format(last, "l j F Y")},
+        }
+    )
 
 
 def _alternatives(error: BookingError, form: BookingForm) -> list[dict[str, Any]]:
@@ -301,27 +364,10 @@ def book(request: HttpRequest) -> HttpResponse:
             "form": form,
             "refusal": refusal,
             "preview": preview,
-            "holiday_starts": _holiday_starts_json(timezone.now()),
-            "availability_url": reverse("equipment-availability", args=[0]),
             "nav_manager": can_override,
         },
         status=status,
     )
-
-
-def _holiday_starts_json(now: datetime) -> list[dict[str, Any]]:
-    """The zone B holidays ahead, for the term preset buttons (the server reads the same
-    presets without JavaScript)."""
-    today = now.astimezone(local_tz()).date()
-    found = []
-    for year in range(today.year - 1, today.year + 3):
-        if not school_years_covered(year):
-            continue
-        found += [
-            {"first": d.isoformat(), "summer": is_summer(name)}
-            for d, name in holiday_starts(date(year, 1, 1), date(year, 12, 31))
-        ]
-    return found
 
 
 @login_required

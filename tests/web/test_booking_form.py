@@ -486,11 +486,79 @@ def test_results_list_displaced_bookings_and_skipped_dates_in_words(client, camp
 
 
 @pytest.mark.django_db
-def test_the_term_buttons_know_the_holidays_ahead(client, campus):
+def test_the_term_buttons_ask_the_server_for_the_last_day(client, campus):
+    """The buttons' dates come from core.french_calendars, on the server."""
     page = page_of(client, campus.teacher)
-    assert '{"first": "2026-12-19", "summer": false}' in page
-    assert '{"first": "2027-07-03", "summer": true}' in page
     assert 'data-term="next_holidays"' in page and 'data-term="school_year_end"' in page
+    assert 'data-url="/book/term-end/"' in page
+
+    def ask(term: str, start: str, **headers):
+        return client.get("/book/term-end/", {"term": term, "start": start}, **headers)
+
+    answer = ask("next_holidays", "2026-11-23T09:00", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert answer == {"until": "2026-12-18", "words": "Last day set to Friday 18 December 2026."}
+    assert ask("school_year_end", "2026-11-23T09:00").json()["until"] == "2027-07-02"
+    refused = ask("school_year_end", "2028-09-11T09:00")
+    assert refused.status_code == 400 and refused.json()["code"] == "school_calendar_unknown"
+    assert ask("whenever", "2026-11-23T09:00").status_code == 400
+    assert ask("next_holidays", "soon").status_code == 400
+    client.logout()
+    assert ask("next_holidays", "2026-11-23T09:00").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_free_time_fragment_spans_the_opening_hours(client, campus):
+    """The bars run over the chosen equipment's opening hours (08:00-19:00 by default),
+    widened to the longest day among them."""
+    client.force_login(campus.teacher)
+
+    def fragment(*equipment) -> str:
+        query = {"equipment": [e.pk for e in equipment], "start": local(WED, "14:00")}
+        response = client.get("/book/free-time/", query, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    page = fragment(campus.rheometer)
+    assert "Wednesday 2 December 2026" in page and "bars from 08:00 to 19:00" in page
+    # Free 08:00-19:00: the whole bar.
+    assert 'class="seg seg-free" style="left: 0.00%; width: 100.00%"' in page
+    long_day = equipment_create(
+        actor=SYSTEM,
+        code="TO-LONG",
+        name="Ouvert tard",
+        category=campus.rheo,
+        site=campus.site,
+        policy={"opening_hours": {"wed": [["07:00", "22:00"]]}},
+    )
+    assert "bars from 07:00 to 22:00" in fragment(campus.rheometer, long_day)
+    assert "Tick equipment" in fragment()
+
+
+@pytest.mark.django_db
+def test_the_free_time_of_ten_equipment_costs_the_queries_of_one(
+    client, campus, django_assert_num_queries
+):
+    more = [
+        equipment_create(
+            actor=SYSTEM, code=f"TO-P{n}", name=f"Poste {n}", category=campus.rheo, site=campus.site
+        )
+        for n in range(9)
+    ]
+    client.force_login(campus.teacher)
+
+    def count(equipment) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        query = {"equipment": [e.pk for e in equipment], "start": local(WED, "14:00")}
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/book/free-time/", query).status_code == 200
+        return len(ctx.captured_queries)
+
+    count([campus.rheometer])  # warms the caches
+    one = count([campus.rheometer])
+    ten = count([campus.rheometer, *more])
+    assert one == ten
 
 
 # --- in the browser -------------------------------------------------------------------------
@@ -570,7 +638,7 @@ def test_search_filters_equipment_and_the_preview_draws_free_time(
     assert fits(page)
     # A term button fills the last day: the eve of the Christmas holidays.
     page.locator("button[data-term='next_holidays']").click()
-    assert page.input_value("#id_until") == "2026-12-18"
+    page.wait_for_function("document.getElementById('id_until').value === '2026-12-18'")
     assert "vendredi 18 décembre 2026" in page.locator("#term-status").inner_text()
     assert page.locator("#id_term").is_hidden()
     assert fits(page)

@@ -36,27 +36,12 @@
     });
   }
 
-  // --- term presets ---------------------------------------------------------------------
+  // --- term presets: the server reads the zone B calendar -----------------------------
   var select = document.getElementById("id_term");
   var buttons = form.querySelector(".term-buttons");
   var termStatus = document.getElementById("term-status");
-  var starts = JSON.parse((document.getElementById("holiday-starts") || {}).textContent || "[]");
-  var lang = document.documentElement.lang || "fr";
-  var longDate = new Intl.DateTimeFormat(lang, {
-    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
-  });
 
   function isoDay(value) { return (value || "").slice(0, 10); }
-  function dayBefore(iso) {
-    var d = new Date(iso + "T00:00:00Z");
-    d.setUTCDate(d.getUTCDate() - 1);
-    return d.toISOString().slice(0, 10);
-  }
-  function nextDay(iso) {
-    var d = new Date(iso + "T00:00:00Z");
-    d.setUTCDate(d.getUTCDate() + 1);
-    return d.toISOString().slice(0, 10);
-  }
 
   if (select && buttons) {
     select.closest(".term-select").hidden = true;
@@ -64,117 +49,59 @@
     buttons.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-term]");
       if (!button) return;
-      var day = isoDay(document.getElementById("id_start").value);
-      if (!day) { termStatus.textContent = termStatus.getAttribute("data-nostart"); return; }
-      var summer = button.getAttribute("data-term") === "school_year_end";
-      var found = starts.filter(function (s) { return s.first > day && (!summer || s.summer); })[0];
-      if (!found) { termStatus.textContent = termStatus.getAttribute("data-unknown"); return; }
-      var last = dayBefore(found.first);
-      document.getElementById("id_until").value = last;
-      var byDate = form.querySelector("input[name=repeat_end][value=until]");
-      if (byDate) byDate.checked = true;
-      var repeat = form.querySelector("input[name=frequency]:checked");
-      if (!repeat || repeat.value === "once") {
-        var weekly = form.querySelector("input[name=frequency][value=weekly]");
-        if (weekly) weekly.checked = true;
-      }
-      select.value = "";  // the date now says it; the server needs no preset
-      termStatus.textContent = termStatus.getAttribute("data-set")
-        .replace("%(day)s", longDate.format(new Date(last + "T00:00:00Z")));
+      var start = document.getElementById("id_start").value;
+      if (!start) { termStatus.textContent = termStatus.getAttribute("data-nostart"); return; }
+      var query = new URLSearchParams({ term: button.getAttribute("data-term"), start: start });
+      fetch(termStatus.getAttribute("data-url") + "?" + query.toString(), {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      }).then(function (response) {
+        return response.json();
+      }).then(function (answer) {
+        if (!answer.until) { termStatus.textContent = answer.detail; return; }
+        document.getElementById("id_until").value = answer.until;
+        var byDate = form.querySelector("input[name=repeat_end][value=until]");
+        if (byDate) byDate.checked = true;
+        var repeat = form.querySelector("input[name=frequency]:checked");
+        if (!repeat || repeat.value === "once") {
+          var weekly = form.querySelector("input[name=frequency][value=weekly]");
+          if (weekly) weekly.checked = true;
+        }
+        select.value = "";  // the date now says it; the server needs no preset
+        termStatus.textContent = answer.words;
+      }).catch(function () {
+        termStatus.textContent = termStatus.getAttribute("data-failed");
+      });
     });
   }
 
-  // --- free-time preview ----------------------------------------------------------------
+  // --- free-time preview: the server draws it (the same fragment as without script) ---
   var panel = document.getElementById("free-time");
   var results = document.getElementById("free-time-results");
   var startInput = document.getElementById("id_start");
   var timer = null;
   var generation = 0;
 
-  function hhmm(text) { return text.slice(11, 16); }
-  function minutes(text, day) {
-    var d = text.slice(0, 10);
-    if (d < day) return 0;
-    if (d > day) return 24 * 60;
-    return parseInt(text.slice(11, 13), 10) * 60 + parseInt(text.slice(14, 16), 10);
-  }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text) node.textContent = text;
-    return node;
-  }
-
-  function draw(day, found) {
-    results.textContent = "";
-    results.appendChild(el("p", "free-time-day", longDate.format(new Date(day + "T00:00:00Z"))));
-    found.forEach(function (entry) {
-      var box = el("div", "free-time-item");
-      box.setAttribute("data-equipment", entry.id);
-      box.appendChild(el("h3", "", entry.label));
-      if (!entry.data) {
-        box.appendChild(el("p", "error", panel.getAttribute("data-failed")));
-        results.appendChild(box);
-        return;
-      }
-      var spans = entry.data.free.map(function (f) {
-        return ["free", minutes(f.start, day), minutes(f.end, day)];
-      }).concat(entry.data.busy.map(function (b) {
-        return ["busy", minutes(b.start, day), minutes(b.end, day)];
-      }));
-      var low = Math.min.apply(null, [7 * 60].concat(spans.map(function (s) { return s[1]; })));
-      var high = Math.max.apply(null, [20 * 60].concat(spans.map(function (s) { return s[2]; })));
-      var bar = el("div", "day-bar");
-      bar.setAttribute("aria-hidden", "true");
-      spans.forEach(function (s) {
-        if (s[2] <= s[1]) return;
-        var seg = el("span", "seg seg-" + s[0]);
-        seg.style.left = ((s[1] - low) * 100 / (high - low)) + "%";
-        seg.style.width = ((s[2] - s[1]) * 100 / (high - low)) + "%";
-        bar.appendChild(seg);
-      });
-      box.appendChild(bar);
-      if (entry.data.free.length) {
-        box.appendChild(el("p", "", panel.getAttribute("data-free") + " " + entry.data.free.map(function (f) {
-          return hhmm(f.start) + "–" + hhmm(f.end);
-        }).join(", ")));
-      } else {
-        box.appendChild(el("p", "", panel.getAttribute("data-none")));
-      }
-      if (entry.data.busy.length) {
-        box.appendChild(el("p", "help", panel.getAttribute("data-busy") + " " + entry.data.busy.map(function (b) {
-          var kind = panel.getAttribute("data-kind-" + b.kind) || b.kind;
-          return hhmm(b.start) + "–" + hhmm(b.end) + " (" + kind + ")";
-        }).join(", ")));
-      }
-      results.appendChild(box);
-    });
-  }
-
   function refresh() {
-    var day = isoDay(startInput.value);
-    var ticked = Array.prototype.slice.call(
-      form.querySelectorAll("input[name=equipment]:checked")
-    ).slice(0, 12);
     var mine = ++generation;
-    if (!day || !ticked.length) {
+    var query = new URLSearchParams();
+    query.set("start", startInput.value || "");
+    form.querySelectorAll("input[name=equipment]:checked").forEach(function (box) {
+      query.append("equipment", box.value);
+    });
+    fetch(panel.getAttribute("data-url") + "?" + query.toString(), {
+      credentials: "same-origin", headers: { Accept: "text/html" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    }).then(function (html) {
+      if (mine === generation) results.innerHTML = html;
+    }).catch(function () {
+      if (mine !== generation) return;
       results.textContent = "";
-      results.appendChild(el("p", "", panel.getAttribute("data-choose")));
-      return;
-    }
-    var url = panel.getAttribute("data-url");
-    Promise.all(ticked.map(function (box) {
-      var label = form.querySelector("label[for='" + box.id + "']").textContent.trim();
-      var query = "?start=" + day + "T00:00&end=" + nextDay(day) + "T00:00";
-      return fetch(url.replace("/0/", "/" + box.value + "/") + query, {
-        credentials: "same-origin", headers: { Accept: "application/json" },
-      }).then(function (response) {
-        return response.ok ? response.json() : null;
-      }).catch(function () { return null; }).then(function (data) {
-        return { id: box.value, label: label, data: data };
-      });
-    })).then(function (found) {
-      if (mine === generation) draw(day, found);
+      var p = document.createElement("p");
+      p.className = "error";
+      p.textContent = panel.getAttribute("data-failed");
+      results.appendChild(p);
     });
   }
 
