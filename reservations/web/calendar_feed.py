@@ -4,7 +4,9 @@ the planning, read with the visibility rules of SPEC §6."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import reduce
+from math import gcd
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import words
+from core.timezones import local_tz
 from equipment.models import Equipment
 from reservations.calendar_events import MAX_CALENDAR_DAYS, calendar_events
 from reservations.forms import FIRST_YEAR, LAST_YEAR
@@ -92,6 +95,32 @@ def calendar_words() -> dict[str, Any]:
     }
 
 
+def paris_offset(now: datetime) -> str:
+    """Europe/Paris's offset from UTC now, as EventCalendar's `timeZone` reads it ("+01:00").
+
+    EventCalendar 5 knows fixed offsets, not zone names: with Paris's offset its "now" line
+    and "today" are Paris's whatever the browser's zone (the events already travel as Paris
+    wall-clock times without offset). A page left open across a clock change is an hour off
+    until it is reloaded.
+    """
+    minutes = int((timezone.localtime(now, local_tz()).utcoffset() or timedelta()).total_seconds())
+    minutes //= 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def click_minutes(equipment: Equipment) -> int:
+    """How long a click on a free hour selects: an hour, unless the equipment's policy
+    says longer (its minimum) or shorter (its maximum), on its granularity."""
+    policy = equipment.policy
+    step, longest = policy.granularity_minutes, policy.max_duration_minutes
+    wanted = min(max(60, policy.min_duration_minutes), longest)
+    on_grid = -(-wanted // step) * step  # rounded up to the grid
+    if on_grid > longest:
+        on_grid = longest // step * step
+    return max(step, on_grid)
+
+
 def calendar_settings(
     *,
     equipment: Sequence[Equipment],
@@ -103,9 +132,18 @@ def calendar_settings(
     grid: Grid,
     replaces: list[str],
     resources: bool,
+    narrow_day: date | None = None,
 ) -> dict[str, Any]:
     """What calendar.js needs: where to read and write, what to show first, its words."""
+    bookable = [e for e in equipment if e.status == Equipment.Status.ACTIVE] or list(equipment)
     settings: dict[str, Any] = {
+        "timeZone": paris_offset(timezone.now()),
+        # Drags and resizes land on every equipment's grid: the steps they all share.
+        "snap_minutes": reduce(gcd, (e.policy.granularity_minutes for e in bookable), 0) or 15,
+        "click_minutes": click_minutes(bookable[0]) if bookable else 60,
+        # Below 600 px a week's columns are too narrow to read: a day, the views still offered.
+        "narrow_view": "resourceTimelineDay" if resources else "timeGridDay",
+        "narrow_date": (narrow_day or first_day).isoformat(),
         "events": reverse("web:calendar_events") + "?" + urlencode(query, doseq=True),
         "book": reverse("web:book"),
         "api": reverse("reservation-list"),
@@ -126,6 +164,7 @@ def calendar_settings(
                 + ("" if e.status == Equipment.Status.ACTIVE else f" ({e.get_status_display()})"),
                 "extendedProps": {
                     "bookable": e.status == Equipment.Status.ACTIVE,
+                    "click_minutes": click_minutes(e),
                     "url": reverse("equipment:detail", args=[e.pk]),
                 },
             }

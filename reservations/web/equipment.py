@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,6 +32,22 @@ def _week_of(value: str | None, opening: date) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # beyond, date arithmetic overflows
         day = opening
     return monday_of(day)
+
+
+def _narrow_day(value: str | None, monday: date, today: date, equipment: Any) -> date:
+    """The day a phone opens on (a day view): the day asked for, else today in the shown
+    week, else its first open day."""
+    try:
+        asked = date.fromisoformat(value or "")
+    except ValueError:
+        asked = None
+    week = [monday + timedelta(days=n) for n in range(7)]
+    if asked in week:
+        return asked
+    if today in week:
+        return today
+    policy = equipment.policy
+    return next((d for d in week if policy.opening_minutes(d.weekday())), monday)
 
 
 @login_required
@@ -77,6 +94,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 grid=grid,
                 replaces=["#week > h2", "#week > .pager", "#week > .server-week"],
                 resources=False,
+                narrow_day=_narrow_day(request.GET.get("week"), monday, today, equipment),
             ),
         },
     )

@@ -79,6 +79,7 @@ def planning(request: HttpRequest) -> HttpResponse:
                 grid=grid,
                 replaces=["#planning-dates", "#planning-pager", "#planning-grid"],
                 resources=True,
+                narrow_day=day,
             ),
         },
     )

@@ -103,10 +103,12 @@ def new_page(browser, live_server):
     contexts = []
     requests: list[str] = []
 
-    def make(user=None, *, viewport=None, locale: str = "fr-FR", **options):
+    def make(
+        user=None, *, viewport=None, locale: str = "fr-FR", timezone_id="Europe/Paris", **options
+    ):
         context = browser.new_context(
             locale=locale,
-            timezone_id="Europe/Paris",
+            timezone_id=timezone_id,
             viewport=viewport or {"width": 1280, "height": 900},
             **options,
         )

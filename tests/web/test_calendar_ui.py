@@ -251,9 +251,76 @@ def test_pages_carry_the_calendar_settings(client, campus):
         {
             "id": campus.hplc.pk,
             "title": "WL-HPLC-01 · Chaîne HPLC Agilent 1260 (maintenance)",
-            "extendedProps": {"bookable": False, "url": f"/equipment/{campus.hplc.pk}/"},
+            "extendedProps": {
+                "bookable": False,
+                "click_minutes": 60,
+                "url": f"/equipment/{campus.hplc.pk}/",
+            },
         }
     ]
+
+
+@pytest.mark.django_db
+def test_the_calendar_settings_come_from_the_policy_and_paris(client, campus):
+    """The grid a drag snaps to and what a click selects are the equipment's policy; the
+    calendar's zone is Paris's offset (winter here); phones open on a day."""
+    from equipment.services import equipment_update
+
+    equipment_update(
+        actor=SYSTEM,
+        equipment=campus.rheometer,
+        policy={"granularity_minutes": 30, "min_duration_minutes": 120},
+    )
+    client.force_login(campus.outsider)
+    page = client.get(f"/equipment/{campus.rheometer.pk}/?week={WED}")
+    settings = page.context["calendar"]
+    assert settings["timeZone"] == "+01:00"
+    assert (settings["snap_minutes"], settings["click_minutes"]) == (30, 120)
+    assert (settings["narrow_view"], settings["narrow_date"]) == ("timeGridDay", str(WED))
+    # Without a day asked for: today in the shown week (the fixtures' "now" is Monday).
+    page = client.get(f"/equipment/{campus.rheometer.pk}/")
+    assert page.context["calendar"]["narrow_date"] == str(NOW.date())
+    # The planning across equipment on 30- and 20-minute grids snaps to 10 minutes; a
+    # click selects each one's own duration.
+    equipment_update(
+        actor=SYSTEM,
+        equipment=campus.hplc,
+        policy={"granularity_minutes": 20, "min_duration_minutes": 40},
+    )
+    settings = client.get(f"/planning/?date={WED}").context["calendar"]
+    assert {r["id"] for r in settings["resources"]} == {campus.rheometer.pk, campus.hplc.pk}
+    assert settings["snap_minutes"] == 10
+    clicks = {r["id"]: r["extendedProps"]["click_minutes"] for r in settings["resources"]}
+    assert clicks == {campus.rheometer.pk: 120, campus.hplc.pk: 60}
+    assert settings["narrow_view"] == "resourceTimelineDay"
+
+
+@pytest.mark.parametrize(
+    ("policy", "minutes"),
+    [
+        ({}, 60),  # 15-minute grid, 30 to 480 minutes: an hour
+        ({"min_duration_minutes": 90}, 90),
+        ({"granularity_minutes": 45, "min_duration_minutes": 45}, 90),  # on the grid
+        ({"max_duration_minutes": 45}, 45),
+        ({"granularity_minutes": 20, "min_duration_minutes": 20, "max_duration_minutes": 50}, 40),
+    ],
+)
+def test_a_click_selects_an_hour_within_the_policy(policy, minutes):
+    from reservations.web.calendar_feed import click_minutes
+
+    assert click_minutes(Equipment(policy_overrides=policy)) == minutes
+
+
+def test_paris_offset_follows_daylight_saving():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reservations.web.calendar_feed import paris_offset
+
+    utc = ZoneInfo("UTC")
+    assert paris_offset(datetime(2027, 3, 28, 0, 59, tzinfo=utc)) == "+01:00"
+    assert paris_offset(datetime(2027, 3, 28, 1, 0, tzinfo=utc)) == "+02:00"
+    assert paris_offset(datetime(2026, 10, 25, 1, 0, tzinfo=utc)) == "+01:00"
 
 
 # --- in the browser -------------------------------------------------------------------------
@@ -359,9 +426,16 @@ def test_select_free_time_to_open_the_booking_form(open_page, live_server, campu
     ).reservations[0]
     page = open_page(campus.researcher, width=width)
     box = equipment_calendar(page, live_server, campus.rheometer, booked)
-    # In French, weeks from Monday.
-    assert page.locator(".calendar .ec-title").inner_text() == "30 nov. – 6 déc. 2026"
-    assert page.locator(".calendar .ec-col-head").first.inner_text().startswith("lun.")
+    if width >= 600:
+        # In French, weeks from Monday.
+        assert page.locator(".calendar .ec-title").inner_text() == "30 nov. – 6 déc. 2026"
+        assert page.locator(".calendar .ec-col-head").first.inner_text().startswith("lun.")
+    else:
+        # A phone opens on the day asked for; the other views stay a button away.
+        assert page.locator(".calendar .ec-title").inner_text() == "2 décembre 2026"
+        toolbar = page.locator(".calendar .ec-toolbar")
+        for name in ("Jour", "Semaine", "Mois", "Liste"):
+            assert toolbar.get_by_role("button", name=name, exact=True).is_visible(), name
     hour = box["height"] / 2
     x = box["x"] + box["width"] / 2
     # From 14:00 to 16:00 the same Wednesday: four and six hours below 10:00.
@@ -375,6 +449,59 @@ def test_select_free_time_to_open_the_booking_form(open_page, live_server, campu
     assert page.locator("input[name=equipment]:checked").evaluate_all(
         "els => els.map(e => e.value)"
     ) == [str(campus.rheometer.pk)]
+    assert page.input_value("#id_start") == local(WED, "14:00")
+    assert page.input_value("#id_end") == local(WED, "16:00")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_the_calendar_shows_paris_time_whatever_the_browsers_zone(
+    new_page, live_server, campus, book, zone
+):
+    """Blocks at their Paris times and the now line at Paris's now, in a browser set to
+    New York (6 hours behind) or Tokyo (8 hours ahead)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "16:00", "17:00"
+    ).reservations[0]
+    page = new_page(campus.researcher, viewport={"width": 1366, "height": 900}, timezone_id=zone)
+    # 16:30 in Paris: 10:30 in New York, 00:30 the next day in Tokyo.
+    page.clock.set_fixed_time(datetime(2026, 12, 2, 15, 30, tzinfo=ZoneInfo("UTC")))
+    assert page.evaluate("new Date().getHours()") != 16
+    page.goto(f"{live_server.url}/equipment/{campus.rheometer.pk}/?week={WED}")
+    block = page.locator(f".calendar .ec-event[data-reservation='{booked.pk}']")
+    block.wait_for()
+    assert "16:00" in block.inner_text()
+    line = page.locator(".calendar .ec-now-indicator")
+    line.wait_for()
+    box, now = block.bounding_box(), line.bounding_box()
+    # Half-way down the 16:00-17:00 block, in the Wednesday column.
+    assert abs(now["y"] - (box["y"] + box["height"] / 2)) < 4, (now, box)
+    assert box["x"] - 2 <= now["x"] <= box["x"] + box["width"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_click_selects_the_equipments_own_duration(open_page, live_server, campus, book):
+    """Two hours on an equipment whose shortest booking is two hours (not the browser's
+    fixed hour)."""
+    from equipment.services import equipment_update
+
+    equipment_update(
+        actor=SYSTEM,
+        equipment=campus.rheometer,
+        policy={"granularity_minutes": 30, "min_duration_minutes": 120},
+    )
+    booked = book(
+        campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00"
+    ).reservations[0]
+    page = open_page(campus.researcher, width=1366)
+    box = equipment_calendar(page, live_server, campus.rheometer, booked)
+    hour = box["height"] / 2
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 4 * hour + 5)  # 14:00
+    page.wait_for_url(f"{live_server.url}/book/?**")
+    page.wait_for_selector("input[name=equipment]:checked")
     assert page.input_value("#id_start") == local(WED, "14:00")
     assert page.input_value("#id_end") == local(WED, "16:00")
 

@@ -9,7 +9,10 @@
  * Drag or resize one's own booking → PATCH /api/v1/reservations/<id>/ (every rule again);
  * refused, the message is shown next to the calendar and the block goes back.
  * Times travel as local wall-clock times without offset: the server reads them in
- * Europe/Paris.
+ * Europe/Paris. The server also says what the browser would only guess: Paris's offset
+ * (`timeZone`: the now line and "today" are Paris's whatever the browser's zone), the
+ * equipment's grid (`snap_minutes`), how long a click selects (`click_minutes`, per
+ * equipment in the planning), and the view for narrow screens (`narrow_view`).
  */
 (function () {
   "use strict";
@@ -132,10 +135,18 @@
       });
   }
 
-  var durationOfClick = 60 * 60 * 1000;
+  function minutes(n) {
+    return pad(Math.floor(n / 60)) + ":" + pad(n % 60);
+  }
+  function clickMinutes(resource) {
+    return resource ? resource.extendedProps.click_minutes : config.click_minutes;
+  }
+  // Below 600 px a week's seven columns cut the day names and the blocks' titles.
+  var narrow = window.matchMedia && window.matchMedia("(max-width: 599px)").matches;
   var options = {
-    view: config.view,
-    date: config.date,
+    view: narrow && config.narrow_view ? config.narrow_view : config.view,
+    timeZone: config.timeZone,
+    date: narrow && config.narrow_view ? config.narrow_date : config.date,
     locale: document.documentElement.lang || "fr",
     firstDay: 1,
     height: "auto",
@@ -152,7 +163,7 @@
     // Each event's own `editable` (from the server) decides: a calendar-wide
     // eventStartEditable/eventDurationEditable would override it for every block.
     editable: false,
-    snapDuration: "00:15",
+    snapDuration: minutes(config.snap_minutes),
     views: {
       // A week across many equipment: hours, not half-hours, to keep it readable.
       resourceTimelineWeek: { slotDuration: "01:00", slotWidth: 36 },
@@ -191,8 +202,9 @@
         calendar.setOption("date", info.date);
         return;
       }
-      var end = new Date(info.date.getTime() + durationOfClick);
-      openForm(info.date, end, resourceOf(info));
+      var resource = resourceOf(info);
+      var end = new Date(info.date.getTime() + clickMinutes(resource) * 60 * 1000);
+      openForm(info.date, end, resource);
     },
     eventClick: function (info) {
       showDetails(info.event.extendedProps.lines || [info.event.title]);
