@@ -147,3 +147,26 @@ def test_cancel_one_date_of_a_class_on_a_phone(open_page, live_server, busy):
     cancelled = Reservation.objects.filter(status="cancelled")
     assert cancelled.count() == 2 and len({r.start for r in cancelled}) == 1
     assert page.locator("#upcoming li.occurrence").count() == 2
+
+
+def test_report_charts_stay_readable_on_a_phone(open_page, live_server, busy):
+    """At 390 px a chart keeps its drawn size (labels of about 13 px, not 5) and scrolls
+    in its own box, which the keyboard can reach; the page itself does not scroll."""
+    window = "start=2026-11-30&end=2026-12-21&group_by=equipment"
+    sizes = {}
+    for name, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
+        page = open_page(busy.admin, viewport, locale="en-US")
+        page.goto(f"{live_server.url}/reports/?{window}")
+        chart = page.locator("figure.chart").first
+        chart.wait_for()
+        assert width_overflow(page) == 0, name
+        sizes[name] = page.evaluate(
+            """() => Math.min(...[...document.querySelectorAll('figure.chart svg text')]
+                 .map(t => t.getBoundingClientRect().height).filter(h => h > 0))"""
+        )
+        if name == "phone":
+            assert chart.evaluate("el => el.scrollWidth > el.clientWidth")
+            assert chart.get_attribute("tabindex") == "0"
+            assert page.locator(".chart-hint").is_visible()
+    assert sizes["phone"] >= 10, sizes
+    assert abs(sizes["phone"] - sizes["laptop"]) < 2, sizes
