@@ -116,6 +116,21 @@ def test_no_wcag_violation_on_the_main_pages(open_page, furnished, name):
 
 
 @pytest.mark.parametrize(
+    "path, status",
+    [("/test-errors/boom/", 500), ("/test-errors/database-down/", 503)],
+    ids=["500", "503"],
+)
+def test_no_wcag_violation_on_the_500_and_503_pages(open_page, campus, settings, path, status):
+    """The handlers' pages, as a crash and a database outage render them on the live
+    server (tests.web.test_errors adds the two failing views to the site's URLs)."""
+    settings.ROOT_URLCONF = "tests.web.test_errors"
+    page = open_page(path, campus.researcher, status=status)
+    assert page.locator("main h1").count() == 1
+    found = violations(page)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
     "name, clicks",
     [
         ("equipment", ["Jour"]),
