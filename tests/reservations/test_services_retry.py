@@ -593,3 +593,75 @@ def test_a_real_race_on_postgresql_answers_conflict(campus, monkeypatch):
     assert_conflict(caught.value, winner)
     assert list(Reservation.objects.values_list("pk", "status")) == [(winner.pk, CONFIRMED)]
     assert AuditEntry.objects.count() == 0
+
+
+# --- a first attempt that had written rows before its deadlock ----------------------------
+
+
+@pytest.fixture
+def class_on_two_stations(campus):
+    """The teacher (with an address, to be told) and a second workstation."""
+    from equipment.services import equipment_create
+
+    campus.teacher.email = "enseignant@example.org"
+    campus.teacher.save()
+    return equipment_create(
+        actor=SYSTEM, code="TO-POSTE-1", name="Poste 1", category=campus.rheo, site=campus.site
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("when", ["after_first_insert", "after_announcing"])
+def test_a_half_written_attempt_is_rolled_back_and_retried_once(
+    campus,
+    class_on_two_stations,
+    sleeps,
+    monkeypatch,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    when,
+):
+    """The first attempt writes its series, session and reservations (and, in the second
+    case, their audit entries and the announcement) before a deadlock: the retry leaves one
+    set of rows, one audit entry per row, and one email, not two."""
+    real_insert, real_announce = create_module.insert_rows, create_module.reservations_did
+    attempt_rows: list[int] = []
+
+    def insert_then_deadlock(objects):
+        inserted = real_insert(objects)
+        if when == "after_first_insert" and not attempt_rows:
+            attempt_rows.append(Reservation.objects.count())
+            raise deadlock()
+        return inserted
+
+    def announce_then_deadlock(action, reservations, **kwargs):
+        real_announce(action, reservations, **kwargs)
+        if when == "after_announcing" and action == "created" and not attempt_rows:
+            attempt_rows.append(AuditEntry.objects.count())
+            raise deadlock()
+
+    monkeypatch.setattr(create_module, "insert_rows", insert_then_deadlock)
+    monkeypatch.setattr(create_module, "reservations_did", announce_then_deadlock)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = reservation_create(
+            user=campus.teacher,
+            project=campus.teaching,
+            equipment=[campus.rheometer, class_on_two_stations],
+            start=at(WED, "09:00"),
+            end=at(WED, "11:00"),
+            title="TP émulsions",
+            rrule="FREQ=WEEKLY;COUNT=2",
+            now=NOW,
+        )
+    assert attempt_rows == [4]  # the first attempt had written its 4 rows (2 dates × 2)
+    assert len(sleeps) == 1  # retried once
+    assert counts() == (4, 4, 1, 1)
+    assert sorted(r.pk for r in outcome.reservations) == sorted(
+        Reservation.objects.values_list("pk", flat=True)
+    )
+    for reservation in outcome.reservations:
+        assert AuditEntry.objects.filter(reservation=reservation, action="create").count() == 1
+    assert {r.series_id for r in outcome.reservations} == {outcome.series.pk}
+    assert {r.session_id for r in outcome.reservations} == {outcome.session.pk}
+    to_teacher = [m for m in mailoutbox if m.to == ["enseignant@example.org"]]
+    assert len(to_teacher) == 1, [m.subject for m in mailoutbox]

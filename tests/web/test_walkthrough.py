@@ -15,7 +15,7 @@ import pytest
 
 from core.roles import SYSTEM
 from equipment.services import category_create, equipment_create
-from reservations.models import Reservation, Series
+from reservations.models import Closure, Reservation, Series
 
 from .conftest import PARIS, WED, at, local
 
@@ -364,8 +364,30 @@ def test_manager_approves_a_request_and_exports_last_months_usage(
     pending.refresh_from_db()
     assert pending.status == "confirmed"
 
+    # A closure for the pump's maintenance the next day: created, then listed in words.
     page.goto(f"{live_server.url}/manage/closures/")
-    assert page.locator("h1").inner_text() != ""
+    assert page.locator("h1").inner_text() == "Fermetures"
+    form = page.locator("#closure-form")
+    form.locator("select[name=target]").select_option(f"equipment:{campus.hplc.pk}")
+    thursday = WED + timedelta(days=1)
+    form.locator("input[name=start]").fill(local(thursday, "14:00"))
+    form.locator("input[name=end]").fill(local(thursday, "17:00"))
+    form.locator("input[name=reason]").fill("Maintenance de la pompe")
+    form.locator("select[name=kind]").select_option("maintenance")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    (closure,) = Closure.objects.all()
+    assert (closure.equipment_id, closure.reason, closure.kind) == (
+        campus.hplc.pk,
+        "Maintenance de la pompe",
+        "maintenance",
+    )
+    assert (closure.start, closure.end) == (at(thursday, "14:00"), at(thursday, "17:00"))
+    listed = page.locator(f"tr[data-closure='{closure.pk}']")
+    text = listed.inner_text()
+    assert "WL-HPLC-01" in text and "Maintenance de la pompe" in text, text
+    assert "3 décembre 2026" in text and "14:00" in text and "17:00" in text, text
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     shoot(page, name, "closures")
 
     # Reports: the "last month" preset (October 2026, seen on 23 November), then the CSV.
