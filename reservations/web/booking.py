@@ -115,9 +115,11 @@ def _preview(initial: dict[str, Any], now: datetime) -> dict[str, Any]:
     for item in chosen:
         times = found[item.pk]
         busy = [{**b, "label": kinds.get(b["kind"], b["kind"])} for b in times["busy"]]
-        bar, low, high = day_bar(day, times["free"], busy, hours=hours)
-        items.append({"equipment": item, "free": times["free"], "busy": busy, "bar": bar})
-        hours = (low, high)  # every bar on one scale
+        _bar, low, high = day_bar(day, times["free"], busy, hours=hours)
+        hours = (min(hours[0], low), max(hours[1], high))
+        items.append({"equipment": item, "free": times["free"], "busy": busy})
+    for entry in items:  # every bar on one scale, the widest any of them needs
+        entry["bar"] = day_bar(day, entry["free"], entry["busy"], hours=hours)[0]
     low, high = hours
     return {
         "day": day,

@@ -530,7 +530,11 @@ def test_the_free_time_fragment_spans_the_opening_hours(client, campus):
         site=campus.site,
         policy={"opening_hours": {"wed": [["07:00", "22:00"]]}},
     )
-    assert "bars from 07:00 to 22:00" in fragment(campus.rheometer, long_day)
+    both = fragment(campus.rheometer, long_day)
+    assert "bars from 07:00 to 22:00" in both
+    # One scale for every bar: the rheometer's 08:00-19:00 on the 07:00-22:00 bar.
+    rheometer = both[both.index(f'data-equipment="{campus.rheometer.pk}"') :]
+    assert 'class="seg seg-free" style="left: 6.67%; width: 73.33%"' in rheometer
     assert "Tick equipment" in fragment()
 
 
