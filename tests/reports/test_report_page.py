@@ -154,7 +154,7 @@ def test_presets_in_january_reach_back_into_last_year(client, scenario, monkeypa
 
 
 def _charts(html: str) -> list[str]:
-    return re.findall(r"<figure class=\"card chart[^\"]*\">(.*?)</figure>", html, re.S)
+    return re.findall(r"<figure class=\"card chart[^\"]*\"[^>]*>(.*?)</figure>", html, re.S)
 
 
 def _titles(chart: str) -> str:
