@@ -1,5 +1,6 @@
 """Project-level views: the health check, the language switch and the error pages."""
 
+import logging
 import sys
 from typing import Any
 
@@ -80,16 +81,21 @@ def _page(template: str, status: int, request: HttpRequest | None = None, **cont
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400, or 413 for an oversized body: the API's error body under /api/, a page elsewhere.
 
-    Rendered without the request: with a Host not allowed, reading it raises again.
+    Rendered without the request: with a Host not allowed, reading it raises again. Logged
+    in one line on Django's security logger, without the traceback it would add to each.
     """
+    response: HttpResponse
     if isinstance(exception, RequestDataTooBig):
-        if _is_api(request):
-            return _api_error("request_too_large")
-        return _page("413.html", 413)
-    key = "bad_host" if isinstance(exception, DisallowedHost) else "bad_request"
-    if _is_api(request):
-        return _api_error(key)
-    return _page("400.html", 400, reason=words(key))
+        api = _api_error("request_too_large") if _is_api(request) else None
+        response = api or _page("413.html", 413)
+    else:
+        key = "bad_host" if isinstance(exception, DisallowedHost) else "bad_request"
+        api = _api_error(key) if _is_api(request) else None
+        response = api or _page("400.html", 400, reason=words(key))
+    security_log = logging.getLogger(f"django.security.{type(exception).__name__}")
+    security_log.warning("%s (%s)", exception, request.path)
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -49,7 +49,7 @@ def assert_page(response, status: int, heading: str) -> None:
 # --- oversized bodies ---------------------------------------------------------------------
 
 
-def test_an_oversized_json_body_is_a_413_with_a_code_before_it_is_read(client_for, campus):
+def test_an_oversized_json_body_is_a_413_with_a_code(client_for, campus):
     body = json.dumps({"title": "x" * 3_000_000})  # beyond Django's 2.5 MB default
     response = client_for(campus.researcher).generic(
         "POST", "/api/v1/reservations/", body, content_type="application/json"
@@ -85,9 +85,13 @@ def test_an_oversized_form_on_a_page_shows_the_413_page(client, campus):
 # --- bad host, method, path ---------------------------------------------------------------
 
 
-def test_a_host_not_allowed_is_a_400_with_a_code_on_the_api(client):
+def test_a_host_not_allowed_is_a_400_with_a_code_on_the_api(client, caplog):
     response = client.get("/api/v1/equipment/", HTTP_HOST="evil.example")
     assert_api_error(response, 400, "bad_host")
+    # One line on Django's security logger, without a traceback.
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in lines] == ["django.security.DisallowedHost"]
+    assert lines[0].exc_info is None and "evil.example" in lines[0].getMessage()
 
 
 def test_a_host_not_allowed_shows_the_400_page_elsewhere(client):
