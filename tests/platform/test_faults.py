@@ -398,6 +398,56 @@ def test_more_concurrent_bookings_than_pooled_connections_answer_201_or_409(app,
     assert "Traceback" not in log
 
 
+def test_a_request_that_waits_past_the_pool_timeout_answers_503_with_retry_after(app, tmp_path):
+    """One connection for 24 simultaneous requests, a 1-second pool timeout: those that
+    wait longer answer 503 with Retry-After, never 500; those that got through are stored."""
+    server = Server.gunicorn(
+        server_env(app.pg, pool_max=1, pool_timeout=1),
+        tmp_path / "gunicorn.log",
+        workers=1,
+        threads=24,
+    )
+    own = slots(start_in_days=20)
+    mine = [next(own) for _ in range(24)]
+    barrier = threading.Barrier(24)
+    answers: list[Answer] = []
+
+    def book(index: int) -> None:
+        start, end = mine[index]
+        body = {
+            "equipment": app.equipment[5],
+            "project": app.project,
+            "start": start,
+            "end": end,
+            "title": f"squeeze {index}",
+        }
+        barrier.wait(timeout=30)
+        answers.append(call(server.port, "POST", "/api/v1/reservations/", app.token, body))
+        answers.append(call(server.port, "GET", "/api/v1/reservations/?page_size=50", app.token))
+
+    try:
+        threads = [threading.Thread(target=book, args=(i,)) for i in range(24)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        log = server.stop()
+    statuses = [a.status for a in answers]
+    print(
+        f"\npool of 1, timeout 1 s: {statuses.count(201)} × 201, {statuses.count(200)} × 200, "
+        f"{statuses.count(503)} × 503"
+    )
+    assert set(statuses) <= {200, 201, 503}, statuses
+    for answer in answers:
+        if answer.status == 503:
+            assert answer.body["code"] == "service_unavailable" and answer.retry_after
+    created = [a.body["id"] for a in answers if a.status == 201]
+    stored = app.pg.query("SELECT id FROM reservations_reservation WHERE id = ANY(%s)", created)
+    assert len(stored) == len(created)
+    assert "Traceback" not in log
+
+
 def test_the_development_server_keeps_its_connections_bounded(app, tmp_path):
     """60 sequential requests to runserver left 11 connections open with CONN_MAX_AGE=60;
     with the pool, no more than its maximum."""
