@@ -94,8 +94,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         response = api or _page("400.html", 400, reason=words(key))
     security_log = logging.getLogger(f"django.security.{type(exception).__name__}")
     security_log.warning("%s (%s)", exception, request.path)
-    response._has_been_logged = True  # type: ignore[attr-defined]
-    return response
+    return _logged(response)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -140,5 +139,10 @@ def _unavailable(response: HttpResponse) -> HttpResponse:
     response["Retry-After"] = str(settings.RETRY_AFTER_SECONDS)
     # The outage is logged once (platform_booking.outage), not once per request by
     # django.request with the traceback.
+    return _logged(response)
+
+
+def _logged(response: HttpResponse) -> HttpResponse:
+    """Tell Django's request logging this answer has been logged already."""
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response
