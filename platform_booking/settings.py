@@ -113,7 +113,7 @@ elif _default_db["ENGINE"] == "django.db.backends.postgresql":
     _pool_min = env_int("DB_POOL_MIN_SIZE", 2)
     _pool_max = env_int("DB_POOL_MAX_SIZE", 10)
     _pool_timeout = env_int("DB_POOL_TIMEOUT", 10)
-    if _pool_max < 0 or not 0 <= _pool_min <= max(_pool_max, 0) or _pool_timeout <= 0:
+    if _pool_max < 0 or _pool_timeout <= 0 or (_pool_max and not 0 <= _pool_min <= _pool_max):
         raise ImproperlyConfigured(
             "Need 0 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE and DB_POOL_TIMEOUT > 0, got "
             f"{_pool_min}, {_pool_max}, {_pool_timeout}."
