@@ -201,3 +201,11 @@ def raise_operational() -> None:
     from django.db import OperationalError
 
     raise OperationalError("connection refused")
+
+
+def test_the_503_speaks_the_readers_language(database_down):
+    response = Client(raise_request_exception=False).get(
+        "/api/v1/equipment/", HTTP_AUTHORIZATION="Token abc", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    body = assert_api_error(response, 503, "service_unavailable")
+    assert body["detail"].startswith("Le service est temporairement indisponible")
