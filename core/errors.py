@@ -140,6 +140,16 @@ CATALOGUE: dict[str, Entry] = {
     "permission_denied.reports": Entry(
         403, _("Usage reports are for platform managers, equipment managers and referents.")
     ),
+    # --- HTTP and operations (SPEC §14): every error of the API has a code -------------------
+    "bad_request": Entry(400, _("Malformed request.")),
+    "bad_host": Entry(400, _("This server does not answer to the host named in the request.")),
+    "not_found": Entry(404, _("Not found.")),
+    "method_not_allowed": Entry(405, _("This method is not allowed here.")),
+    "request_too_large": Entry(413, _("The request body is too large.")),
+    "server_error": Entry(500, _("Server error")),
+    "service_unavailable": Entry(
+        503, _("The service is temporarily unavailable. Please try again in a few minutes.")
+    ),
 }
 
 

@@ -1,12 +1,18 @@
-"""A last guard for the pages: out-of-range input answers 400, never 500."""
+"""Last guards: out-of-range input answers 400, an oversized body 413, a database outage 503;
+never a 500 or a traceback for what is not a bug."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import DataError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
+
+from . import views
+from .outage import is_database_unavailable, outages
 
 
 class OutOfRangeMiddleware:
@@ -27,4 +33,52 @@ class OutOfRangeMiddleware:
             return HttpResponseBadRequest(
                 _("A value is out of range."), content_type="text/plain; charset=utf-8"
             )
+        return None
+
+
+class BodySizeMiddleware:
+    """Answer 413 to a body larger than the server accepts, before anything reads it.
+
+    Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` or a form is read;
+    DRF's JSON parser reads the raw stream and would take 50 MB whole. File uploads
+    (multipart) may be larger, up to MAX_UPLOAD_BODY_BYTES.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+            limit = settings.MAX_UPLOAD_BODY_BYTES
+        else:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return views.bad_request(request, RequestDataTooBig(f"{length} > {limit} bytes"))
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that cannot reach the database answers 503 (even with DEBUG on); a request
+    that reached it again ends the outage in the log.
+
+    Errors raised outside views (a session saved by a middleware) reach the 500 handler,
+    which answers the same 503.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if outages.ongoing and response.status_code < 500 and connection.connection is not None:
+            outages.reached()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            return views.service_unavailable(request, exception)
         return None

@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import email_config, env_bool, env_list, env_str
+from .env import email_config, env_bool, env_int, env_list, env_str
 from .scheduler_perms import deny as scheduler_deny
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,12 +60,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen: the 413 answer speaks the reader's language.
+    "platform_booking.middleware.BodySizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "platform_booking.middleware.OutOfRangeMiddleware",
+    "platform_booking.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "platform_booking.urls"
@@ -90,20 +93,59 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 try:
-    _default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+    _default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions make concurrent writers queue for the lock instead of
     # failing half-way with "database is locked" (see shared/STACK.md).
     _default_db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    _default_db["CONN_MAX_AGE"] = 0
     # A file-backed test database: the in-memory one cannot serve several threads.
     _default_db["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
-elif _default_db["ENGINE"] != "django.db.backends.postgresql":
+elif _default_db["ENGINE"] == "django.db.backends.postgresql":
+    # One bounded pool per process (Django's psycopg pool), under gunicorn and runserver
+    # alike: persistent connections (CONN_MAX_AGE > 0) leak one connection per request
+    # thread. A request waits at most DB_POOL_TIMEOUT seconds for a connection, then
+    # answers 503. The pool checks a connection before lending it (CONN_HEALTH_CHECKS),
+    # so one broken by a database restart is replaced, not served. A failed reconnection
+    # gives up after 5 s and the next waiting request starts a new one: the pool's
+    # exponential back-off never delays the recovery by more than a few seconds.
+    # DB_POOL_MAX_SIZE=0 turns the pool off (e.g. behind PgBouncer).
+    _pool_min = env_int("DB_POOL_MIN_SIZE", 2)
+    _pool_max = env_int("DB_POOL_MAX_SIZE", 10)
+    _pool_timeout = env_int("DB_POOL_TIMEOUT", 10)
+    if _pool_max < 0 or _pool_timeout <= 0 or (_pool_max and not 0 <= _pool_min <= _pool_max):
+        raise ImproperlyConfigured(
+            "Need 0 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE and DB_POOL_TIMEOUT > 0, got "
+            f"{_pool_min}, {_pool_max}, {_pool_timeout}."
+        )
+    # Connecting to an address that drops packets fails after this, instead of hanging.
+    _default_db["OPTIONS"] = {
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
+        **_default_db.get("OPTIONS", {}),
+    }
+    _default_db["CONN_MAX_AGE"] = 0
+    _default_db["CONN_HEALTH_CHECKS"] = True
+    if _pool_max:
+        _default_db["OPTIONS"]["pool"] = {
+            "min_size": _pool_min,
+            "max_size": _pool_max,
+            "timeout": _pool_timeout,
+            "reconnect_timeout": 5,
+            "name": "platform-booking",
+        }
+else:
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite or PostgreSQL.")
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Request limits and failures (SPEC §14) -----------------------------------------
+# A body larger than these answers 413 before it is read: Django's limit for forms and
+# request.body, and a larger one for file uploads (multipart), which Django streams to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 2_621_440)
+MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 10 * 1024 * 1024)
+# Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
+RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 30)
 
 # --- Auth ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -205,4 +247,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The pool warns at every failed reconnection; platform_booking.outage logs one line
+        # when an outage starts and one when it ends instead.
+        "psycopg.pool": {"level": "ERROR"},
+    },
 }

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("EMAIL_URL", "locmem://")
+# The concurrency tests hold 16 connections at once, plus the test's own.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "20")
 
 from .settings import *  # noqa: F403
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]
 
+handler400 = "platform_booking.views.bad_request"
 handler403 = "platform_booking.views.permission_denied"
 handler404 = "platform_booking.views.not_found"
 handler500 = "platform_booking.views.server_error"

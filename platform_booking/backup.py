@@ -1,0 +1,251 @@
+"""Backup and restore of the whole database in one file (SPEC §14), on SQLite and PostgreSQL.
+
+The file is JSON Lines (gzip-compressed when its name ends in `.gz`): a header (format,
+engine, applied migrations, rows per table), then one line per row of every table of every
+app (auth users and their passwords, tokens, sessions, content types and permissions, the
+calendar mirror…), in Django's serialised form. It is written from one consistent snapshot
+(a repeatable-read transaction on PostgreSQL; SQLite's write lock) and keeps every value
+exactly: instants to the microsecond (Django's JSON encoder would cut them to milliseconds).
+The same file restores on either engine.
+
+Restoring runs in one transaction: it migrates a database that has no tables yet, refuses a
+database at other migrations than the backup's, refuses one holding data unless `force`
+(which empties it first), inserts the rows as they were (no `save()`, no signal, no
+`auto_now`), checks that every table got the rows the header announced, and moves the id
+sequences past the restored ids, so that new rows get fresh ids. Anything wrong rolls it
+all back.
+
+Why not the alternatives: `dumpdata`/`loaddata` cut instants to milliseconds and, after
+`migrate`, clash with the content types and permissions it created; `pg_dump` and SQLite's
+backup API make one file per engine and need the server's client tools on the app machine;
+django-dbbackup wraps those same tools (and a storage configuration).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import gzip
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, cast
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.core.management.sql import sql_flush
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.migrations.recorder import MigrationRecorder
+
+FORMAT = "platform-booking-backup"
+VERSION = 1
+BATCH = 500
+# Rows that `migrate` itself creates: a freshly migrated database holding only these is empty.
+MIGRATE_FILLS = {"contenttypes.contenttype", "auth.permission"}
+
+
+class BackupError(Exception):
+    """The backup cannot be written or restored; the message says why (nothing was changed)."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    path: Path
+    tables: int
+    rows: int
+
+
+def backed_up_models() -> list[type[models.Model]]:
+    """Every table of every app, the many-to-many ones included, in a stable order."""
+    found = [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy and not model._meta.swapped
+    ]
+    return sorted(found, key=lambda model: model._meta.label_lower)
+
+
+class _Encoder(json.JSONEncoder):
+    """JSON for the values of Django's "python" serialisation, losing nothing."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime | dt.date | dt.time):
+            return o.isoformat()  # microseconds kept
+        if isinstance(o, dt.timedelta):
+            return str(o.total_seconds())
+        if isinstance(o, decimal.Decimal | uuid.UUID):
+            return str(o)
+        if isinstance(o, bytes | memoryview):
+            return base64.b64encode(bytes(o)).decode()
+        return super().default(o)
+
+
+def _open(path: Path, mode: str, *, compressed: bool) -> IO[str]:
+    if compressed:
+        return cast(IO[str], gzip.open(path, mode + "t", encoding="utf-8"))
+    return open(path, mode, encoding="utf-8")
+
+
+def _applied_migrations(alias: str) -> list[list[str]]:
+    return sorted(
+        [app, name] for app, name in MigrationRecorder(connections[alias]).applied_migrations()
+    )
+
+
+def _field_names(model: type[models.Model]) -> list[str]:
+    """The local columns but the primary key; many-to-many tables are saved on their own."""
+    names: list[str] = []
+    for field in model._meta.local_concrete_fields:
+        if not field.primary_key:
+            names += [field.name, field.attname]
+    return names
+
+
+def backup_write(path: Path, *, using: str = DEFAULT_DB_ALIAS) -> Summary:
+    """Write every row of the database to `path` (replaced only once complete)."""
+    connection = connections[using]
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    counts: dict[str, int] = {}
+    try:
+        with transaction.atomic(using=using):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            model_list = backed_up_models()
+            for model in model_list:
+                counts[model._meta.label_lower] = model._base_manager.using(using).count()
+            header = {
+                "format": FORMAT,
+                "version": VERSION,
+                "engine": connection.vendor,
+                "created": dt.datetime.now(dt.UTC).isoformat(),
+                "migrations": _applied_migrations(using),
+                "tables": counts,
+            }
+            with _open(partial, "w", compressed=path.suffix == ".gz") as out:
+                out.write(json.dumps(header) + "\n")
+                for model in model_list:
+                    rows = model._base_manager.using(using).order_by("pk").iterator(BATCH)
+                    fields = _field_names(model)
+                    while batch := list(islice(rows, BATCH)):
+                        for record in serializers.serialize("python", batch, fields=fields):
+                            out.write(json.dumps(record, cls=_Encoder, ensure_ascii=False))
+                            out.write("\n")
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Summary(path=path, tables=len(counts), rows=sum(counts.values()))
+
+
+def _read(path: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    source = _open(path, "r", compressed=path.suffix == ".gz")
+    try:
+        header = json.loads(source.readline() or "null")
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        source.close()
+        raise BackupError(f"{path} is not a backup of this platform.")
+    if header.get("version") != VERSION:
+        source.close()
+        raise BackupError(f"{path} is a backup of version {header.get('version')}, not {VERSION}.")
+
+    def records() -> Iterator[dict[str, Any]]:
+        with source:
+            for number, line in enumerate(source, start=2):
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    raise BackupError(f"{path}, line {number}: unreadable (truncated?).") from None
+
+    return header, records()
+
+
+def _holds_data(using: str) -> list[str]:
+    """The tables holding rows that `migrate` did not create."""
+    return [
+        model._meta.label_lower
+        for model in backed_up_models()
+        if model._meta.label_lower not in MIGRATE_FILLS
+        and model._base_manager.using(using).exists()
+    ]
+
+
+def _insert(model: type[models.Model], rows: list[dict[str, Any]], using: str) -> None:
+    """Insert rows exactly as saved: raw, so no `auto_now` field is touched and no signal sent."""
+    objects = [item.object for item in serializers.deserialize("python", rows, using=using)]
+    fields = model._meta.local_concrete_fields
+    size = connections[using].ops.bulk_batch_size(fields, objects) or len(objects)
+    for start in range(0, len(objects), size):
+        model._base_manager._insert(  # type: ignore[attr-defined]
+            objects[start : start + size], fields=fields, using=using, raw=True
+        )
+
+
+def backup_restore(path: Path, *, force: bool = False, using: str = DEFAULT_DB_ALIAS) -> Summary:
+    """Replace the database's content by the backup's, all or nothing."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"{path} does not exist.")
+    header, records = _read(path)
+    connection = connections[using]
+    if not connection.introspection.table_names():
+        call_command("migrate", database=using, interactive=False, verbosity=0)
+    here = _applied_migrations(using)
+    if here != header["migrations"]:
+        missing = {tuple(m) for m in header["migrations"]} - {tuple(m) for m in here}
+        extra = {tuple(m) for m in here} - {tuple(m) for m in header["migrations"]}
+        raise BackupError(
+            "The database is not at the backup's migrations "
+            f"({len(missing)} missing here, {len(extra)} not in the backup, e.g. "
+            f"{sorted(missing or extra)[0]}): restore with the code version that made "
+            "the backup, then run migrate."
+        )
+    by_label = {model._meta.label_lower: model for model in backed_up_models()}
+    unknown = set(header["tables"]) - set(by_label)
+    if unknown:
+        raise BackupError(f"The backup has tables this code does not know: {sorted(unknown)}.")
+    loaded = dict.fromkeys(header["tables"], 0)
+    with transaction.atomic(using=using):
+        holding = _holds_data(using)
+        if holding and not force:
+            raise BackupError(
+                f"The database is not empty ({len(holding)} tables hold data, e.g. "
+                f"{holding[0]}): restore with --force to replace everything in it."
+            )
+        with connection.cursor() as cursor:
+            for statement in sql_flush(no_style(), connection, reset_sequences=True):
+                cursor.execute(statement)
+        current: str | None = None
+        pending: list[dict[str, Any]] = []
+        for record in records:
+            label = record.get("model")
+            if label != current or len(pending) >= BATCH:
+                if pending and current is not None:
+                    _insert(by_label[current], pending, using)
+                pending, current = [], label
+            if label not in by_label:
+                raise BackupError(f"{path}: a row of an unknown table {label!r}.")
+            pending.append(record)
+            loaded[label] += 1
+        if pending and current is not None:
+            _insert(by_label[current], pending, using)
+        if loaded != header["tables"]:
+            short = sorted(k for k in loaded if loaded[k] != header["tables"][k])
+            raise BackupError(f"{path} is incomplete (truncated?): rows missing in {short}.")
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), list(by_label.values())):
+                cursor.execute(statement)
+        connection.check_constraints()
+    ContentType.objects.clear_cache()
+    return Summary(path=path, tables=len(loaded), rows=sum(loaded.values()))
