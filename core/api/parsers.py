@@ -36,7 +36,7 @@ def control_character_errors(value: Any, path: str = "") -> dict[str, list[Any]]
 
 def refuse_control_characters(data: Any) -> None:
     if hasattr(data, "lists"):  # a QueryDict: every value of every key
-        data = {key: values for key, values in data.lists()}
+        data = {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
     errors = control_character_errors(data)
     if errors:
         raise ValidationError(errors, code="invalid")

@@ -28,7 +28,10 @@ def token_login(username: str, password: str, *, peer: str = "203.0.113.5", forw
     if forwarded is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded
     return APIClient().post(
-        "/api/v1/auth/token/", {"username": username, "password": password}, format="json", **headers
+        "/api/v1/auth/token/",
+        {"username": username, "password": password},
+        format="json",
+        **headers,
     )
 
 
@@ -40,8 +43,7 @@ def test_the_default_store_is_the_database_shared_by_every_process():
 def test_changing_forwarded_headers_from_an_untrusted_peer_does_not_escape_the_lock(make_user):
     make_user("alice")
     answers = [
-        token_login(f"user{i}", "wrong", forwarded=f"198.51.100.{i}").status_code
-        for i in range(30)
+        token_login(f"user{i}", "wrong", forwarded=f"198.51.100.{i}").status_code for i in range(30)
     ]
     # Eight failures from the address (whatever the header says), then refused.
     assert answers[:8] == [400] * 8
