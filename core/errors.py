@@ -118,10 +118,6 @@ CATALOGUE: dict[str, Entry] = {
     ),
     # --- access (SPEC §6) --------------------------------------------------------------------
     "not_authenticated": Entry(401, _("Log in first.")),
-    "authentication_failed": Entry(
-        401, _("Invalid token: revoked, or issued before the password changed.")
-    ),
-    "throttled": Entry(429, _("Too many attempts: try again later (see Retry-After).")),
     "permission_denied": Entry(403, _("You do not have permission to perform this action.")),
     "permission_denied.change": Entry(403, _("You may not change this reservation.")),
     "permission_denied.cancel": Entry(403, _("You may not cancel this reservation.")),
