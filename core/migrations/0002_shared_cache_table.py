@@ -12,7 +12,12 @@ def create_cache_table(apps, schema_editor):
     call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
+def drop_cache_table(apps, schema_editor):
+    table = schema_editor.connection.ops.quote_name("django_cache")
+    schema_editor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_api_tokens")]
 
-    operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(create_cache_table, drop_cache_table)]

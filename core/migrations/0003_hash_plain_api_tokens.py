@@ -1,8 +1,10 @@
-"""Hash the plain tokens of rest_framework.authtoken into core.ApiToken, then drop its table.
+"""Hash the plain tokens of rest_framework.authtoken into core.ApiToken, then empty its table.
 
 Programs keep their token: its digest is stored instead of the key, and it is bound to
 the owner's current password. The old app is no longer installed, so its table is read
-with SQL when it exists (databases created before this change).
+with SQL when it exists (databases created before this change). The table is emptied,
+not dropped: code from before this change, should it be rolled back to, still finds it
+(its users then log in again for a new token) instead of failing on a missing table.
 """
 
 import hashlib
@@ -38,11 +40,11 @@ def hash_plain_tokens(apps, schema_editor):
         ],
         ignore_conflicts=True,
     )
-    schema_editor.execute(f"DROP TABLE {connection.ops.quote_name(OLD_TABLE)}")
+    schema_editor.execute(f"DELETE FROM {connection.ops.quote_name(OLD_TABLE)}")  # noqa: S608
 
 
 class Migration(migrations.Migration):
     dependencies = [("core", "0002_shared_cache_table"), ("auth", "0012_alter_user_first_name_max_length")]
 
-    # Not reversible: the keys are gone once hashed.
+    # Backwards, nothing: the keys are gone once hashed.
     operations = [migrations.RunPython(hash_plain_tokens, migrations.RunPython.noop)]
