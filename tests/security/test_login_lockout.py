@@ -8,6 +8,8 @@ from ipaddress import ip_network
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
 from rest_framework.test import APIClient
 
@@ -151,3 +153,11 @@ def test_the_english_page_says_it_in_english(make_user):
     locked = client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_creates_the_cache_table_on_a_fresh_database():
+    call_command("migrate", "core", "0001", verbosity=0)
+    assert "django_cache" not in connection.introspection.table_names()
+    call_command("migrate", "core", verbosity=0)
+    assert "django_cache" in connection.introspection.table_names()
