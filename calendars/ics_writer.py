@@ -61,8 +61,8 @@ def event_component(
     if isinstance(end, datetime):
         end = end.astimezone(tz)
     return Event.new(
-        uid=data.uid,
-        summary=data.summary,
+        uid=clean_text(data.uid),
+        summary=clean_text(data.summary),
         start=start,
         end=end,
         stamp=(stamp or data.stamp).astimezone(UTC),
@@ -71,8 +71,8 @@ def event_component(
         last_modified=data.last_modified.astimezone(UTC),
         status=data.status,  # type: ignore[arg-type]  # one of icalendar's STATUS values
         url=data.url,
-        location=data.location or None,
-        description=data.description or None,
+        location=clean_text(data.location) or None,
+        description=clean_text(data.description) or None,
         organizer=organizer,
         attendees=attendees,
     )
@@ -80,7 +80,7 @@ def event_component(
 
 def calendar_component(*, name: str, uid: str) -> Calendar:
     """An empty VCALENDAR with its name, refresh hints and the local VTIMEZONE."""
-    cal = Calendar.new(prodid=PRODID, name=name, uid=uid, refresh_interval=REFRESH)
+    cal = Calendar.new(prodid=PRODID, name=clean_text(name), uid=uid, refresh_interval=REFRESH)
     cal.add("X-WR-TIMEZONE", settings.TIME_ZONE)
     cal.add("X-PUBLISHED-TTL", "PT1H")  # Outlook's refresh hint
     cal.add_component(local_vtimezone(settings.TIME_ZONE))
@@ -88,6 +88,15 @@ def calendar_component(*, name: str, uid: str) -> Calendar:
 
 
 _TEXT_SPECIALS = re.compile(r"[\\;,\r\n]")
+# Control characters other than tab and line breaks are not allowed in iCalendar text
+# (RFC 5545 §3.3.11): one in a stored title made strict parsers reject the whole feed.
+# The API refuses them now; rows written before are cleaned here.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """The text without the control characters iCalendar does not allow."""
+    return _CONTROL.sub("", value)
 
 
 def fold(line: str) -> str:
@@ -138,9 +147,10 @@ class _EventWriter:
         # Locations, neutral summaries, series titles repeat: escape each value once.
         escaped = self._texts.get(value)
         if escaped is None:
+            clean = clean_text(value)
             # vText changes nothing in a value without these characters (UIDs, mostly).
-            plain = _TEXT_SPECIALS.search(value) is None
-            escaped = value if plain else vText(value).to_ical().decode()
+            plain = _TEXT_SPECIALS.search(clean) is None
+            escaped = clean if plain else vText(clean).to_ical().decode()
             self._texts[value] = escaped
         return escaped
 

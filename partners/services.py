@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from core.api_tokens import api_tokens_revoke
 from core.errors import DomainError
 from core.roles import require
 from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
@@ -128,10 +128,9 @@ def feed_token_rotate(*, user: Any) -> FeedToken:
 
 
 def api_token_revoke(*, user: Any) -> bool:
-    """Delete the user's API token (programs using it are refused); answer whether there
-    was one."""
-    deleted, _rows = Token.objects.filter(user=user).delete()
-    return bool(deleted)
+    """Revoke the user's API tokens (programs using them are refused); answer whether one
+    of them still worked."""
+    return api_tokens_revoke(user=user) > 0
 
 
 def feed_token_for(*, user: Any) -> FeedToken:

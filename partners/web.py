@@ -17,8 +17,8 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
+from core.api_tokens import api_token_exists
 from partners.services import api_token_revoke, feed_token_for, feed_token_rotate, user_language
 
 
@@ -43,7 +43,7 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "feed_url": feed_url,
             "feed_token_created": token.created_at,
-            "has_api_token": Token.objects.filter(user=user).exists(),
+            "has_api_token": api_token_exists(user=user),
             "language": user_language(user) or "",
             "local_account": user.has_usable_password(),
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -78,3 +79,14 @@ def email_config(url: str) -> dict[str, Any]:
             EMAIL_USE_TLS=parts.scheme == "submission" or "tls" in query,
         )
     return config
+
+
+def networks(name: str, items: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Parse IP addresses and CIDR blocks (e.g. `10.0.0.0/8,::1`), failing on a bad one."""
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: not an IP address or network: {item!r}") from None
+    return tuple(parsed)

@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import email_config, env_bool, env_int, env_list, env_str
+from .env import email_config, env_bool, env_int, env_list, env_str, networks
 from .scheduler_perms import deny as scheduler_deny
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     # Needed even on SQLite: range fields and RangeOperators import from it.
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -67,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "platform_booking.login_guard.LoginGuardMiddleware",
     "platform_booking.middleware.OutOfRangeMiddleware",
     "platform_booking.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -154,6 +155,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's password backend with the lockout: a locked account or address is refused even
+# with the right password, whatever the login path (pages, API, admin).
+AUTHENTICATION_BACKENDS = ["platform_booking.login_guard.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "equipment:catalogue"
 LOGOUT_REDIRECT_URL = "login"
@@ -192,19 +196,85 @@ if _email_url:
     globals().update(email_config(_email_url))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "plateforme@campus-cosmetopharma.fr")
 
-# --- Security headers in production ----------------------------------------------
+# --- Security (SPEC §13, §14) ------------------------------------------------------
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe (IPs or CIDRs). Anyone else's
+# forwarded headers are ignored: the client address is then the TCP peer.
+TRUSTED_PROXIES = networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
+if TRUSTED_PROXIES and env_bool("SECURE_PROXY_SSL", True):
+    # Django reads this header only from the peer, so set it only behind a proxy that
+    # always overwrites it (nginx: proxy_set_header X-Forwarded-Proto $scheme).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login lockout: failed logins are counted per account and per client address in the
+# shared cache (below), so that every process of every server sees the same counts.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)  # seconds
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+
+_https = SITE_URL.startswith("https://")
 if not DEBUG:
-    SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Off by default, on purpose: the preload list takes whole registrable domains
+        # (a university's, not booking.univ-….fr alone) and leaving it takes months.
+        # Whoever owns the domain turns it on; until then the warning says nothing new.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): our scripts and styles from our own origin only,
+# no inline script. Inline `style=` attributes stay allowed: the planning grid positions
+# its blocks with them, and the calendar library and Swagger UI set styles inline.
+_csp_extra = {
+    "script-src": env_list("CSP_SCRIPT_SRC", []),
+    "style-src": env_list("CSP_STYLE_SRC", []),
+    "img-src": env_list("CSP_IMG_SRC", []),
+    "connect-src": env_list("CSP_CONNECT_SRC", []),
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_csp_extra["script-src"]],
+        "style-src": ["'self'", "'unsafe-inline'", *_csp_extra["style-src"]],
+        # data: for the small SVG icons of the stylesheets and Swagger UI.
+        "img-src": ["'self'", "data:", *_csp_extra["img-src"]],
+        "connect-src": ["'self'", *_csp_extra["connect-src"]],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **(
+            {"report-uri": [env_str("CSP_REPORT_URI", "")]} if env_str("CSP_REPORT_URI", "") else {}
+        ),
+    },
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = {}
 
 # --- API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous requests answer 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers, refusing control characters in any text of a body.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "core.api.parsers.FormParser",
+        "core.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -240,7 +310,30 @@ CHECK_EVENT_PERM_FUNC = scheduler_deny
 CHECK_CALENDAR_PERM_FUNC = scheduler_deny
 CHECK_OCCURRENCE_PERM_FUNC = scheduler_deny
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Cache: the shared store of the login throttles ---------------------------------
+# Every process of every server must see the same counters, so never a per-process
+# cache: the database by default (its table comes with `migrate`), Redis when configured.
+CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL", ""))
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Several sites (or test runs) may share one Redis.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "platform-booking"),
+        }
+    }
+elif CACHE_URL in ("", "db://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be redis://…, rediss://… or db://, got {CACHE_URL!r}"
+    )
 
 LOGGING = {
     "version": 1,

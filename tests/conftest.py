@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.api_tokens import api_token_issue
 from core.roles import SYSTEM
 from equipment.services import category_create, equipment_create, site_create
 from partners.models import Partner, ProjectKind
@@ -33,8 +33,7 @@ def client_for():
     def make(user=None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
         return client
 
     return make

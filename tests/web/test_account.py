@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from core.api_tokens import api_token_issue
+from core.models import ApiToken
 from partners.models import FeedToken, UserPreference
 from partners.services import feed_token_for
 
@@ -64,21 +65,23 @@ def test_rotating_the_feed_token_stops_the_old_address(client, campus):
 
 
 def test_revoking_the_api_token_refuses_it_afterwards(client, campus):
-    token = Token.objects.create(user=campus.researcher)
-    other = Token.objects.create(user=campus.teacher)
-    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    key = api_token_issue(user=campus.researcher)
+    other = (
+        ApiToken.objects.get(user=campus.teacher) if api_token_issue(user=campus.teacher) else None
+    )
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     page = account_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
     assert 'action="/account/api-token/"' in page
     assert client.get("/account/api-token/").status_code == 405
     response = client.post("/account/api-token/", HTTP_ACCEPT_LANGUAGE="en")
     assert response["Location"] == "/account/#api"
-    assert not Token.objects.filter(user=campus.researcher).exists()
-    assert Token.objects.filter(pk=other.pk).exists()  # only one's own token
+    assert not ApiToken.objects.filter(user=campus.researcher).exists()
+    assert ApiToken.objects.filter(pk=other.pk).exists()  # only one's own token
     page = account_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
     assert "Your API token is revoked" in page and "You have no API token." in page
     assert 'action="/account/api-token/"' not in page
     client.logout()
-    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
 def test_password_section_tells_local_and_institution_accounts_apart(client, campus):
