@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("EMAIL_URL", "locmem://")
+# Tasks run where they are enqueued (after the commit), so a test sees the emails at once;
+# the worker's own tests start `manage.py worker` on the database queue.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from .settings import *  # noqa: F403
 

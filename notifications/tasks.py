@@ -1,0 +1,21 @@
+"""The notification tasks the worker runs (django-tasks: the same on any backend)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django_tasks import task
+
+from .delivery import deliver, deliver_due
+
+
+@task()
+def deliver_notifications(ids: list[int]) -> dict[str, int]:
+    """Deliver these new outbox rows now (enqueued after the commit that wrote them)."""
+    return asdict(deliver(ids=ids))
+
+
+@task()
+def deliver_due_notifications() -> dict[str, int]:
+    """Deliver every due row: retries, and rows whose prompt task was lost (periodic)."""
+    return asdict(deliver_due())
