@@ -3,9 +3,12 @@ it reports, delivered later by the worker (notifications.delivery)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partners.preferences import EmailTopic
@@ -99,3 +102,26 @@ class Notification(models.Model):
         """The same Message-ID at every try, so that a repeated delivery is recognisable."""
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
         return f"<notification-{self.pk}@{domain}>"
+
+
+DISABLED_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+
+def new_notification(
+    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
+) -> Notification:
+    """An unsaved outbox row, due at once."""
+    clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
+    # With emails switched off (the demo loader) there is nothing to deliver, ever.
+    off = settings.EMAIL_BACKEND == DISABLED_BACKEND
+    return Notification(
+        kind=kind,
+        recipient_id=user_id,
+        reservation_ids=reservation_ids,
+        event_at=event_at,
+        reason=reason,
+        status=Status.SKIPPED if off else Status.PENDING,
+        last_error="emails are switched off (dummy backend)" if off else "",
+        next_attempt_at=clock,
+        created_at=clock,
+    )

@@ -14,36 +14,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from equipment.models import Equipment
 
-from .models import Kind, Notification, Status
+from .models import Kind, Notification, Status, new_notification
 
 log = logging.getLogger(__name__)
-
-DISABLED_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-
-
-def _row(
-    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
-) -> Notification:
-    clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
-    # With emails switched off (the demo loader) there is nothing to deliver, ever.
-    off = settings.EMAIL_BACKEND == DISABLED_BACKEND
-    return Notification(
-        kind=kind,
-        recipient_id=user_id,
-        reservation_ids=reservation_ids,
-        event_at=event_at,
-        reason=reason,
-        status=Status.SKIPPED if off else Status.PENDING,
-        last_error="emails are switched off (dummy backend)" if off else "",
-        next_attempt_at=clock,
-        created_at=clock,
-    )
 
 
 def record(
@@ -62,7 +40,7 @@ def record(
     rows = []
     for user_id, items in by_booker.items():
         own = Kind.PENDING if _all_pending(kind, items) else kind
-        rows.append(_row(own, user_id, _ids(items), event_at=event_at, reason=reason))
+        rows.append(new_notification(own, user_id, _ids(items), event_at=event_at, reason=reason))
     if kind == Kind.CONFIRMED:
         rows += _pending_requests(reservations, event_at=event_at)
     return save(rows)
@@ -88,7 +66,7 @@ def _pending_requests(reservations: Sequence[Any], *, event_at: datetime) -> lis
     for equipment_id, user_id in managers:
         by_manager[user_id] += [r.pk for r in pending if r.equipment_id == equipment_id]
     return [
-        _row(Kind.PENDING_REQUEST, user_id, sorted(ids), event_at=event_at, reason="")
+        new_notification(Kind.PENDING_REQUEST, user_id, sorted(ids), event_at=event_at, reason="")
         for user_id, ids in by_manager.items()
     ]
 

@@ -11,8 +11,7 @@ from core.timezones import day_bounds, local_tz
 from reservations.models import Reservation, ReservationStatus
 
 from .delivery import deliver
-from .models import Kind, Notification, Status
-from .outbox import _row
+from .models import Kind, Notification, Status, new_notification
 
 
 def send_reminders(*, now: datetime) -> tuple[int, list[Reservation]]:
@@ -33,7 +32,7 @@ def send_reminders(*, now: datetime) -> tuple[int, list[Reservation]]:
         by_booker[reservation.booked_by_id].append(reservation.pk)
     rows = []
     for user_id, ids in by_booker.items():
-        row = _row(Kind.REMINDER, user_id, ids, event_at=now, reason="")
+        row = new_notification(Kind.REMINDER, user_id, ids, event_at=now, reason="")
         row.key = f"reminder:{user_id}:{tomorrow.isoformat()}"
         rows.append(row)
     keys = [row.key for row in rows]

@@ -184,6 +184,7 @@ WORKER_SCHEDULE = {
     "deliver_due_notifications": env_int("WORKER_SWEEP_SECONDS", 60),
     "release_no_shows": env_int("WORKER_NO_SHOWS_SECONDS", 300),
     "repair_calendars": env_int("WORKER_CALENDAR_REPAIR_SECONDS", 3600),
+    "prune": env_int("WORKER_PRUNE_SECONDS", 24 * 3600),
 }
 # The daily reminders of tomorrow's reservations leave at this local time (HH:MM).
 REMINDERS_AT = env_str("REMINDERS_AT", "17:00")

@@ -158,11 +158,13 @@ def _suggest(
                 break
             if bookable(by_id[pk], start):
                 found.append({"equipment": pk, "start": start, "end": end})
-        found.sort(
-            key=lambda a, start=start: (a["equipment"] != equipment.pk, abs(a["start"] - start))
-        )
-        results.append(found[:limit])
+        results.append(_nearest(found, equipment.pk, start)[:limit])
     return results
+
+
+def _nearest(found: list[dict[str, Any]], here: int, start: datetime) -> list[dict[str, Any]]:
+    """The same equipment first, then the nearest to the requested start."""
+    return sorted(found, key=lambda a: (a["equipment"] != here, abs(a["start"] - start)))
 
 
 def _same_equipment_slots(

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from partners.models import Partner, Project
+from partners.preferences import EmailTopic
 from partners.services import partner_create, partner_update, project_create, project_update
 
 User = get_user_model()
@@ -111,4 +112,32 @@ class MeSerializer(serializers.Serializer):
 class MeUpdateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=[("", "default"), *settings.LANGUAGES], allow_blank=True, required=False
+    )
+
+
+class EmailTopicsSerializer(serializers.Serializer):
+    """One switch per notification: true sends it by email (every one is on by default)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            topic.value: serializers.BooleanField(required=False, help_text=str(topic.label))
+            for topic in EmailTopic
+        }
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[("", "default"), *settings.LANGUAGES],
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        help_text='The language of emails (and pages): "fr", "en", or "" / null for the '
+        "platform's default (French).",
+    )
+    attach_ics = serializers.BooleanField(
+        required=False, help_text="Whether emails about a booking carry it as an .ics file."
+    )
+    email = EmailTopicsSerializer(
+        required=False,
+        help_text="Which notifications are sent by email; a PATCH changes only those named.",
     )
