@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from partners.models import Partner, Project
@@ -123,6 +124,12 @@ class EmailTopicsSerializer(serializers.Serializer):
             topic.value: serializers.BooleanField(required=False, help_text=str(topic.label))
             for topic in EmailTopic
         }
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(EmailTopic.values)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(_("Unknown notifications: %s.") % ", ".join(unknown))
+        return super().to_internal_value(data)
 
 
 class NotificationPreferencesSerializer(serializers.Serializer):
