@@ -24,8 +24,6 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from platform_booking.scheduler import Scheduler
 
-log = logging.getLogger("platform_booking.worker")
-
 HELP = gettext_lazy(
     "Run the background worker: deliver notifications and run the periodic jobs "
     "(no-shows, reminders, calendar repair)."
@@ -51,6 +49,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verbosity"] < 2:
+            # A line per task is noise beside `runserver` (a sweep a minute); -v 2 shows it.
+            for name in ("django_tasks", "django_tasks_db", "platform_booking.scheduler"):
+                logging.getLogger(name).setLevel(logging.WARNING)
         worker_id = f"{socket.gethostname()}-{os.getpid()}-{get_random_string(6)}"[:64]
         interval = max(options["interval"], 0.05)
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
