@@ -11,6 +11,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        # Delivery reads the preferences added there.
+        ("partners", "0002_notification_preferences"),
     ]
 
     operations = [
