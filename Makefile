@@ -35,7 +35,10 @@ run: messages
 	@DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
 	@DEBUG=1 $(BIN)/python manage.py demo_data
 	@echo "Open $(SITE_URL)/ and log in (API docs at $(SITE_URL)/api/docs/)."
-	@DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# The background worker (emails, periodic jobs) runs beside the server and stops with it.
+	@DEBUG=1 $(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check .

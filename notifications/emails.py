@@ -1,39 +1,63 @@
-"""Emails about reservations, sent after the transaction commits."""
+"""Emails about reservations, rendered at delivery in the recipient's language.
+
+Nothing here sends: notifications.delivery claims the outbox rows, renders them with
+`render` and sends them. `build_messages` renders the bookers' emails of an event directly
+(the .ics tests use it).
+"""
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from calendars.email_ics import email_calendar, email_method
 from equipment.models import Equipment
+from partners.preferences import wants_ics
 from partners.services import user_language
-from reservations.alternatives import suggest_alternatives
-from reservations.models import Reservation
+from reservations.alternatives import suggest_alternatives_many
 
-log = logging.getLogger(__name__)
+from .models import Kind
 
 SUBJECTS = {
-    "created": lambda: _("Reservation confirmed"),
-    "pending": lambda: _("Reservation awaiting approval"),
-    "approved": lambda: _("Reservation approved"),
-    "rejected": lambda: _("Reservation rejected"),
-    "displaced": lambda: _("Reservation displaced by a teaching booking"),
-    "closed": lambda: _("Reservation cancelled: the equipment is closed"),
-    "moved": lambda: _("Reservation changed"),
-    "cancelled": lambda: _("Reservation cancelled"),
-    "reminder": lambda: _("Reminder: your reservation tomorrow"),
+    Kind.CONFIRMED: lambda: _("Reservation confirmed"),
+    Kind.PENDING: lambda: _("Reservation awaiting approval"),
+    Kind.PENDING_REQUEST: lambda: _("Reservation request to approve"),
+    Kind.APPROVED: lambda: _("Reservation approved"),
+    Kind.REJECTED: lambda: _("Reservation rejected"),
+    Kind.DISPLACED: lambda: _("Reservation displaced by a teaching booking"),
+    Kind.CLOSED: lambda: _("Reservation cancelled: the equipment is closed"),
+    Kind.MOVED: lambda: _("Reservation changed"),
+    Kind.CANCELLED: lambda: _("Reservation cancelled"),
+    Kind.REMINDER: lambda: _("Reminder: your reservation tomorrow"),
+    Kind.WAITLIST_BOOKED: lambda: _("Your waiting request is booked"),
 }
+
+# The event attached to the booker's email: an invitation for live reservations, a
+# cancellation for ended ones, with the same UID and SEQUENCE as the iCalendar feeds.
+CALENDAR_KINDS = {
+    Kind.CONFIRMED,
+    Kind.PENDING,
+    Kind.APPROVED,
+    Kind.MOVED,
+    Kind.CANCELLED,
+    Kind.REJECTED,
+    Kind.DISPLACED,
+    Kind.CLOSED,
+    Kind.WAITLIST_BOOKED,
+}
+# Displaced bookers are offered this many free slots instead.
+ALTERNATIVES = 3
+DISPLACEMENTS = {Kind.DISPLACED, Kind.CLOSED}
+# What every rendered reservation needs, read in one query.
+RELATED = ("booked_by__preference", "equipment__site", "project__partner")
 
 
 def _describe(reservation: Any) -> str:
@@ -48,23 +72,10 @@ def _describe(reservation: Any) -> str:
     }
 
 
-def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
+def _alternatives_lines(options: list[dict[str, Any]], codes: dict[int, str]) -> list[str]:
     """Free slots the owner of a displaced reservation may book instead."""
-    options = suggest_alternatives(
-        equipment=reservation.equipment,
-        start=reservation.start,
-        end=reservation.end,
-        now=now,
-        user=reservation.booked_by,
-        project=reservation.project,
-        kind=reservation.priority,
-        limit=3,
-    )
     if not options:
         return [_("  No free slot nearby: see the planning.")]
-    codes = dict(
-        Equipment.objects.filter(pk__in={o["equipment"] for o in options}).values_list("pk", "code")
-    )
     lines = [_("  Free alternatives:")]
     for option in options:
         start = timezone.localtime(option["start"])
@@ -74,92 +85,105 @@ def _alternatives_lines(reservation: Any, now: datetime) -> list[str]:
     return lines
 
 
-# The event attached to each email: an invitation for live reservations, a cancellation
-# for ended ones, with the same UID and SEQUENCE as the iCalendar feeds.
-CALENDAR_EVENTS = {
-    "created",
-    "pending",
-    "approved",
-    "moved",
-    "cancelled",
-    "rejected",
-    "displaced",
-    "closed",
-}
+class Alternatives:
+    """The alternatives of many displaced reservations, computed together (see
+    reservations.alternatives.suggest_alternatives_many) with the codes of every equipment
+    they name read in one query."""
+
+    def __init__(self) -> None:
+        self.options: dict[int, list[dict[str, Any]]] = {}
+        self.codes: dict[int, str] = {}
+
+    def add(self, reservations: Sequence[Any], *, now: datetime) -> None:
+        todo = [r for r in reservations if r.pk not in self.options]
+        if not todo:
+            return
+        by_now = suggest_alternatives_many(todo, now=now, limit=ALTERNATIVES)
+        self.options.update(by_now)
+        wanted = {o["equipment"] for options in by_now.values() for o in options} - set(self.codes)
+        if wanted:
+            self.codes.update(Equipment.objects.filter(pk__in=wanted).values_list("pk", "code"))
+
+    def lines(self, reservation: Any) -> list[str]:
+        return _alternatives_lines(self.options.get(reservation.pk, []), self.codes)
+
+
+def render(
+    kind: str,
+    recipient: Any,
+    reservations: Sequence[Any],
+    *,
+    now: datetime,
+    reason: str = "",
+    alternatives: Alternatives | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """The email telling `recipient` of `kind` about these reservations, in their language."""
+    # French by default, the recipient's own language when they chose one.
+    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+        lines = []
+        if kind == Kind.PENDING_REQUEST:
+            lines += [_("These reservations wait for your approval:"), ""]
+        for reservation in reservations:
+            lines.append(_describe(reservation))
+            if kind == Kind.PENDING_REQUEST:
+                booker = reservation.booked_by
+                lines.append(
+                    _("  requested by %(name)s for %(project)s")
+                    % {
+                        "name": booker.get_full_name() or booker.get_username(),
+                        "project": reservation.project.name,
+                    }
+                )
+            if kind in DISPLACEMENTS and alternatives is not None:
+                lines += alternatives.lines(reservation)
+        if reason:
+            lines += ["", _("Reason: %(reason)s") % {"reason": reason}]
+        link = settings.SITE_URL
+        if kind == Kind.PENDING_REQUEST:
+            link += "/manage/approvals/"
+        body = "\n".join([_("Hello,"), "", *lines, "", link])
+        message = EmailMessage(
+            str(SUBJECTS[Kind(kind)]()),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient.email],
+            headers=headers,
+        )
+        if kind in CALENDAR_KINDS and wants_ics(recipient):
+            _attach_calendars(message, reservations)
+    return message
 
 
 def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:
     items = [r for r in reservations if email_method(r) is not None]
-    now = timezone.now()
+    now = timezone.now()  # DTSTAMP: when the message is made (RFC 5546)
     for reservation in items:
         method, ics = email_calendar(reservation, now=now)
         name = "reservation.ics" if len(items) == 1 else f"reservation-{reservation.pk}.ics"
         message.attach(name, ics.decode(), f"text/calendar; method={method}")
 
 
+def booker_kind(event: str, reservations: Sequence[Any]) -> str:
+    """A booking tells its booker "confirmed", or "awaiting approval" when all wait."""
+    if event == Kind.CONFIRMED and all(r.status == "pending" for r in reservations):
+        return Kind.PENDING
+    return event
+
+
 def build_messages(
     event: str, reservations: Sequence[Any], *, now: datetime | None = None
 ) -> list[EmailMessage]:
-    """One email per recipient, listing their reservations concerned by the event."""
+    """One email per booker, listing their reservations concerned by the event."""
+    now = now or timezone.now()
     by_user: dict[Any, list[Any]] = defaultdict(list)
     for reservation in reservations:
         if reservation.booked_by.email:
             by_user[reservation.booked_by].append(reservation)
-    messages = []
-    for user, items in by_user.items():
-        # French by default, the recipient's own language when they chose one.
-        with translation.override(user_language(user) or settings.LANGUAGE_CODE):
-            kind = event
-            if event == "created" and all(r.status == "pending" for r in items):
-                kind = "pending"
-            lines = []
-            for reservation in items:
-                lines.append(_describe(reservation))
-                if event in ("displaced", "closed"):
-                    lines += _alternatives_lines(reservation, now or timezone.now())
-            body = "\n".join([_("Hello,"), "", *lines, "", settings.SITE_URL])
-            message = EmailMessage(
-                str(SUBJECTS[kind]()), body, settings.DEFAULT_FROM_EMAIL, [user.email]
-            )
-            if kind in CALENDAR_EVENTS:
-                _attach_calendars(message, items)
-            messages.append(message)
-    return messages
-
-
-def send_now(messages: list[EmailMessage]) -> int:
-    """Send over one connection; the number sent."""
-    if not messages:
-        return 0
-    return get_connection(fail_silently=False).send_messages(messages) or 0
-
-
-def _with_relations(reservations: Sequence[Any]) -> list[Any]:
-    """The same reservations, read again with what the emails show, in one query (rows
-    from a status change come without their booker, equipment, site or project)."""
-    loaded = ("booked_by", "equipment", "project")
-    if all(all(f in r._state.fields_cache for f in loaded) for r in reservations):
-        return list(reservations)  # fresh from the service (a booking): nothing to read
-    ids = [r.pk for r in reservations]
-    rows = Reservation.objects.select_related(
-        "booked_by__preference", "equipment__site", "project__partner"
-    ).in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
-
-
-def notify_after_commit(
-    event: str, reservations: Sequence[Any], *, now: datetime | None = None
-) -> None:
-    """Email the bookers once the transaction commits; `now` dates the alternatives
-    offered with a displacement (the service's own time)."""
-    if not reservations:
-        return
-    items = list(reservations)
-
-    def send() -> None:
-        try:
-            send_now(build_messages(event, _with_relations(items), now=now))
-        except Exception:  # an unreachable mail server must not break bookings
-            log.exception("could not send %s notifications", event)
-
-    transaction.on_commit(send)
+    alternatives = Alternatives()
+    if event in DISPLACEMENTS:
+        alternatives.add(list(reservations), now=now)
+    return [
+        render(booker_kind(event, items), user, items, now=now, alternatives=alternatives)
+        for user, items in by_user.items()
+    ]

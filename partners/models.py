@@ -136,7 +136,9 @@ class FeedToken(models.Model):
 
 
 class UserPreference(models.Model):
-    """What a user chose for themselves: the language of their emails (and pages)."""
+    """What a user chose for themselves: the language of their emails (and pages), the
+    notifications they do not want by email, and whether emails carry the .ics (SPEC §12).
+    partners.preferences reads and writes them."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -145,6 +147,10 @@ class UserPreference(models.Model):
         verbose_name=_("user"),
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    # Topics (partners.preferences.EmailTopic) turned off: every notification is on until
+    # its user turns it off, so a new kind reaches everyone by default.
+    emails_off = models.JSONField(_("emails turned off"), default=list, blank=True)
+    attach_ics = models.BooleanField(_("attach the .ics to emails"), default=True)
 
     class Meta:
         db_table = "reservations_userpreference"

@@ -1,11 +1,13 @@
-"""My account page (SPEC §8): language, feed token rotation, API token revocation and the
-way to change the password of a local account."""
+"""My account page (SPEC §8): language, the notifications received by email (SPEC §12), feed
+token rotation, API token revocation and the way to change the password of a local
+account."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.api_tokens import api_token_exists
+from partners.preferences import EmailTopic, notification_preferences, notification_preferences_set
 from partners.services import api_token_revoke, feed_token_for, feed_token_rotate, user_language
 
 
@@ -31,10 +34,52 @@ class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_message = gettext_lazy("Your password is changed.")
 
 
+class NotificationsForm(forms.Form):
+    """A box per notification sent by email, and whether emails carry the .ics."""
+
+    attach_ics = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Attach the reservation as an .ics file (for my calendar)"),
+    )
+
+    def __init__(self, *args: Any, manager: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for topic in EmailTopic:
+            # The approval requests concern equipment managers only.
+            if topic == EmailTopic.PENDING_REQUEST and not manager:
+                continue
+            self.fields[f"email_{topic.value}"] = forms.BooleanField(
+                required=False, label=topic.label
+            )
+        self.order_fields([name for name in self.fields if name != "attach_ics"])
+
+    def topics(self) -> dict[str, bool]:
+        return {
+            name.removeprefix("email_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("email_")
+        }
+
+
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The user's own settings."""
+    """The user's own settings; a POST saves the notification settings."""
     user: Any = request.user
+    manager = user.managed_equipment.exists()
+    if request.method == "POST":
+        form = NotificationsForm(request.POST, manager=manager)
+        if form.is_valid():
+            notification_preferences_set(
+                user=user, attach_ics=form.cleaned_data["attach_ics"], email=form.topics()
+            )
+            messages.success(request, _("Your notification settings are saved."))
+            return HttpResponseRedirect(reverse("account:index") + "#notifications")
+    else:
+        current = notification_preferences(user)
+        initial = {f"email_{topic}": on for topic, on in current["email"].items()}
+        form = NotificationsForm(
+            initial={**initial, "attach_ics": current["attach_ics"]}, manager=manager
+        )
     token = feed_token_for(user=user)
     feed_url = f"{settings.SITE_URL}{reverse('calendars:me')}?{urlencode({'token': token.key})}"
     return render(
@@ -46,6 +91,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "has_api_token": api_token_exists(user=user),
             "language": user_language(user) or "",
             "local_account": user.has_usable_password(),
+            "notifications_form": form,
         },
     )
 

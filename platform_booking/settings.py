@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The background worker's queue (SPEC §12): Django 6's tasks framework, backported.
+    "django_tasks",
+    "django_tasks_db",
     # Last, so that Django's and DRF's translations win over its own.
     "schedule",
 ]
@@ -195,6 +198,42 @@ _email_url = env_str("EMAIL_URL", "console://" if DEBUG else "")
 if _email_url:
     globals().update(email_config(_email_url))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "plateforme@campus-cosmetopharma.fr")
+# Connect and send timeout of the SMTP backend (seconds): a stalled mail server holds a
+# worker at most this long per try; requests never wait for it (SPEC §12).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+
+# --- Background worker (SPEC §12) ----------------------------------------------
+# `database` (default): the queue is a table of this database, run by `manage.py worker`;
+# `immediate`: tasks run in the process that enqueues them (tests, tiny set-ups); or the
+# dotted path of another django-tasks backend (a broker, e.g. django_tasks_rq.RQBackend).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = env_str("TASKS_BACKEND", "database")
+if _task_backend not in _TASK_BACKENDS and "." not in _task_backend:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be database, immediate or a dotted path, got {_task_backend!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(_task_backend, _task_backend)}}
+# Delivery tries of a notification and the wait before each retry, in seconds (the last
+# wait repeats): 1, 5, 25 and 125 minutes, then it is marked failed for platform managers.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_BACKOFF_SECONDS = [
+    int(m) for m in env_list("NOTIFICATION_BACKOFF_SECONDS", ["60", "300", "1500", "7500"])
+]
+# How long a worker owns a notification it is delivering: one killed mid-delivery leaves
+# it to be retried once the lease runs out (longer than a batch's connect and sends).
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
+# Periodic jobs of the worker: seconds between runs (0 switches a job off).
+WORKER_SCHEDULE = {
+    "deliver_due_notifications": env_int("WORKER_SWEEP_SECONDS", 60),
+    "release_no_shows": env_int("WORKER_NO_SHOWS_SECONDS", 300),
+    "repair_calendars": env_int("WORKER_CALENDAR_REPAIR_SECONDS", 3600),
+    "prune": env_int("WORKER_PRUNE_SECONDS", 24 * 3600),
+}
+# The daily reminders of tomorrow's reservations leave at this local time (HH:MM).
+REMINDERS_AT = env_str("REMINDERS_AT", "17:00")
 
 # --- Security (SPEC §13, §14) ------------------------------------------------------
 # Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe (IPs or CIDRs). Anyone else's

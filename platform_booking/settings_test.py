@@ -6,6 +6,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("EMAIL_URL", "locmem://")
 # The concurrency tests hold 16 connections at once, plus the test's own.
 os.environ.setdefault("DB_POOL_MAX_SIZE", "20")
+# Tasks run where they are enqueued (after the commit), so a test sees the emails at once;
+# the worker's own tests start `manage.py worker` on the database queue.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from .settings import *  # noqa: F403
 

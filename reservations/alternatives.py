@@ -14,7 +14,8 @@ every read does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,8 +50,67 @@ def suggest_alternatives(
     `override_by` is the manager who overrides the rules (SPEC §3): they are lifted only on
     the equipment that manager manages, as a booking would lift them.
     """
+    (found,) = _suggest(
+        equipment=equipment,
+        slots=[(start, end)],
+        now=now,
+        user=user,
+        project=project,
+        kind=kind,
+        override_by=override_by,
+        exclude_id=exclude_id,
+        limit=limit,
+    )
+    return found
+
+
+def suggest_alternatives_many(
+    reservations: Sequence[Any], *, now: datetime, limit: int = 5
+) -> dict[int, list[dict[str, Any]]]:
+    """The alternatives of each of these (displaced) reservations for its own booker, by id.
+
+    Reservations of one equipment, booker, project and priority share one gathering of the
+    facts, so a closure displacing a whole term of bookings costs the queries of one.
+    """
+    groups: dict[tuple[int, int, int, str], list[Any]] = defaultdict(list)
+    for reservation in reservations:
+        key = (
+            reservation.equipment_id,
+            reservation.booked_by_id,
+            reservation.project_id,
+            reservation.priority,
+        )
+        groups[key].append(reservation)
+    result: dict[int, list[dict[str, Any]]] = {}
+    for items in groups.values():
+        first = items[0]
+        found = _suggest(
+            equipment=first.equipment,
+            slots=[(r.start, r.end) for r in items],
+            now=now,
+            user=first.booked_by,
+            project=first.project,
+            kind=first.priority,
+            limit=limit,
+        )
+        result.update({r.pk: options for r, options in zip(items, found, strict=True)})
+    return result
+
+
+def _suggest(
+    *,
+    equipment: Equipment,
+    slots: list[tuple[datetime, datetime]],
+    now: datetime,
+    user: Any,
+    project: Project,
+    kind: str | None = None,
+    override_by: Any = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[list[dict[str, Any]]]:
+    """The alternatives of each slot, with the facts gathered once for all of them."""
     tz = local_tz()
-    duration = end - start
     kind = kind or project.kind
     others = list(
         Equipment.objects.filter(category_id=equipment.category_id, site_id=equipment.site_id)
@@ -64,39 +124,47 @@ def suggest_alternatives(
     facts = gather(
         equipment=items,
         project=project,
-        span_start=start - REACH,
-        span_end=end + REACH + timedelta(minutes=buffer),
+        span_start=min(start for start, _end in slots) - REACH,
+        span_end=max(end for _start, end in slots) + REACH + timedelta(minutes=buffer),
         exclude_id=exclude_id,
         tz=tz,
     )
     member = is_member(project, user, items)
     overridable = managed_equipment_ids(override_by, list(by_id)) if override_by else set()
+    results = []
+    for start, end in slots:
+        duration = end - start
 
-    def bookable(item: Equipment, candidate: datetime) -> bool:
-        verdict = rules.check_booking(
-            facts.for_request(
-                item=item,
-                policy=item.policy,
-                project=project,
-                kind=kind,
-                is_member=member,
-                start=candidate,
-                end=candidate + duration,
-                now=now,
-                tz=tz,
+        def bookable(item: Equipment, candidate: datetime, duration: timedelta = duration) -> bool:
+            verdict = rules.check_booking(
+                facts.for_request(
+                    item=item,
+                    policy=item.policy,
+                    project=project,
+                    kind=kind,
+                    is_member=member,
+                    start=candidate,
+                    end=candidate + duration,
+                    now=now,
+                    tz=tz,
+                )
             )
-        )
-        remaining, _lifted = rules.apply_override(verdict.violations, item.pk in overridable)
-        return not remaining and not verdict.displace
+            remaining, _lifted = rules.apply_override(verdict.violations, item.pk in overridable)
+            return not remaining and not verdict.displace
 
-    found = _same_equipment_slots(by_id[equipment.pk], start, duration, tz, bookable)
-    for pk in others:
-        if len(found) >= limit:
-            break
-        if bookable(by_id[pk], start):
-            found.append({"equipment": pk, "start": start, "end": end})
-    found.sort(key=lambda a: (a["equipment"] != equipment.pk, abs(a["start"] - start)))
-    return found[:limit]
+        found = _same_equipment_slots(by_id[equipment.pk], start, duration, tz, bookable)
+        for pk in others:
+            if len(found) >= limit:
+                break
+            if bookable(by_id[pk], start):
+                found.append({"equipment": pk, "start": start, "end": end})
+        results.append(_nearest(found, equipment.pk, start)[:limit])
+    return results
+
+
+def _nearest(found: list[dict[str, Any]], here: int, start: datetime) -> list[dict[str, Any]]:
+    """The same equipment first, then the nearest to the requested start."""
+    return sorted(found, key=lambda a: (a["equipment"] != here, abs(a["start"] - start)))
 
 
 def _same_equipment_slots(

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from partners.models import Partner, Project
+from partners.preferences import EmailTopic
 from partners.services import partner_create, partner_update, project_create, project_update
 
 User = get_user_model()
@@ -111,4 +113,38 @@ class MeSerializer(serializers.Serializer):
 class MeUpdateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(
         choices=[("", "default"), *settings.LANGUAGES], allow_blank=True, required=False
+    )
+
+
+class EmailTopicsSerializer(serializers.Serializer):
+    """One switch per notification: true sends it by email (every one is on by default)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            topic.value: serializers.BooleanField(required=False, help_text=str(topic.label))
+            for topic in EmailTopic
+        }
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(EmailTopic.values)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(_("Unknown notifications: %s.") % ", ".join(unknown))
+        return super().to_internal_value(data)
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[("", "default"), *settings.LANGUAGES],
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        help_text='The language of emails (and pages): "fr", "en", or "" / null for the '
+        "platform's default (French).",
+    )
+    attach_ics = serializers.BooleanField(
+        required=False, help_text="Whether emails about a booking carry it as an .ics file."
+    )
+    email = EmailTopicsSerializer(
+        required=False,
+        help_text="Which notifications are sent by email; a PATCH changes only those named.",
     )

@@ -17,10 +17,17 @@ from core.api.viewsets import ReferenceViewSet
 from core.roles import is_platform_manager, require
 from partners.models import Partner, Project
 from partners.permissions import may_create_partner, may_edit_partner
+from partners.preferences import notification_preferences, notification_preferences_set
 from partners.selectors import partners_of_user, projects_visible_to
 from partners.services import feed_token_for, feed_token_rotate, user_language, user_language_set
 
-from .serializers import MeSerializer, MeUpdateSerializer, PartnerSerializer, ProjectSerializer
+from .serializers import (
+    MeSerializer,
+    MeUpdateSerializer,
+    NotificationPreferencesSerializer,
+    PartnerSerializer,
+    ProjectSerializer,
+)
 
 
 class PartnerViewSet(ReferenceViewSet):
@@ -148,3 +155,30 @@ class FeedTokenView(APIView):
     def post(self, request: Request) -> Response:
         feed_token_rotate(user=request.user)
         return Response(MeSerializer(me_payload(request.user)).data)
+
+
+class NotificationPreferencesView(APIView):
+    """The notifications the current user receives by email, their language, and whether
+    emails carry the .ics (SPEC §12)."""
+
+    @extend_schema(responses=NotificationPreferencesSerializer)
+    def get(self, request: Request) -> Response:
+        data = notification_preferences(request.user)
+        return Response(NotificationPreferencesSerializer(data).data)
+
+    @extend_schema(
+        request=NotificationPreferencesSerializer, responses=NotificationPreferencesSerializer
+    )
+    def patch(self, request: Request) -> Response:
+        """Change what is given; the rest stays as it was."""
+        given = NotificationPreferencesSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        values = given.validated_data
+        language = values.get("language")
+        data = notification_preferences_set(
+            user=request.user,
+            language=(language or "") if "language" in values else None,
+            attach_ics=values.get("attach_ics"),
+            email=values.get("email"),
+        )
+        return Response(NotificationPreferencesSerializer(data).data)

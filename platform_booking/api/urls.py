@@ -5,7 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
 from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
-from partners.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
+from partners.api.views import (
+    FeedTokenView,
+    MeView,
+    NotificationPreferencesView,
+    PartnerViewSet,
+    ProjectViewSet,
+)
 from reports.api import UsageReportView
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.equipment import BookableEquipmentViewSet
@@ -28,6 +34,11 @@ urlpatterns = [
     path("reports/usage/", UsageReportView.as_view(), name="report-usage"),
     path("me/", MeView.as_view(), name="me"),
     path("me/feed-token/", FeedTokenView.as_view(), name="me-feed-token"),
+    path(
+        "me/notifications/",
+        NotificationPreferencesView.as_view(),
+        name="me-notifications",
+    ),
     path(
         "equipment/<int:pk>/availability/",
         AvailabilityView.as_view(),

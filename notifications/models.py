@@ -1,0 +1,127 @@
+"""The outbox (SPEC §12): one row per notification, written in the transaction of the change
+it reports, delivered later by the worker (notifications.delivery)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partners.preferences import EmailTopic
+
+
+class Kind(models.TextChoices):
+    CONFIRMED = "created", _("confirmation")
+    PENDING = "pending", _("request awaiting approval (to the booker)")
+    PENDING_REQUEST = "pending_request", _("request to approve (to the equipment's managers)")
+    APPROVED = "approved", _("approval")
+    REJECTED = "rejected", _("rejection")
+    DISPLACED = "displaced", _("displacement by a teaching booking")
+    CLOSED = "closed", _("displacement by a closure")
+    MOVED = "moved", _("change of times")
+    CANCELLED = "cancelled", _("cancellation")
+    REMINDER = "reminder", _("reminder")
+    # Reserved for the waitlist (issue 14): a waiting request was booked.
+    WAITLIST_BOOKED = "waitlist_booked", _("waitlist request booked")
+
+
+# The user's email preference (partners.preferences.EmailTopic) each kind answers to.
+TOPIC = {
+    Kind.CONFIRMED: EmailTopic.CONFIRMATION,
+    Kind.PENDING: EmailTopic.CONFIRMATION,
+    Kind.MOVED: EmailTopic.CONFIRMATION,
+    Kind.PENDING_REQUEST: EmailTopic.PENDING_REQUEST,
+    Kind.APPROVED: EmailTopic.APPROVAL,
+    Kind.REJECTED: EmailTopic.REJECTION,
+    Kind.DISPLACED: EmailTopic.DISPLACEMENT,
+    Kind.CLOSED: EmailTopic.DISPLACEMENT,
+    Kind.CANCELLED: EmailTopic.CANCELLATION,
+    Kind.REMINDER: EmailTopic.REMINDER,
+    Kind.WAITLIST_BOOKED: EmailTopic.WAITLIST_BOOKED,
+}
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("to send")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    SKIPPED = "skipped", _("not sent (turned off)")
+
+
+class Notification(models.Model):
+    """What to tell whom: rendered into an email only at delivery, in the recipient's
+    language and with their preferences of then."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    reservation_ids = models.JSONField(_("reservations"), default=list)
+    # The clock of the service that made the change (alternatives are dated by it).
+    event_at = models.DateTimeField(_("event at"))
+    reason = models.TextField(_("reason"), blank=True)
+    # Set for notifications that must exist once only (a day's reminder).
+    key = models.CharField(_("key"), max_length=100, null=True, blank=True, unique=True)
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    # A worker delivering the row owns it until then (see delivery.claim).
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["status", "created_at"], name="notification_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient_id} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID at every try, so that a repeated delivery is recognisable."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+        return f"<notification-{self.pk}@{domain}>"
+
+
+DISABLED_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+
+def new_notification(
+    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
+) -> Notification:
+    """An unsaved outbox row, due at once."""
+    clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
+    # With emails switched off (the demo loader) there is nothing to deliver, ever.
+    off = settings.EMAIL_BACKEND == DISABLED_BACKEND
+    return Notification(
+        kind=kind,
+        recipient_id=user_id,
+        reservation_ids=reservation_ids,
+        event_at=event_at,
+        reason=reason,
+        status=Status.SKIPPED if off else Status.PENDING,
+        last_error="emails are switched off (dummy backend)" if off else "",
+        next_attempt_at=clock,
+        created_at=clock,
+    )

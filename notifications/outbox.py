@@ -1,0 +1,92 @@
+"""Record notifications in the transaction of the change they report (SPEC §12).
+
+Recording is cheap: one insert (and, for requests awaiting approval, one read of the
+equipment's managers); the email is rendered by the worker at delivery. Once the change
+commits, the new rows are handed to the task queue for prompt delivery; should that fail
+or the process stop in between, the worker's periodic sweep delivers them anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from equipment.models import Equipment
+
+from .models import Kind, Notification, Status, new_notification
+
+log = logging.getLogger(__name__)
+
+
+def record(
+    kind: str,
+    reservations: Sequence[Any],
+    *,
+    now: datetime | None = None,
+    reason: str = "",
+) -> list[Notification]:
+    """One notification of `kind` per booker of these reservations, and for a booking that
+    waits for approval, one per manager of its equipment."""
+    event_at = now or timezone.now()
+    by_booker: dict[int, list[Any]] = defaultdict(list)
+    for reservation in reservations:
+        by_booker[reservation.booked_by_id].append(reservation)
+    rows = []
+    for user_id, items in by_booker.items():
+        own = Kind.PENDING if _all_pending(kind, items) else kind
+        rows.append(new_notification(own, user_id, _ids(items), event_at=event_at, reason=reason))
+    if kind == Kind.CONFIRMED:
+        rows += _pending_requests(reservations, event_at=event_at)
+    return save(rows)
+
+
+def _all_pending(kind: str, items: Sequence[Any]) -> bool:
+    return kind == Kind.CONFIRMED and all(r.status == "pending" for r in items)
+
+
+def _ids(items: Iterable[Any]) -> list[int]:
+    return [r.pk for r in items]
+
+
+def _pending_requests(reservations: Sequence[Any], *, event_at: datetime) -> list[Notification]:
+    """Tell each manager of the equipment the requests that wait for their approval."""
+    pending = [r for r in reservations if r.status == "pending"]
+    if not pending:
+        return []
+    managers = Equipment.managers.through.objects.filter(
+        equipment_id__in={r.equipment_id for r in pending}
+    ).values_list("equipment_id", "user_id")
+    by_manager: dict[int, list[int]] = defaultdict(list)
+    for equipment_id, user_id in managers:
+        by_manager[user_id] += [r.pk for r in pending if r.equipment_id == equipment_id]
+    return [
+        new_notification(Kind.PENDING_REQUEST, user_id, sorted(ids), event_at=event_at, reason="")
+        for user_id, ids in by_manager.items()
+    ]
+
+
+def save(rows: list[Notification]) -> list[Notification]:
+    """Insert the rows and have them delivered once the transaction commits."""
+    if not rows:
+        return []
+    saved = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in saved if row.status == Status.PENDING]
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+    return saved
+
+
+def enqueue(ids: list[int]) -> None:
+    """Ask the worker to deliver these rows now; the sweep catches them if this fails."""
+    from .tasks import deliver_notifications
+
+    try:
+        deliver_notifications.enqueue(ids)
+    except Exception:
+        log.exception("could not enqueue notifications %s; the sweep will deliver them", ids)
