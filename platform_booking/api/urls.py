@@ -7,6 +7,7 @@ from calendars.api import ClosureImportView
 from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
 from partners.api.views import FeedTokenView, MeView, PartnerViewSet, ProjectViewSet
 from reports.api import UsageReportView
+from reservations.api.audit import AuditViewSet
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.equipment import BookableEquipmentViewSet
 
@@ -21,6 +22,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),
