@@ -323,6 +323,8 @@ def qualification_grant(
 def qualification_revoke(*, actor: Any, qualification: Qualification) -> None:
     """Withdraw a qualification (by those who may grant it); the trail keeps who had it."""
     require(may_grant_qualification(actor, qualification.equipment))
+    # What it is now, not what the caller read earlier (it may have been renewed since).
+    qualification = Qualification.objects.select_for_update().get(pk=qualification.pk)
     changes = {
         "user": [qualification.user_id, None],
         "valid_until": [qualification.valid_until, None],

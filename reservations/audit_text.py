@@ -89,9 +89,12 @@ FIELDS: dict[str, Promise] = {
 INSTANTS = {"start", "end", "checked_in_at", "checked_out_at"}
 DATES = {"active_from", "active_until", "valid_until"}
 PEOPLE = {"leader", "user"}
-CHOICES: dict[str, dict[str, Any]] = {
-    "status": dict(ReservationStatus.choices),
-    "kind": {**dict(Closure.Kind.choices), **dict(ProjectKind.choices)},
+# Labels of coded values, by object type and field.
+CHOICES: dict[tuple[str, str], dict[str, Any]] = {
+    (AuditObject.RESERVATION, "status"): dict(ReservationStatus.choices),
+    (AuditObject.EQUIPMENT, "status"): dict(Equipment.Status.choices),
+    (AuditObject.CLOSURE, "kind"): dict(Closure.Kind.choices),
+    (AuditObject.PROJECT, "kind"): dict(ProjectKind.choices),
 }
 
 
@@ -156,7 +159,7 @@ def _missing(key: str) -> str:
     return _("platform default") if key.startswith("policy.") else "—"
 
 
-def value_in_words(key: str, value: Any, names: Names) -> str:
+def value_in_words(object_type: str, key: str, value: Any, names: Names) -> str:
     """One stored value in words."""
     if value is None or value == "":
         return _missing(key)
@@ -176,8 +179,8 @@ def value_in_words(key: str, value: Any, names: Names) -> str:
         return names.sites.get(value, f"#{value}")
     if key == "partner" and isinstance(value, int):
         return names.partners.get(value, f"#{value}")
-    if key in CHOICES:
-        return str(CHOICES[key].get(value, value))
+    if (object_type, key) in CHOICES:
+        return str(CHOICES[object_type, key].get(value, value))
     if key.startswith("rates.") and isinstance(value, str | int | float):
         return _("%(amount)s €/h") % {"amount": formats.number_format(value, 2)}
     if isinstance(value, list):
@@ -189,7 +192,7 @@ def value_in_words(key: str, value: Any, names: Names) -> str:
     return str(value)
 
 
-def _change(key: str, pair: Sequence[Any], names: Names) -> Change:
+def _change(object_type: str, key: str, pair: Sequence[Any], names: Names) -> Change:
     label = str(FIELDS.get(key, key))
     before, after = [*pair, None, None][:2]
     if key == "members":
@@ -199,7 +202,11 @@ def _change(key: str, pair: Sequence[Any], names: Names) -> Change:
             return sorted(names.people.get(i, f"#{i}") for i in ids)
 
         return Change(label, "", "", added=who(new - old), removed=who(old - new))
-    return Change(label, value_in_words(key, before, names), value_in_words(key, after, names))
+    return Change(
+        label,
+        value_in_words(object_type, key, before, names),
+        value_in_words(object_type, key, after, names),
+    )
 
 
 def _what(entry: AuditEntry, names: Names) -> str:
@@ -225,7 +232,9 @@ def describe(entries: Sequence[AuditEntry]) -> list[Row]:
             else _("the platform"),
             what=_what(entry, names),
             action=str(ACTIONS.get(entry.action, entry.action)),
-            changes=[_change(k, v, names) for k, v in (entry.changes or {}).items()],
+            changes=[
+                _change(entry.object_type, k, v, names) for k, v in (entry.changes or {}).items()
+            ],
             overridden=", ".join(entry.overridden or []),
         )
         for entry in entries

@@ -20,8 +20,7 @@ from core.models import AuditEntry, AuditObject
 from equipment.audit import (
     audit_filtered,
     audit_visible_to,
-    manages_any_equipment,
-    may_read_audit,
+    may_read_audit_now,
     read_filters,
 )
 
@@ -83,7 +82,7 @@ class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if not may_read_audit(request.user, manages_equipment=manages_any_equipment(request.user)):
+        if not may_read_audit_now(request.user):
             raise DomainError("permission_denied.audit")
 
     def get_queryset(self) -> QuerySet[AuditEntry]:

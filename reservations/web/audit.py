@@ -17,8 +17,7 @@ from equipment.audit import (
     AuditFilters,
     audit_filtered,
     audit_visible_to,
-    manages_any_equipment,
-    may_read_audit,
+    may_read_audit_now,
     read_filters,
 )
 from reservations.audit_text import describe
@@ -30,7 +29,7 @@ PAGE_SIZE = 50
 def audit_page(request: HttpRequest) -> HttpResponse:
     """Newest first; the same filters as `GET /api/v1/audit/`."""
     user: Any = request.user
-    if not may_read_audit(user, manages_equipment=manages_any_equipment(user)):
+    if not may_read_audit_now(user):
         raise PermissionDenied(_("This page is for platform and equipment managers."))
     error = None
     try:
