@@ -40,7 +40,6 @@ CATALOGUE: dict[str, Entry] = {
     "required": Entry(400, _("This field is required.")),
     "required.reason": Entry(400, _("Give the requester a reason for the rejection.")),
     "bad_filter": Entry(400, _("Filters take numeric ids.")),
-    "bad_filter.object": Entry(400, _("object must be one of: %(types)s.")),
     "bad_scope": Entry(400, _("scope must be this, following or series.")),
     "bad_window": Entry(400, _("Give a window [start, end) of at most 62 days.")),
     "bad_years": Entry(400, _("Give years between %(first)d and %(last)d.")),
@@ -120,9 +119,6 @@ CATALOGUE: dict[str, Entry] = {
     # --- access (SPEC §6) --------------------------------------------------------------------
     "not_authenticated": Entry(401, _("Log in first.")),
     "permission_denied": Entry(403, _("You do not have permission to perform this action.")),
-    "permission_denied.audit": Entry(
-        403, _("Only platform managers and equipment managers read the audit trail.")
-    ),
     "permission_denied.change": Entry(403, _("You may not change this reservation.")),
     "permission_denied.cancel": Entry(403, _("You may not cancel this reservation.")),
     "permission_denied.check_in": Entry(403, _("You may not check in here.")),

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, words
 from core.models import AuditEntry, AuditObject
@@ -89,12 +90,8 @@ def read_filters(params: Any, *, reader: Any) -> AuditFilters:
     """
     object_type = params.get("object") or None
     if object_type is not None and object_type not in AuditObject.values:
-        types = ", ".join(AuditObject.values)
-        raise DomainError(
-            "bad_filter.object",
-            params={"types": types},
-            fields={"object": [words("bad_filter.object", {"types": types})]},
-        )
+        unknown = _("Unknown kind.")
+        raise DomainError("bad_filter", unknown, fields={"object": [unknown]})
     numbers: dict[str, int | None] = {}
     for name in ("object_id", "user"):
         text = params.get(name) or None

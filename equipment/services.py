@@ -302,7 +302,10 @@ def qualification_grant(
     if granted_by is None and actor.pk is not None:
         granted_by = actor
     existing = (
-        Qualification.objects.select_for_update().filter(user=user, equipment=equipment).first()
+        Qualification.objects.select_for_update()
+        .filter(user=user, equipment=equipment)
+        .order_by("pk")
+        .first()
     )
     previous = existing.valid_until if existing is not None else None
     qualification, created = Qualification.objects.update_or_create(

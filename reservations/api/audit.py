@@ -83,7 +83,7 @@ class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if not may_read_audit_now(request.user):
-            raise DomainError("permission_denied.audit")
+            raise DomainError("permission_denied")
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
         if getattr(self, "swagger_fake_view", False):
