@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import Category, Equipment, Qualification, Site
@@ -24,6 +25,7 @@ from .services import (
     equipment_create,
     equipment_update,
     qualification_grant,
+    qualification_revoke,
     site_create,
     site_update,
 )
@@ -148,3 +150,11 @@ class QualificationAdmin(admin.ModelAdmin):
             granted_by=request.user,
         )
         obj.pk = saved.pk
+
+    # Removing a qualification is a revocation: through the service, so it is audited.
+    def delete_model(self, request: HttpRequest, obj: Qualification) -> None:
+        qualification_revoke(actor=request.user, qualification=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Qualification]) -> None:
+        for qualification in queryset.select_related("equipment"):
+            qualification_revoke(actor=request.user, qualification=qualification)

@@ -14,11 +14,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
+from core import audit
 from core.events import equipment_sited
+from core.models import AuditObject
 from core.roles import require
 
 from .models import Category, Equipment, Qualification, Site
@@ -95,6 +98,41 @@ def _apply_policy(equipment: Equipment, policy: Any) -> None:
         ) from None
 
 
+# What the audit trail follows of an equipment: its booking rules and prices (SPEC §14).
+AUDITED_FIELDS = ("status", "requires_qualification", "requires_check_in")
+
+
+def _audited(equipment: Equipment) -> dict[str, Any]:
+    """The audited settings as `{name: value}`: `policy.<key>` holds the override (None for
+    the platform default), `rates.<kind>` the hourly rate."""
+    values: dict[str, Any] = {"site": equipment.site_id}
+    values.update({name: getattr(equipment, name) for name in AUDITED_FIELDS})
+    values.update({f"policy.{k}": v for k, v in (equipment.policy_overrides or {}).items()})
+    values.update({f"rates.{k}": getattr(equipment, f"rate_{k}") for k in RATE_KINDS})
+    return values
+
+
+def _audit_equipment(
+    equipment: Equipment, action: str, before: dict[str, Any], *, actor: Any
+) -> None:
+    changes = audit.diff(before, _audited(equipment))
+    if changes:
+        audit.record(
+            [
+                audit.entry(
+                    object_type=AuditObject.EQUIPMENT,
+                    object_id=equipment.pk,
+                    action=action,
+                    at=timezone.now(),
+                    by=actor,
+                    changes=changes,
+                    equipment_id=equipment.pk,
+                    site_id=equipment.site_id,
+                )
+            ]
+        )
+
+
 def ensure_calendar(equipment: Equipment) -> None:
     """Give the equipment its own django-scheduler calendar (slug derived from the code)."""
     if equipment.calendar_id:
@@ -130,6 +168,7 @@ def equipment_create(
     equipment.save()
     equipment.managers.set(managers)
     ensure_calendar(equipment)
+    _audit_equipment(equipment, "create", {}, actor=actor)
     equipment_sited.send(sender=Equipment, equipment=equipment, site_ids=[equipment.site_id])
     return equipment
 
@@ -157,6 +196,7 @@ def equipment_update(
     if managers is not None:
         require(may_change_managers(actor, equipment))
     previous_site = equipment.site_id
+    before = _audited(equipment)
     for name, value in fields.items():
         setattr(equipment, name, value)
     if rates is not None:
@@ -171,6 +211,7 @@ def equipment_update(
     if managers is not None:
         equipment.managers.set(managers)
     ensure_calendar(equipment)
+    _audit_equipment(equipment, "update", before, actor=actor)
     if equipment.site_id != previous_site:
         equipment_sited.send(
             sender=Equipment, equipment=equipment, site_ids=[previous_site, equipment.site_id]
@@ -229,6 +270,24 @@ def category_update(*, actor: Any, category: Category, **fields: Any) -> Categor
     return category
 
 
+def _audit_qualification(
+    qualification: Qualification, action: str, changes: dict[str, Any], *, actor: Any
+) -> None:
+    audit.record(
+        [
+            audit.entry(
+                object_type=AuditObject.QUALIFICATION,
+                object_id=qualification.pk,
+                action=action,
+                at=timezone.now(),
+                by=actor,
+                changes=changes,
+                equipment_id=qualification.equipment_id,
+            )
+        ]
+    )
+
+
 @transaction.atomic
 def qualification_grant(
     *, actor: Any, user: Any, equipment: Equipment, valid_until: date, granted_by: Any = None
@@ -236,14 +295,42 @@ def qualification_grant(
     """Qualify a user on an equipment until a date (renewing an existing qualification).
 
     `granted_by` defaults to the actor, unless the actor is the platform itself (SYSTEM,
-    whose pk is None): then it stays as given.
+    whose pk is None): then it stays as given. The trail records a grant, or a renewal
+    when the date changes.
     """
     require(may_grant_qualification(actor, equipment))
     if granted_by is None and actor.pk is not None:
         granted_by = actor
-    qualification, _created = Qualification.objects.update_or_create(
+    existing = (
+        Qualification.objects.select_for_update()
+        .filter(user=user, equipment=equipment)
+        .order_by("pk")
+        .first()
+    )
+    previous = existing.valid_until if existing is not None else None
+    qualification, created = Qualification.objects.update_or_create(
         user=user,
         equipment=equipment,
         defaults={"valid_until": valid_until, "granted_by": granted_by},
     )
+    if created:
+        changes = {"user": [None, user.pk], "valid_until": [None, valid_until]}
+        _audit_qualification(qualification, "grant", changes, actor=actor)
+    elif previous != qualification.valid_until:
+        changes = {"valid_until": [previous, qualification.valid_until]}
+        _audit_qualification(qualification, "renew", changes, actor=actor)
     return qualification
+
+
+@transaction.atomic
+def qualification_revoke(*, actor: Any, qualification: Qualification) -> None:
+    """Withdraw a qualification (by those who may grant it); the trail keeps who had it."""
+    require(may_grant_qualification(actor, qualification.equipment))
+    # What it is now, not what the caller read earlier (it may have been renewed since).
+    qualification = Qualification.objects.select_for_update().get(pk=qualification.pk)
+    changes = {
+        "user": [qualification.user_id, None],
+        "valid_until": [qualification.valid_until, None],
+    }
+    _audit_qualification(qualification, "revoke", changes, actor=actor)
+    qualification.delete()

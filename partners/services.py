@@ -14,10 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
 from core.api_tokens import api_tokens_revoke
 from core.errors import DomainError
+from core.models import AuditObject
 from core.roles import require
 from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
 from partners.permissions import (
@@ -79,6 +82,27 @@ def _check_project(project: Project) -> None:
     project.full_clean()
 
 
+def _project_values(project: Project) -> dict[str, Any]:
+    """What the trail follows of a project: its fields and its team (member ids)."""
+    values = {name: getattr(project, name) for name in PROJECT_FIELDS}
+    values["members"] = sorted(project.members.values_list("pk", flat=True))
+    return values
+
+
+def _audit_project(project: Project, action: str, before: dict[str, Any], *, actor: Any) -> None:
+    changes = audit.diff(before, _project_values(project))
+    if changes:
+        entry = audit.entry(
+            object_type=AuditObject.PROJECT,
+            object_id=project.pk,
+            action=action,
+            at=timezone.now(),
+            by=actor,
+            changes=changes,
+        )
+        audit.record([entry])
+
+
 @transaction.atomic
 def project_create(*, actor: Any, members: Iterable[Any] = (), **fields: Any) -> Project:
     """Create a project; its leader is always one of its members."""
@@ -90,6 +114,7 @@ def project_create(*, actor: Any, members: Iterable[Any] = (), **fields: Any) ->
     _check_project(project)
     project.save()
     project.members.set({*members, project.leader})
+    _audit_project(project, "create", {}, actor=actor)
     return project
 
 
@@ -106,6 +131,7 @@ def project_update(
     require(may_edit_project(actor, project))
     new_partner = fields.get("partner", project.partner)
     require(may_move_project(actor, project, new_partner, fields.get("kind", project.kind)))
+    before = _project_values(project)
     for name, value in fields.items():
         setattr(project, name, value)
     _check_project(project)
@@ -114,6 +140,7 @@ def project_update(
         project.members.set({*members, project.leader})
     elif "leader" in fields:
         project.members.add(project.leader)
+    _audit_project(project, "update", before, actor=actor)
     return project
 
 

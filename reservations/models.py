@@ -1,4 +1,4 @@
-"""Bookings: reservations, series, sessions, usage, audit and closures."""
+"""Bookings: reservations, series, sessions, usage and closures (their audit: core.models)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AuditEntry, AuditObject
 from partners.models import Project, ProjectKind
 
 from .constraints import CONSTRAINT_NAME, PostgresOnlyExclusionConstraint
@@ -154,6 +155,11 @@ class Reservation(models.Model):
         return f"{self.title} ({timezone.localtime(self.start):%Y-%m-%d %H:%M})"
 
     @property
+    def audit(self) -> models.QuerySet[AuditEntry]:
+        """This reservation's entries in the audit trail (core.models.AuditEntry)."""
+        return AuditEntry.objects.filter(object_type=AuditObject.RESERVATION, object_id=self.pk)
+
+    @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
 
@@ -186,41 +192,6 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reservation_id}: {self.checked_in_at} – {self.checked_out_at}"
-
-
-class AuditEntry(models.Model):
-    """Every change of a reservation's status or times: who, when, from what to what, why."""
-
-    reservation = models.ForeignKey(
-        Reservation, on_delete=models.CASCADE, related_name="audit", verbose_name=_("reservation")
-    )
-    at = models.DateTimeField(_("at"))
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    action = models.CharField(_("action"), max_length=20)
-    from_status = models.CharField(_("from status"), max_length=10, blank=True)
-    to_status = models.CharField(_("to status"), max_length=10)
-    from_start = models.DateTimeField(null=True, blank=True)
-    from_end = models.DateTimeField(null=True, blank=True)
-    to_start = models.DateTimeField()
-    to_end = models.DateTimeField()
-    reason = models.TextField(_("reason"), blank=True)
-    # Rules a manager explicitly overrode for this change (their codes).
-    overridden = models.JSONField(_("overridden rules"), default=list, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit entries")
-
-    def __str__(self) -> str:
-        return f"{self.reservation_id} {self.action} {self.from_status}→{self.to_status}"
 
 
 class ClosureQuerySet(models.QuerySet):

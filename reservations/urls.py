@@ -6,7 +6,7 @@ pages of calendars.web_urls and the equipment page (reservations.web.equipment).
 
 from django.urls import path
 
-from .web import approvals, booking, calendar_feed, mine, planning
+from .web import approvals, audit, booking, calendar_feed, mine, planning
 
 urlpatterns = [
     path("planning/", planning.planning, name="planning"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("my/<int:pk>/check-in/", mine.check_in, name="check_in"),
     path("my/<int:pk>/check-out/", mine.check_out, name="check_out"),
     path("manage/approvals/", approvals.approvals, name="approvals"),
+    path("manage/audit/", audit.audit_page, name="audit"),
     path(
         "manage/approvals/<int:pk>/approve/",
         approvals.decide,

@@ -13,6 +13,7 @@ from partners.api.views import (
     ProjectViewSet,
 )
 from reports.api import UsageReportView
+from reservations.api.audit import AuditViewSet
 from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
 from reservations.api.equipment import BookableEquipmentViewSet
 
@@ -27,6 +28,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),

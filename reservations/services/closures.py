@@ -13,9 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
 from core.errors import words
+from core.models import AuditEntry, AuditObject
 from equipment.models import Equipment, Site
 from reservations import rules
 from reservations.exceptions import BookingError
@@ -74,6 +77,25 @@ def _covered_by(
         if first is not None:
             covered[first].add(pk)
     return covered
+
+
+CLOSURE_FIELDS = ("start", "end", "reason", "kind", "source")
+
+
+def _closure_entry(closure: Closure, action: str, *, by: Any, at: datetime) -> AuditEntry:
+    """A closure created (its fields from nothing) or deleted (from them to nothing)."""
+    values = {name: getattr(closure, name) for name in CLOSURE_FIELDS}
+    return audit.entry(
+        object_type=AuditObject.CLOSURE,
+        object_id=closure.pk,
+        action=action,
+        at=at,
+        by=by,
+        changes=audit.diff({}, values) if action == "create" else audit.diff(values, {}),
+        reason=closure.reason,
+        equipment_id=closure.equipment_id,
+        site_id=closure.site_id,
+    )
 
 
 def closures_create(
@@ -136,6 +158,7 @@ def closures_create(
                 for spec in specs
             ]
         )
+        audit.record([_closure_entry(c, "create", by=user, at=now) for c in closures])
         by_reason: dict[str, set[int]] = defaultdict(set)
         rows = list(covered.values_list("pk", "start", "end"))
         for index, ids in _covered_by(closures, rows).items():
@@ -178,10 +201,14 @@ def closure_create(
     return closure, displaced
 
 
-def closure_delete(*, closure: Closure, user: Any) -> None:
+def closure_delete(*, closure: Closure, user: Any, now: datetime | None = None) -> None:
+    """Reopen: delete a closure (its audit entry keeps what it was)."""
     if not can_manage_closure(user, equipment=closure.equipment, site=closure.site):
         raise BookingError("permission_denied.reopen")
     pk = closure.pk
     with transaction.atomic():
+        # The trail's clock; callers that predate it (admin, API) pass none.
+        entry = _closure_entry(closure, "delete", by=user, at=now or timezone.now())
         closure.delete()
+        audit.record([entry])
         closures_did("deleted", [pk], actor=user)

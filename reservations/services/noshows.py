@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from reservations.models import AuditEntry, Reservation, ReservationStatus, UsageRecord
+from core.models import AuditEntry
+from reservations.models import Reservation, ReservationStatus, UsageRecord
 
 from .announce import reservations_did
 from .records import audit_entry

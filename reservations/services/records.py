@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models
 
-from reservations.models import LIVE_STATUSES, AuditEntry, Reservation, ReservationStatus
+from core import audit
+from core.models import AuditEntry, AuditObject
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 
 M = TypeVar("M", bound=models.Model)
 
@@ -24,20 +26,32 @@ def audit_entry(
     from_end: datetime | None = None,
     reason: str = "",
     overridden: Sequence[str] = (),
+    more: Mapping[str, Sequence[Any]] | None = None,
 ) -> AuditEntry:
-    return AuditEntry(
-        reservation=reservation,
-        at=at,
-        by=by if by is not None and getattr(by, "pk", None) else None,
+    """The trail's entry for a change of a reservation, not yet saved.
+
+    `changes` holds the status when it changed, and the times when they moved; a new
+    reservation (`create`) has its status and times from nothing. `more` adds other
+    `{field: [from, to]}` (the check-in and check-out times).
+    """
+    changes: dict[str, Sequence[Any]] = dict(more or {})
+    created = action == "create"
+    if created or from_status != reservation.status:
+        changes["status"] = [from_status or None, reservation.status]
+    if created or (from_start is not None and from_start != reservation.start):
+        changes["start"] = [from_start, reservation.start]
+    if created or (from_end is not None and from_end != reservation.end):
+        changes["end"] = [from_end, reservation.end]
+    return audit.entry(
+        object_type=AuditObject.RESERVATION,
+        object_id=reservation.pk,
         action=action,
-        from_status=from_status,
-        to_status=reservation.status,
-        from_start=from_start,
-        from_end=from_end,
-        to_start=reservation.start,
-        to_end=reservation.end,
+        at=at,
+        by=by,
+        changes=changes,
         reason=reason,
-        overridden=list(overridden),
+        overridden=overridden,
+        equipment_id=reservation.equipment_id,
     )
 
 
@@ -90,7 +104,7 @@ def transition(
     Reservation.objects.bulk_update(
         items, ["status", "revision", "status_changed_at", "updated_at"]
     )
-    AuditEntry.objects.bulk_create(audits)
+    audit.record(audits)
 
 
 def displace(ids: set[int], *, by: Any, now: datetime, reason: str) -> list[Reservation]:

@@ -34,9 +34,18 @@ def reservation_check_in(*, reservation: Reservation, user: Any, now: datetime) 
             raise BookingError("check_in_closed")
         if UsageRecord.objects.filter(reservation=current).exists():
             raise BookingError("already_checked_in")
-        return UsageRecord.objects.create(
+        usage = UsageRecord.objects.create(
             reservation=current, checked_in_at=max(now, current.start), checked_in_by=user
         )
+        audit_entry(
+            current,
+            by=user,
+            action="check_in",
+            at=now,
+            from_status=current.status,
+            more={"checked_in_at": [None, usage.checked_in_at]},
+        ).save()
+        return usage
 
     return run_in_transaction(work)
 
@@ -60,7 +69,14 @@ def reservation_check_out(*, reservation: Reservation, user: Any, now: datetime)
         current.status_changed_at = now
         current.updated_at = now
         current.save()
-        audit_entry(current, by=user, action="check_out", at=now, from_status="confirmed").save()
+        audit_entry(
+            current,
+            by=user,
+            action="check_out",
+            at=now,
+            from_status=ReservationStatus.CONFIRMED,
+            more={"checked_out_at": [None, usage.checked_out_at]},
+        ).save()
         return usage
 
     return run_in_transaction(work)

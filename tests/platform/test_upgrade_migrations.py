@@ -44,7 +44,11 @@ MOVED = [
     ("feedtoken", "reservations", "partners"),
     ("userpreference", "reservations", "partners"),
     ("closure", "equipment", "reservations"),
+    # Later: reservation audit entries joined the one trail (reservations/0006).
+    ("auditentry", "reservations", "core"),
 ]
+# (table before, table after): rows moved by a data migration, counted on their own.
+MOVED_ROWS = [("reservations_auditentry", "core_auditentry")]
 PERMS_GRANTED = ["change_partner", "change_project", "view_feedtoken", "change_closure"]
 # Written by migrate itself; compared on their own.
 BOOKKEEPING = {"django_migrations", "django_content_type", "sqlite_sequence"}
@@ -417,7 +421,12 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
         assert kept == expected_types
         stale = [(old_app, model) for model, old_app, _ in MOVED]
         assert [key for key in stale if key in after.content_types] == []
-        assert _table_differences(before, after, ignore=BOOKKEEPING | REPLACED) == []
+        moved_tables = {table for pair in MOVED_ROWS for table in pair}
+        ignored = BOOKKEEPING | REPLACED | moved_tables
+        assert _table_differences(before, after, ignore=ignored) == []
+        for old_table, new_table in MOVED_ROWS:
+            assert after.tables[new_table][0] == before.tables[old_table][0] > 0
+            assert old_table not in after.tables
         assert after.tables["auth_permission"][0] >= before.tables["auth_permission"][0]
         tokens = before.tables.get("authtoken_token", (0, None))[0]
         assert after.tables["core_apitoken"][0] == tokens
@@ -458,8 +467,11 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
 
         # Back to the old nodes with the new code: the database is the old one again, once
         # the old code has removed the content types (and permissions) of models it lacks.
+        # The core app first (API tokens, and the audit trail, which takes reservations/0006
+        # back with it), so that no later migrate sees core.AuditEntry and gives it a fresh
+        # content type.
+        _manage(REPO, url, "migrate", "--no-input", "-v0", "core", "zero")
         _manage(REPO, url, "migrate", "--no-input", "-v0", "partners", "zero")
-        _manage(REPO, url, "migrate", "--no-input", "-v0", "core", "zero")  # API tokens
         _manage(old_code, url, "remove_stale_contenttypes", "--no-input", "--include-stale-apps")
         back = _snapshot(connect, vendor)
         assert back.content_types == before.content_types

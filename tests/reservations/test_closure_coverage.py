@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.models import AuditEntry
 from core.roles import SYSTEM
 from equipment.models import Equipment
 from equipment.services import equipment_create, equipment_update
 from reservations import facts as facts_module
 from reservations.exceptions import BookingError
-from reservations.models import AuditEntry, Closure, Reservation, ReservationStatus
+from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import availability, equipment_free_between
 from reservations.services import reservation_create
 from reservations.services.closures import ClosureSpec, _covered_by, closure_create, closures_create
@@ -229,7 +230,9 @@ def test_an_equipment_closure_displaces_live_overlapping_reservations_of_that_eq
     assert status_of(*dead) == [r.status for r in dead]
     # Each displaced reservation names the closure that covered it.
     reasons = dict(
-        AuditEntry.objects.filter(action="displace").values_list("reservation_id", "reason")
+        AuditEntry.objects.filter(object_type="reservation", action="displace").values_list(
+            "object_id", "reason"
+        )
     )
     assert set(reasons) == {inside.pk, pending.pk, over_start.pk}
     assert "Panne" in reasons[inside.pk] and "Panne" in reasons[over_start.pk]
@@ -249,7 +252,7 @@ def test_a_reservation_under_two_closures_is_displaced_once_by_the_earliest(camp
         now=NOW,
     )
     assert [r.pk for r in displaced] == [both.pk]
-    (entry,) = AuditEntry.objects.filter(reservation=both, action="displace")
+    (entry,) = both.audit.filter(action="displace")
     assert "Première" in entry.reason
 
 

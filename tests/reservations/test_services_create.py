@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.audit import as_json
+from core.models import AuditEntry
 from core.roles import SYSTEM
 from equipment.services import equipment_create, equipment_update, qualification_grant
 from reservations.exceptions import BookingError
-from reservations.models import AuditEntry, Reservation, ReservationStatus, Series, Session
+from reservations.models import Reservation, ReservationStatus, Series, Session
 from reservations.services import (
     BookingOutcome,
     reservation_approve,
@@ -87,7 +89,7 @@ def counts() -> tuple[int, int, int, int]:
     """Rows that a refused write must leave untouched."""
     return (
         Reservation.objects.count(),
-        AuditEntry.objects.count(),
+        AuditEntry.objects.filter(object_type="reservation").count(),
         Series.objects.count(),
         Session.objects.count(),
     )
@@ -101,7 +103,7 @@ def statuses(*reservations: Reservation) -> list[str]:
 
 
 def audits(reservation: Reservation, action: str) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(reservation=reservation, action=action).order_by("pk"))
+    return list(reservation.audit.filter(action=action).order_by("pk"))
 
 
 @pytest.fixture
@@ -148,13 +150,17 @@ def test_single_booking_is_confirmed_and_audited(campus):
     assert row.revision == 0
     assert row.series_id is None and row.session_id is None
     assert row.created_at == row.updated_at == row.status_changed_at == NOW
-    (entry,) = AuditEntry.objects.all()
-    assert entry.reservation_id == made.pk
+    (entry,) = AuditEntry.objects.filter(object_type="reservation")
+    assert entry.object_id == made.pk
+    assert entry.equipment_id == campus.rheometer.pk
     assert entry.action == "create"
     assert entry.by_id == campus.researcher.pk
     assert entry.at == NOW
-    assert (entry.from_status, entry.to_status) == ("", CONFIRMED)
-    assert (entry.to_start, entry.to_end) == (row.start, row.end)
+    assert entry.changes == {
+        "status": [None, CONFIRMED],
+        "start": [None, as_json(row.start)],
+        "end": [None, as_json(row.end)],
+    }
     assert entry.overridden == []
 
 
@@ -210,7 +216,7 @@ def test_industrial_booking_is_pending_until_a_manager_decides(qualified):
     made = one(book(campus.industrial, campus.confidential, campus.hplc, IND, "14:00", "16:00"))
     assert made.status == PENDING
     assert made.priority == "industrial"
-    assert audits(made, "create")[0].to_status == PENDING
+    assert audits(made, "create")[0].changes["status"] == [None, PENDING]
     # A pending request holds its slot.
     error = refused(book, campus.researcher, campus.research, campus.hplc, IND, "15:00", "16:00")
     assert (error.code, error.status) == ("conflict", 409)
@@ -259,7 +265,7 @@ def test_pedagogical_request_displaces_research_booking_beyond_the_notice(campus
     assert research.status_changed_at == later
     (entry,) = audits(research, "displace")
     assert entry.by_id == campus.teacher.pk
-    assert (entry.from_status, entry.to_status) == (CONFIRMED, DISPLACED)
+    assert entry.changes == {"status": [CONFIRMED, DISPLACED]}
     assert entry.at == later
     assert entry.reason
     # Only the teaching booking holds the slot now.
@@ -347,7 +353,7 @@ def test_session_books_every_equipment_together(qualified):
     rows = Reservation.objects.filter(session=outcome.session)
     assert rows.count() == 2
     assert set(rows.values_list("status", flat=True)) == {CONFIRMED}
-    assert AuditEntry.objects.filter(action="create").count() == 2
+    assert AuditEntry.objects.filter(object_type="reservation", action="create").count() == 2
 
 
 def test_session_is_all_or_nothing(qualified):
@@ -792,8 +798,10 @@ def test_move_to_a_free_slot(campus):
     assert row.updated_at == later
     assert row.status == CONFIRMED
     (entry,) = audits(mine, "move")
-    assert (entry.from_start, entry.from_end) == (at(WED, "10:00"), at(WED, "12:00"))
-    assert (entry.to_start, entry.to_end) == (at(THU, "14:00"), at(THU, "16:00"))
+    assert entry.changes == {
+        "start": [as_json(at(WED, "10:00")), as_json(at(THU, "14:00"))],
+        "end": [as_json(at(WED, "12:00")), as_json(at(THU, "16:00"))],
+    }
     assert entry.by_id == campus.researcher.pk
     assert entry.at == later
     # The old slot is free again.
@@ -950,11 +958,7 @@ def test_cancel_this(campus):
     row = Reservation.objects.get(pk=mine.pk)
     assert (row.status, row.revision, row.status_changed_at) == (CANCELLED, 1, later)
     (entry,) = audits(mine, "cancel")
-    assert (entry.from_status, entry.to_status, entry.reason) == (
-        CONFIRMED,
-        CANCELLED,
-        "Plus besoin",
-    )
+    assert (entry.changes, entry.reason) == ({"status": [CONFIRMED, CANCELLED]}, "Plus besoin")
     # The slot is free again; cancelling twice is refused.
     one(book(campus.researcher, campus.open_research, campus.rheometer, WED, "10:00", "12:00"))
     mine.refresh_from_db()
@@ -1020,13 +1024,16 @@ def test_cancel_following_then_the_series(campus):
     )
     assert sorted(r.pk for r in following) == [r.pk for r in series[2:]]
     assert statuses(*series) == [CONFIRMED] * 2 + [CANCELLED] * 3
-    assert AuditEntry.objects.filter(action="cancel", reason="Fin").count() == 3
+    assert (
+        AuditEntry.objects.filter(object_type="reservation", action="cancel", reason="Fin").count()
+        == 3
+    )
 
     whole = reservation_cancel(reservation=series[0], user=campus.teacher, now=NOW, scope="series")
     assert sorted(r.pk for r in whole) == [r.pk for r in series[:2]]
     assert statuses(*series) == [CANCELLED] * 5
     # Each occurrence was cancelled once.
-    assert AuditEntry.objects.filter(action="cancel").count() == 5
+    assert AuditEntry.objects.filter(object_type="reservation", action="cancel").count() == 5
 
 
 def test_cancel_the_series_leaves_started_occurrences(campus):
@@ -1057,11 +1064,7 @@ def test_approve(qualified, request_):
     assert row.status == approved.status == CONFIRMED
     assert (row.revision, row.status_changed_at) == (1, later)
     (entry,) = audits(request_, "approve")
-    assert (entry.from_status, entry.to_status, entry.by_id) == (
-        PENDING,
-        CONFIRMED,
-        campus.eq_manager.pk,
-    )
+    assert (entry.changes, entry.by_id) == ({"status": [PENDING, CONFIRMED]}, campus.eq_manager.pk)
     # Only pending requests are decided.
     error = refused(reservation_approve, reservation=row, user=campus.eq_manager, now=later)
     assert error.code == "not_pending"
@@ -1091,7 +1094,7 @@ def test_reject_with_a_reason_frees_the_slot(qualified, request_):
     assert rejected.status == ReservationStatus.REJECTED
     (entry,) = audits(request_, "reject")
     assert entry.reason == "Appareil réservé"
-    assert (entry.from_status, entry.to_status) == (PENDING, ReservationStatus.REJECTED)
+    assert entry.changes == {"status": [PENDING, ReservationStatus.REJECTED]}
     one(book(campus.researcher, campus.research, campus.hplc, IND, "14:00", "16:00"))
 
 

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
+from core.models import AuditEntry
 from core.roles import SYSTEM
 from reservations import facts as facts_module
 from reservations.constraints import CONSTRAINT_NAME
 from reservations.exceptions import BookingError
-from reservations.models import AuditEntry, Reservation, ReservationStatus, Series, Session
+from reservations.models import Reservation, ReservationStatus, Series, Session
 from reservations.services import create as create_module
 from reservations.services import records, reservation_create, reservation_update, transactions
 from reservations.services.transactions import (
@@ -322,7 +323,7 @@ def book(campus, *, equipment=None, start="10:00", end="12:00", **extra: Any):
 def counts() -> tuple[int, int, int, int]:
     return (
         Reservation.objects.count(),
-        AuditEntry.objects.count(),
+        AuditEntry.objects.filter(object_type="reservation").count(),
         Series.objects.count(),
         Session.objects.count(),
     )
@@ -592,7 +593,7 @@ def test_a_real_race_on_postgresql_answers_conflict(campus, monkeypatch):
     winner.refresh_from_db()
     assert_conflict(caught.value, winner)
     assert list(Reservation.objects.values_list("pk", "status")) == [(winner.pk, CONFIRMED)]
-    assert AuditEntry.objects.count() == 0
+    assert not AuditEntry.objects.filter(object_type="reservation").exists()
 
 
 # --- a first attempt that had written rows before its deadlock ----------------------------
@@ -637,7 +638,7 @@ def test_a_half_written_attempt_is_rolled_back_and_retried_once(
     def announce_then_deadlock(action, reservations, **kwargs):
         real_announce(action, reservations, **kwargs)
         if when == "after_announcing" and action == "created" and not attempt_rows:
-            attempt_rows.append(AuditEntry.objects.count())
+            attempt_rows.append(AuditEntry.objects.filter(object_type="reservation").count())
             raise deadlock()
 
     monkeypatch.setattr(create_module, "insert_rows", insert_then_deadlock)
@@ -660,7 +661,12 @@ def test_a_half_written_attempt_is_rolled_back_and_retried_once(
         Reservation.objects.values_list("pk", flat=True)
     )
     for reservation in outcome.reservations:
-        assert AuditEntry.objects.filter(reservation=reservation, action="create").count() == 1
+        assert (
+            AuditEntry.objects.filter(
+                object_type="reservation", object_id=reservation.pk, action="create"
+            ).count()
+            == 1
+        )
     assert {r.series_id for r in outcome.reservations} == {outcome.series.pk}
     assert {r.session_id for r in outcome.reservations} == {outcome.session.pk}
     to_teacher = [m for m in mailoutbox if m.to == ["enseignant@example.org"]]

@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.models import AuditEntry
 from core.roles import SYSTEM
 from equipment.services import equipment_create
-from reservations.models import AuditEntry, Reservation, Series
+from reservations.models import Reservation, Series
 
 from .conftest import FAR, WED, local
 
@@ -470,7 +471,7 @@ def test_manager_may_override_a_rule_and_it_is_audited(client, campus):
         override="on",
     )
     assert response.status_code == 302
-    (entry,) = AuditEntry.objects.all()
+    (entry,) = AuditEntry.objects.filter(object_type="reservation")
     assert entry.overridden == ["outside_opening_hours"]
 
 

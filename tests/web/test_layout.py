@@ -75,6 +75,8 @@ def pages_of(campus) -> list[tuple[str, object]]:
         (f"/my/{series.pk}/cancel/", campus.teacher),
         ("/manage/approvals/", campus.eq_manager),
         ("/manage/closures/", campus.eq_manager),
+        ("/manage/audit/", campus.eq_manager),
+        ("/manage/audit/", campus.admin),
         ("/reports/", campus.admin),
         ("/account/", campus.researcher),
         ("/account/password/", campus.researcher),

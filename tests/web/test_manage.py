@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from calendars.web import period_label
-from reservations.models import AuditEntry, Closure, Reservation
+from reservations.models import Closure, Reservation
 from reservations.services import closure_create
 
 from .conftest import NOW, WED, at, local
@@ -119,8 +119,9 @@ def test_approve(client, campus, pending):
     assert response.status_code == 302 and response["Location"] == "/manage/approvals/"
     pending.refresh_from_db()
     assert pending.status == "confirmed"
-    entry = AuditEntry.objects.get(reservation=pending, action="approve")
+    entry = pending.audit.get(action="approve")
     assert (entry.by, entry.reason) == (campus.eq_manager, "OK")
+    assert entry.changes == {"status": ["pending", "confirmed"]}
     page = client.get("/manage/approvals/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Approved: Validation lot 42." in page and "No request awaits approval." in page
 
@@ -160,9 +161,9 @@ def test_reject_needs_a_reason(client, campus, pending, book):
     )
     pending.refresh_from_db()
     assert pending.status == "rejected"
-    assert AuditEntry.objects.get(reservation=pending, action="reject").reason == (
-        "Créneau réservé à la maintenance"
-    )
+    entry = pending.audit.get(action="reject")
+    assert entry.reason == "Créneau réservé à la maintenance"
+    assert entry.changes == {"status": ["pending", "rejected"]}
 
 
 def test_deciding_on_equipment_one_does_not_manage_is_404(client, campus, book):
