@@ -126,6 +126,7 @@ CATALOGUE: dict[str, Entry] = {
     ),
     # --- access (SPEC §6) --------------------------------------------------------------------
     "not_authenticated": Entry(401, _("Log in first.")),
+    "authentication_failed": Entry(401, _("Incorrect authentication credentials.")),
     "permission_denied": Entry(403, _("You do not have permission to perform this action.")),
     "permission_denied.change": Entry(403, _("You may not change this reservation.")),
     "permission_denied.cancel": Entry(403, _("You may not cancel this reservation.")),
@@ -146,6 +147,7 @@ CATALOGUE: dict[str, Entry] = {
     "not_found": Entry(404, _("Not found.")),
     "method_not_allowed": Entry(405, _("This method is not allowed here.")),
     "request_too_large": Entry(413, _("The request body is too large.")),
+    "throttled": Entry(429, _("Too many attempts. Try again later.")),
     "server_error": Entry(500, _("Server error")),
     "service_unavailable": Entry(
         503, _("The service is temporarily unavailable. Please try again in a few minutes.")

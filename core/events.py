@@ -22,7 +22,8 @@ from django.dispatch import Signal
 #     "no_show", "completed";
 #   reservations: the Reservation rows concerned, as the service holds them;
 #   actor: the user who acted (None for the platform's own jobs);
-#   now: the service's clock.
+#   now: the service's clock;
+#   reason: why, in the words of who acted (a cancellation, a rejection, a closure).
 reservations_changed = Signal()
 
 # Closures were created (closure_ids) or deleted (closure_ids, the rows are gone).

@@ -19,8 +19,10 @@ def reservations_did(
     *,
     actor: Any = None,
     now: datetime | None = None,
+    reason: str = "",
 ) -> None:
-    """Announce that these reservations were created, displaced, moved, cancelled…"""
+    """Announce that these reservations were created, displaced, moved, cancelled…, and why
+    (the reason given by whoever cancelled, rejected or closed, for the people told)."""
     if reservations:
         reservations_changed.send(
             sender=Reservation,
@@ -28,6 +30,7 @@ def reservations_did(
             reservations=list(reservations),
             actor=actor,
             now=now,
+            reason=reason,
         )
 
 

@@ -223,7 +223,7 @@ def reservation_cancel(
         transition(
             items, ReservationStatus.CANCELLED, by=user, action="cancel", now=now, reason=reason
         )
-        reservations_did("cancelled", items, actor=user, now=now)
+        reservations_did("cancelled", items, actor=user, now=now, reason=reason)
         return items
 
     return run_in_transaction(work)
@@ -255,7 +255,9 @@ def _decide(
             from_status=ReservationStatus.PENDING,
             reason=reason,
         ).save()
-        reservations_did("approved" if approve else "rejected", [current], actor=user, now=now)
+        reservations_did(
+            "approved" if approve else "rejected", [current], actor=user, now=now, reason=reason
+        )
         return current
 
     return run_in_transaction(work)

@@ -163,17 +163,22 @@ def closures_create(
         rows = list(covered.values_list("pk", "start", "end"))
         for index, ids in _covered_by(closures, rows).items():
             by_reason[closures[index].reason] |= ids
-        displaced: list[Reservation] = []
-        for reason, ids in by_reason.items():
-            displaced += displace(
-                ids,
-                by=user,
-                now=now,
-                reason=_("Displaced by a closure: %(reason)s") % {"reason": reason},
+        groups = [
+            (
+                reason,
+                displace(
+                    ids,
+                    by=user,
+                    now=now,
+                    reason=_("Displaced by a closure: %(reason)s") % {"reason": reason},
+                ),
             )
+            for reason, ids in by_reason.items()
+        ]
         closures_did("created", [c.pk for c in closures], actor=user)
-        reservations_did("closed", displaced, actor=user, now=now)
-        return closures, displaced
+        for reason, group in groups:  # the people told read the closure's own reason
+            reservations_did("closed", group, actor=user, now=now, reason=reason)
+        return closures, [r for _reason, group in groups for r in group]
 
     return run_in_transaction(work)
 

@@ -265,3 +265,35 @@ def test_reminders_are_sent_once_per_booker_and_day(campus, django_capture_on_co
     assert send_reminders(now=evening + timedelta(hours=1))[0] == 0  # run again: no repeat
     (message,) = to(campus.researcher)
     assert message.subject == "Rappel : votre réservation de demain"
+
+
+def test_the_reason_given_reaches_the_people_told(campus, django_capture_on_commit_callbacks):
+    """A rejection, a cancellation and a closure carry the words of who acted."""
+    from reservations.services import reservation_cancel, reservation_reject
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (pending,) = book(campus.industrial, campus.confidential, campus.rheometer, at(25, 10))
+        (mine,) = book(campus.researcher, campus.research, campus.rheometer, at(24, 10))
+        (closed,) = book(campus.researcher, campus.research, campus.rheometer, at(26, 10))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reservation_reject(
+            reservation=pending, user=campus.eq_manager, now=NOW, reason="Créneau réservé au TP"
+        )
+        reservation_cancel(
+            reservation=mine, user=campus.researcher, now=NOW, reason="Échantillons pas prêts"
+        )
+        closure_create(
+            user=campus.eq_manager,
+            equipment=campus.rheometer,
+            start=at(26, 8),
+            end=at(26, 18),
+            reason="Étalonnage annuel",
+            now=NOW,
+        )
+    bodies = {m.subject: m.body for m in mail.outbox}
+    assert "Créneau réservé au TP" in bodies["Réservation refusée"]
+    assert "Échantillons pas prêts" in bodies["Réservation annulée"]
+    (closure_mail,) = [m for m in mail.outbox if "fermé" in m.subject]
+    assert "Étalonnage annuel" in closure_mail.body
+    assert closed.pk in Notification.objects.get(kind="closed").reservation_ids
