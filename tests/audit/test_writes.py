@@ -58,6 +58,8 @@ def book(campus, start: datetime, hours: int = 2, *, equipment=None, rrule=None,
         end=start + timedelta(hours=hours),
         title="Mesures",
         rrule=rrule,
+        # Classes skip school holidays by default; these series count every week.
+        skip_school_holidays=False if teach else None,
         now=NOW,
     )
 
