@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.events import reservations_changed
+from core.models import AuditEntry
 from core.roles import SYSTEM
 from equipment.services import equipment_create
 from reservations.exceptions import BookingError
-from reservations.models import AuditEntry, Reservation, ReservationStatus
+from reservations.models import Reservation, ReservationStatus
 from reservations.services import reservation_cancel, reservation_create
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_this_date_of_a_session_cancels_every_equipment(campus, session_class, a
     assert cancelled_ids() == {r.pk for r in first_date}
     # One audit entry per row, one announcement for the date.
     for r in first_date:
-        (entry,) = AuditEntry.objects.filter(reservation=r, action="cancel")
+        (entry,) = r.audit.filter(action="cancel")
         assert entry.reason == "grève"
     assert announced == [("cancelled", sorted(r.pk for r in first_date))]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import browser, new_page  # noqa: F401  (fixtures)
-
 pytestmark = [pytest.mark.slow_security, pytest.mark.django_db(transaction=True)]
 
 # Runs before any script of the page (injected by the browser, not subject to the policy).
@@ -19,7 +17,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def test_main_pages_load_under_the_policy_without_violation(new_page, live_server, campus):  # noqa: F811
+def test_main_pages_load_under_the_policy_without_violation(new_page, live_server, campus):
     page = new_page(campus.researcher)
     page.add_init_script(RECORD_VIOLATIONS)
     console: list[str] = []
@@ -51,7 +49,7 @@ def test_main_pages_load_under_the_policy_without_violation(new_page, live_serve
     assert page.evaluate("window.__violations") == []
 
 
-def test_the_browser_refuses_an_inline_script(new_page, live_server, campus):  # noqa: F811
+def test_the_browser_refuses_an_inline_script(new_page, live_server, campus):
     """The check above can fail: an inline script is reported and not run."""
     page = new_page(campus.researcher)
     page.add_init_script(RECORD_VIOLATIONS)
