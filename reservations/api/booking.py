@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import CONFLICT
 from core.errors import words
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
@@ -71,6 +72,19 @@ def busy_view(reservation: Reservation) -> dict[str, Any]:
         "priority": reservation.priority,
         "status": reservation.status,
     }
+
+
+class CancelledSerializer(ReservationSerializer):
+    """The answer of cancel/: the reservation as it now reads, and every one cancelled."""
+
+    cancelled = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the reservations cancelled (several with scope following or series).",
+    )
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "cancelled"]
+        read_only_fields = fields
 
 
 class RecurrenceInput(serializers.Serializer):
@@ -190,7 +204,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=ReservationCreateInput,
-        responses={201: ReservationSerializer},
+        responses={201: ReservationSerializer, 409: CONFLICT},
         description="Book one equipment, a session (`equipment_ids`) or a series (`recurrence`).",
     )
     def create(self, request: Request) -> Response:
@@ -225,7 +239,9 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         grouped = bool(recurrence) or "equipment_ids" in values
         return Response(outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReservationUpdateInput, responses=ReservationSerializer)
+    @extend_schema(
+        request=ReservationUpdateInput, responses={200: ReservationSerializer, 409: CONFLICT}
+    )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         reservation = self.get_object()
         data = ReservationUpdateInput(data=request.data)
@@ -243,7 +259,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(ReservationSerializer(updated).data)
 
-    @extend_schema(request=CancelInput, responses=ReservationSerializer(many=True))
+    @extend_schema(request=CancelInput, responses=CancelledSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         reservation = self.get_object()
