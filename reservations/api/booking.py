@@ -8,7 +8,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -85,6 +90,54 @@ class CancelledSerializer(ReservationSerializer):
     class Meta(ReservationSerializer.Meta):
         fields = [*ReservationSerializer.Meta.fields, "cancelled"]
         read_only_fields = fields
+
+
+# --- schema-only shapes of the booking's answer (core.api.schema documents the errors) ---
+
+
+class BusySerializer(serializers.Serializer):
+    """A reservation as anyone may know it (`busy_view`): a displaced one, for instance."""
+
+    id = serializers.IntegerField()
+    equipment = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    priority = serializers.CharField()
+    status = serializers.CharField()
+
+
+class BookedSerializer(ReservationSerializer):
+    """A single booking: the reservation, and those it displaced."""
+
+    displaced = BusySerializer(many=True)
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "displaced"]
+        read_only_fields = fields
+
+
+class SkippedSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    code = serializers.CharField()
+    equipment = serializers.IntegerField(required=False)
+
+
+class BookedGroupSerializer(serializers.Serializer):
+    """A series or session: its reservations, the occurrences skipped, those displaced."""
+
+    series = serializers.IntegerField(allow_null=True)
+    session = serializers.IntegerField(allow_null=True)
+    reservations = ReservationSerializer(many=True)
+    skipped = SkippedSerializer(many=True)
+    displaced = BusySerializer(many=True)
+
+
+BOOKED = PolymorphicProxySerializer(
+    component_name="BookingAnswer",
+    serializers=[BookedSerializer, BookedGroupSerializer],
+    resource_type_field_name=None,
+)
 
 
 class RecurrenceInput(serializers.Serializer):
@@ -204,7 +257,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=ReservationCreateInput,
-        responses={201: ReservationSerializer, 409: CONFLICT},
+        responses={201: BOOKED, 409: CONFLICT},
         description="Book one equipment, a session (`equipment_ids`) or a series (`recurrence`).",
     )
     def create(self, request: Request) -> Response:

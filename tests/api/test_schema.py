@@ -146,3 +146,36 @@ def test_closure_import_refusals_are_documented_as_answered(openapi, client_for,
     body = client_for(campus.admin).post("/api/v1/closures/import/", {}, format="multipart")
     assert body.status_code == 400
     assert required <= set(body.json()), (required, body.json())
+
+
+@pytest.mark.django_db
+def test_a_series_booking_answers_the_documented_group_shape(openapi, client_for, campus):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    operations = dict(_operations(openapi))
+    ok = operations["POST /api/v1/reservations/"]["responses"]["201"]
+    answer = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    schemas = openapi["components"]["schemas"]
+    shapes = [schemas[one["$ref"].rsplit("/", 1)[1]] for one in schemas[answer]["oneOf"]]
+    client = client_for(campus.researcher)
+    day = timezone.localdate() + timedelta(days=7)
+    day += timedelta(days=(1 - day.weekday()) % 7)  # a Tuesday, one or two weeks ahead
+    body = client.post(
+        "/api/v1/reservations/",
+        {
+            "equipment": campus.rheometer.pk,
+            "project": campus.open_research.pk,
+            "start": f"{day.isoformat()}T10:00",
+            "end": f"{day.isoformat()}T11:00",
+            "title": "Essai",
+            "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=2"},
+        },
+        format="json",
+    )
+    assert body.status_code == 201, body.content
+    # The answer has every key of exactly one of the documented shapes.
+    matching = [shape for shape in shapes if set(shape["required"]) <= set(body.json())]
+    assert len(matching) == 1, (body.json().keys(), [s["required"] for s in shapes])
+    assert "reservations" in matching[0]["required"]
