@@ -16,8 +16,9 @@ operation has, so that a new endpoint is documented without a word of its own:
 | 429 | the view is throttled | `Error`, `Retry-After` |
 | 503 | always: the database is unreachable | `Error`, `Retry-After` |
 
-A status the view documents itself (a 400 with its own shape, the 409 of a refused
-booking) is kept as the view wrote it.
+A status the view documents with its own body (a 400 with its own shape, the 409 of a
+refused booking) is kept as the view wrote it; one it documents with words only gets the
+`Error` body (and `Retry-After` for 429 and 503).
 """
 
 from __future__ import annotations
@@ -121,13 +122,15 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         responses = operation["responses"]
         for status in self.error_statuses(operation):
-            if status in responses:
-                continue
             description, retry = ERRORS[status]
-            response = self._get_response_for_code(ErrorSerializer, status)
-            response["description"] = description
+            response = responses.get(status) or {"description": description}
+            # A view that names an error with words only still answers the error body.
+            if "content" not in response:
+                response["content"] = self._get_response_for_code(ErrorSerializer, status)[
+                    "content"
+                ]
             if retry:
-                response["headers"] = RETRY_AFTER
+                response["headers"] = {**RETRY_AFTER, **response.get("headers", {})}
             responses[status] = response
         operation["responses"] = dict(sorted(responses.items()))
         return operation
@@ -136,7 +139,8 @@ class AutoSchema(SpectacularAutoSchema):
         """The error statuses this operation can answer, from what it has."""
         parameters = operation.get("parameters", [])
         has_body = "requestBody" in operation
-        needs_login = {} not in operation.get("security", [{}])
+        # No `security` (or `auth=[]`) or an empty requirement: anonymous callers may call.
+        needs_login = {} not in (operation.get("security") or [{}])
         writes = self.method not in permissions.SAFE_METHODS
         statuses = ["503"]
         if has_body or parameters:

@@ -179,3 +179,43 @@ def test_a_series_booking_answers_the_documented_group_shape(openapi, client_for
     matching = [shape for shape in shapes if set(shape["required"]) <= set(body.json())]
     assert len(matching) == 1, (body.json().keys(), [s["required"] for s in shapes])
     assert "reservations" in matching[0]["required"]
+
+
+def test_errors_documented_with_words_only_get_the_error_body():
+    """A view naming an error without a body (as a token login may) gets `Error`, and a
+    throttled one `Retry-After`."""
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.utils import OpenApiResponse, extend_schema
+    from rest_framework import serializers
+    from rest_framework.permissions import AllowAny
+    from rest_framework.response import Response
+    from rest_framework.throttling import AnonRateThrottle
+    from rest_framework.views import APIView
+
+    class Login(serializers.Serializer):
+        username = serializers.CharField()
+
+    class Throttle(AnonRateThrottle):
+        rate = "1/minute"
+
+    class LoginView(APIView):
+        permission_classes = [AllowAny]
+        throttle_classes = [Throttle]
+
+        @extend_schema(
+            request=Login,
+            responses={200: Login, 400: OpenApiResponse(description="Wrong password.")},
+            auth=[],
+        )
+        def post(self, request):
+            return Response({})
+
+    schema = SchemaGenerator(patterns=[path("api/v1/login/", LoginView.as_view())]).get_schema(
+        request=None, public=True
+    )
+    responses = schema["paths"]["/api/v1/login/"]["post"]["responses"]
+    assert responses["400"]["description"] == "Wrong password."
+    assert _error_ref(responses["400"]) == "#/components/schemas/Error"
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True
+    assert _error_ref(responses["429"]) == "#/components/schemas/Error"
