@@ -54,7 +54,7 @@ test-sqlite: messages browser
 
 test-postgres: messages browser
 	scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough and not slow_security"
 
 test: lint test-sqlite test-postgres
 

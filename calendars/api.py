@@ -83,16 +83,21 @@ IMPORT_RESULT = inline_serializer(
         "displaced": serializers.ListField(child=serializers.DictField()),
     },
 )
+# Every 400 of the import: a refused file lists its bad entries in `errors` (and empty
+# `created` and `skipped`), a bad form (no file, unknown equipment) names `fields` instead.
 IMPORT_REFUSED = inline_serializer(
     "ClosureImportRefused",
     {
-        "code": serializers.ChoiceField(
-            choices=["invalid", "invalid_ics", "file_too_large", "too_many_occurrences"]
+        "code": serializers.CharField(
+            help_text="invalid_ics, file_too_large, too_many_occurrences, invalid..."
         ),
         "detail": serializers.CharField(),
-        "errors": _ENTRY_ERROR(many=True),
-        "created": serializers.ListField(child=serializers.DictField()),
-        "skipped": serializers.ListField(child=serializers.DictField()),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+        "errors": _ENTRY_ERROR(many=True, required=False),
+        "created": serializers.ListField(child=serializers.DictField(), required=False),
+        "skipped": serializers.ListField(child=serializers.DictField(), required=False),
     },
 )
 
@@ -151,8 +156,6 @@ class ClosureImportView(APIView):
                     )
                 ],
             ),
-            401: OpenApiResponse(description="Not logged in."),
-            403: OpenApiResponse(description="Not a manager of this equipment or site."),
         },
         description=(
             "Multipart `file` (.ics, at most 2 MB and 5,000 occurrences), optional "

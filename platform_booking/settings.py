@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "60/minute")},
     "DATETIME_FORMAT": "iso-8601",
@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectKindEnum": "partners.models.ProjectKind",
         "PartnerKindEnum": "partners.models.Partner.Kind",
         "RateCategoryEnum": "partners.models.Partner.RateCategory",
+        "ReservationStatusEnum": "reservations.models.ReservationStatus",
     },
 }
 

@@ -90,9 +90,12 @@ class UsageReportView(APIView):
             ),
         ],
         responses={
-            200: OpenApiResponse(
-                OpenApiTypes.OBJECT, description="{start, end, group_by, rows, totals}"
-            )
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="{start, end, group_by, rows, totals}; with format=csv or xlsx, a file",
+            ),
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
         },
     )
     def get(self, request: Request) -> HttpResponseBase:

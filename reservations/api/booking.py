@@ -8,7 +8,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -16,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import CONFLICT
 from core.errors import words
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
@@ -71,6 +77,67 @@ def busy_view(reservation: Reservation) -> dict[str, Any]:
         "priority": reservation.priority,
         "status": reservation.status,
     }
+
+
+class CancelledSerializer(ReservationSerializer):
+    """The answer of cancel/: the reservation as it now reads, and every one cancelled."""
+
+    cancelled = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the reservations cancelled (several with scope following or series).",
+    )
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "cancelled"]
+        read_only_fields = fields
+
+
+# --- schema-only shapes of the booking's answer (core.api.schema documents the errors) ---
+
+
+class BusySerializer(serializers.Serializer):
+    """A reservation as anyone may know it (`busy_view`): a displaced one, for instance."""
+
+    id = serializers.IntegerField()
+    equipment = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    priority = serializers.CharField()
+    status = serializers.CharField()
+
+
+class BookedSerializer(ReservationSerializer):
+    """A single booking: the reservation, and those it displaced."""
+
+    displaced = BusySerializer(many=True)
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "displaced"]
+        read_only_fields = fields
+
+
+class SkippedSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    code = serializers.CharField()
+    equipment = serializers.IntegerField(required=False)
+
+
+class BookedGroupSerializer(serializers.Serializer):
+    """A series or session: its reservations, the occurrences skipped, those displaced."""
+
+    series = serializers.IntegerField(allow_null=True)
+    session = serializers.IntegerField(allow_null=True)
+    reservations = ReservationSerializer(many=True)
+    skipped = SkippedSerializer(many=True)
+    displaced = BusySerializer(many=True)
+
+
+BOOKED = PolymorphicProxySerializer(
+    component_name="BookingAnswer",
+    serializers=[BookedSerializer, BookedGroupSerializer],
+    resource_type_field_name=None,
+)
 
 
 class RecurrenceInput(serializers.Serializer):
@@ -210,7 +277,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=ReservationCreateInput,
-        responses={201: ReservationSerializer},
+        responses={201: BOOKED, 409: CONFLICT},
         description="Book one equipment, a session (`equipment_ids`) or a series (`recurrence`).",
     )
     def create(self, request: Request) -> Response:
@@ -245,7 +312,9 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         grouped = bool(recurrence) or "equipment_ids" in values
         return Response(outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReservationUpdateInput, responses=ReservationSerializer)
+    @extend_schema(
+        request=ReservationUpdateInput, responses={200: ReservationSerializer, 409: CONFLICT}
+    )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         reservation = self.get_object()
         data = ReservationUpdateInput(data=request.data)
@@ -263,7 +332,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(ReservationSerializer(updated).data)
 
-    @extend_schema(request=CancelInput, responses=ReservationSerializer(many=True))
+    @extend_schema(request=CancelInput, responses=CancelledSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         reservation = self.get_object()
