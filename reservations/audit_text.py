@@ -49,6 +49,8 @@ FIELDS: dict[str, Promise] = {
     "status": gettext_lazy("status"),
     "start": gettext_lazy("start"),
     "end": gettext_lazy("end"),
+    "title": gettext_lazy("title"),
+    "expected_participants": gettext_lazy("expected participants"),
     "checked_in_at": gettext_lazy("checked in at"),
     "checked_out_at": gettext_lazy("checked out at"),
     "reason": gettext_lazy("reason"),

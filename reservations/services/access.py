@@ -22,6 +22,23 @@ def can_act_on(user: Any, reservation: Reservation) -> bool:
     return permissions.may_act_on(user, reservation, manages=False, sees_project=sees)
 
 
+def acted_on_by(user: Any, reservations: list[Reservation]) -> list[Reservation]:
+    """Those of `reservations` the user may act on: can_act_on for many, in two queries."""
+    managed = managed_equipment_ids(user, sorted({r.equipment_id for r in reservations}))
+    seen = set(
+        project_ids_with_full_view(user)
+        .filter(pk__in={r.project_id for r in reservations})
+        .values_list("pk", flat=True)
+    )
+    return [
+        r
+        for r in reservations
+        if permissions.may_act_on(
+            user, r, manages=r.equipment_id in managed, sees_project=r.project_id in seen
+        )
+    ]
+
+
 def can_manage_closure(user: Any, *, equipment: Equipment | None, site: Any = None) -> bool:
     """permissions.may_close for this user and equipment (or site, or the whole campus)."""
     manages = equipment is not None and bool(managed_equipment_ids(user, [equipment.pk]))

@@ -18,7 +18,7 @@ from reservations.facts import gather, is_member, load_equipment
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.selectors import managed_equipment_ids
 
-from .access import can_act_on
+from .access import acted_on_by, can_act_on
 from .announce import reservations_did
 from .noshows import record_no_shows_locked
 from .records import audit_entry, displace, transition
@@ -38,10 +38,12 @@ def reservation_update(
     override: bool = False,
 ) -> Reservation:
     """Move or resize a live reservation (every rule again) or change its title."""
-    new_start, new_end = _checked_change(reservation, user, start, end, title, override)
-    moved = (new_start, new_end) != (reservation.start, reservation.end)
+    asked_start, asked_end = _checked_change(reservation, user, start, end, title, override)
+    # The times to check if the locked row shows a move: those asked, the rest as read now.
+    new_start, new_end = asked_start, asked_end
 
     def work() -> Reservation:
+        nonlocal new_start, new_end
         (equipment,) = load_equipment(
             [reservation.equipment_id], user=reservation.booked_by, project=reservation.project
         )
@@ -51,10 +53,19 @@ def reservation_update(
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status not in LIVE_STATUSES:
             raise BookingError("not_live")
+        # Times not given are the locked row's, not those read before the lock: a title
+        # saved while someone else moved the booking must not move it back.
+        new_start = asked_start if start is not None else current.start
+        new_end = asked_end if end is not None else current.end
+        moved = (new_start, new_end) != (current.start, current.end)
         overridden: list[str] = []
         if moved:
+            shape = rules.check_shape(new_start, new_end)
+            if shape:
+                raise BookingError(shape.code, shape.message)
             overridden = _check_move(current, equipment, new_start, new_end, user, now, override)
         previous = (current.status, current.start, current.end)
+        described = {"title": current.title, "expected_participants": current.expected_participants}
         current.start, current.end = new_start, new_end
         current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
         if title is not None:
@@ -65,16 +76,22 @@ def reservation_update(
         current.updated_at = now
         current.save()
         reservations_did("moved" if moved else "updated", [current], actor=user, now=now)
-        if moved:
+        edited = {
+            name: [was, getattr(current, name)]
+            for name, was in described.items()
+            if was != getattr(current, name)
+        }
+        if moved or edited:
             audit_entry(
                 current,
                 by=user,
-                action="move",
+                action="move" if moved else "update",
                 at=now,
                 from_status=previous[0],
                 from_start=previous[1],
                 from_end=previous[2],
                 overridden=overridden,
+                more=edited,
             ).save()
         return current
 
@@ -105,7 +122,8 @@ def _checked_change(
     title: str | None,
     override: bool,
 ) -> tuple[datetime, datetime]:
-    """Refuse a change before any lock; answer the new times in UTC."""
+    """Refuse a change before any lock; answer the times asked in UTC (those not asked:
+    the reservation's as read, checked again under the lock)."""
     if not can_act_on(user, reservation):
         raise BookingError("permission_denied.change")
     if reservation.status not in LIVE_STATUSES:
@@ -216,7 +234,9 @@ def reservation_cancel(
             targets = targets.filter(series=reservation.series, start__gte=reservation.start)
         else:
             targets = targets.filter(series=reservation.series)
-        items = list(targets.order_by("pk"))
+        # Only what the user may act on: the manager of one workstation of a class cancels
+        # that workstation's date, not the whole session's.
+        items = acted_on_by(user, list(targets.order_by("pk")))
         if scope == "this" and reservation.pk not in {r.pk for r in items}:
             # Changed since it was read (cancelled or started by another request).
             raise BookingError("not_live.cancel")

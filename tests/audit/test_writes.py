@@ -35,6 +35,7 @@ from reservations.services import (
     reservation_check_in,
     reservation_check_out,
     reservation_create,
+    reservation_update,
 )
 from reservations.services.closures import ClosureSpec, closures_create
 
@@ -393,3 +394,41 @@ def test_a_series_of_thirteen_costs_the_same_queries_as_a_series_of_three(campus
     )
     assert AuditEntry.objects.filter(object_type="reservation", action="create").count() == 16
     assert thirteen == three
+
+
+def test_a_new_title_and_head_count_are_recorded_without_a_move(campus):
+    (booking,) = book(campus, START).reservations
+    reservation_update(
+        reservation=booking,
+        user=campus.researcher,
+        now=NOW,
+        title="Mesures de viscosité",
+        expected_participants=3,
+    )
+    (entry,) = booking.audit.filter(action="update")
+    assert entry.by == campus.researcher
+    assert entry.changes == {
+        "title": ["Mesures", "Mesures de viscosité"],
+        "expected_participants": [booking.expected_participants, 3],
+    }
+    assert not booking.audit.filter(action="move").exists()
+
+
+def test_a_title_saved_from_a_stale_copy_keeps_the_move_made_meanwhile(campus):
+    """Someone moves the booking while someone else, holding the old times, saves a title:
+    the booking stays where it was moved, and the title change is recorded alone."""
+    (booking,) = book(campus, START).reservations
+    stale = Reservation.objects.get(pk=booking.pk)
+    later = START + timedelta(hours=3)
+    reservation_update(
+        reservation=booking,
+        user=campus.researcher,
+        now=NOW,
+        start=later,
+        end=later + timedelta(hours=2),
+    )
+    reservation_update(reservation=stale, user=campus.researcher, now=NOW, title="Rhéologie")
+    booking.refresh_from_db()
+    assert (booking.start, booking.title) == (later, "Rhéologie")
+    (update,) = booking.audit.filter(action="update")
+    assert set(update.changes) == {"title"}

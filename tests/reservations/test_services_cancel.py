@@ -142,3 +142,24 @@ def test_another_user_may_not_cancel_a_session_date(campus, session_class):
         )
     assert caught.value.code == "permission_denied"
     assert cancelled_ids() == set()
+
+
+@pytest.mark.parametrize("scope", ["this", "following", "series"])
+def test_a_manager_of_one_workstation_cancels_only_that_workstation(
+    campus, session_class, scope
+):
+    """The manager of the rheometer alone, not in the class's project, acts on the
+    rheometer's rows only, whatever the scope: the other workstations' rows stay."""
+    campus.rheometer.managers.add(campus.eq_manager)
+    rheometer_first = next(r for r in session_class if r.equipment_id == campus.rheometer.pk)
+    done = reservation_cancel(
+        reservation=rheometer_first,
+        user=campus.eq_manager,
+        now=NOW,
+        scope=scope,
+        whole_session=True,
+    )
+    assert {r.equipment_id for r in done} == {campus.rheometer.pk}
+    assert cancelled_ids() == {r.pk for r in done}
+    others = [r for r in session_class if r.equipment_id != campus.rheometer.pk]
+    assert not cancelled_ids() & {r.pk for r in others}
