@@ -70,7 +70,7 @@ def parse_bound(value: str) -> datetime:
 
 def _ids(value: str) -> tuple[int, ...]:
     items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items or not all(v.isdigit() and int(v) <= MAX_ID for v in items):
+    if not items or not all(v.isascii() and v.isdigit() and int(v) <= MAX_ID for v in items):
         raise ValueError(value)
     return tuple(int(v) for v in items)
 

@@ -53,4 +53,5 @@ def audit_page(request: HttpRequest) -> HttpResponse:
             "kept": kept.urlencode(),
             "nav_manager": True,
         },
+        status=400 if error is not None else 200,
     )

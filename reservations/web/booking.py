@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -61,7 +62,7 @@ def _prefill(query: QueryDict) -> dict[str, Any]:
     """Initial values from the query string: a "Book" button, an alternative's link, or the
     form itself sent again to show the free time."""
     initial: dict[str, Any] = {}
-    ids = [v for v in query.getlist("equipment") if v.isdigit()]
+    ids = [v for v in query.getlist("equipment") if v.isascii() and v.isdigit() and len(v) < 10]
     if ids:
         initial["equipment"] = [int(v) for v in ids]
     for name in _PREFILLED:
@@ -176,19 +177,25 @@ def free_time(request: HttpRequest) -> HttpResponse:
     return render(request, "reservations/_free_time.html", {"preview": preview})
 
 
+def parse_date_or_none(text: str) -> date | None:
+    try:
+        return parse_date(text)
+    except ValueError:  # well formed, not a date: 2027-02-30
+        return None
+
+
 @login_required
 def term_end(request: HttpRequest) -> JsonResponse:
     """The last day of a term preset (`term`) from the day of `start`, for the booking
     page's buttons: `{until, words}`, or `{code, detail}` where the zone B calendar does
     not say (the form reads the same presets without JavaScript)."""
     preset = request.GET.get("term", "")
-    try:
-        start = parse_local(request.GET.get("start", ""))
-    except TimeError as error:
-        return JsonResponse({"code": error.code, "detail": error.message}, status=400)
-    if preset not in TERM_PRESETS or not FIRST_YEAR <= start.year <= LAST_YEAR:
+    # Only the day matters: read the date part, so that a start in the night of a clock
+    # change (02:30 in March does not exist) still finds its term.
+    day = parse_date_or_none(request.GET.get("start", "")[:10])
+    if preset not in TERM_PRESETS or day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
         return JsonResponse({"code": "invalid", "detail": words("invalid")}, status=400)
-    last = french_calendars.term_end(preset, start.astimezone(local_tz()).date())
+    last = french_calendars.term_end(preset, day)
     if last is None:
         detail = _(
             "The zone B school calendar does not say when that is: choose the last day yourself."

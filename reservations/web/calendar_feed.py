@@ -50,7 +50,7 @@ def events(request: HttpRequest) -> JsonResponse:
         return _invalid()
     chosen = {name: request.GET.getlist(name) for name in ("equipment", "site", "category")}
     values = [v for found in chosen.values() for v in found]
-    if not values or not all(v.isdigit() and len(v) < 10 for v in values):
+    if not values or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in values):
         return _invalid()
     items = Equipment.objects.exclude(status=Equipment.Status.RETIRED)
     if chosen["equipment"]:

@@ -58,7 +58,9 @@ def test_filters_and_their_errors(client, trail):
         HTTP_ACCEPT_LANGUAGE="en",
     ).content.decode()
     assert page.count("data-entry=") == 1 and "every site" in page
-    page = client.get(URL, {"start": "someday"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    refused = client.get(URL, {"start": "someday"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400  # as the API and the booking page answer bad input
+    page = refused.content.decode()
     assert 'role="alert"' in page and "data-entry=" not in page
     assert '<code class="code">invalid</code>' in page
 

@@ -502,6 +502,12 @@ def test_the_term_buttons_ask_the_server_for_the_last_day(client, campus):
     assert refused.status_code == 400 and refused.json()["code"] == "school_calendar_unknown"
     assert ask("whenever", "2026-11-23T09:00").status_code == 400
     assert ask("next_holidays", "soon").status_code == 400
+    assert ask("next_holidays", "2027-02-30T09:00").status_code == 400
+    # Only the day counts: 02:30 does not exist on 28 March 2027, the term still does.
+    assert ask("school_year_end", "2027-03-28T02:30").json()["until"] == "2027-07-02"
+    # Digits that are not ASCII are not ids (int("²") raises): the form, not a 500.
+    for url in ("/book/", "/book/free-time/"):
+        assert client.get(url, {"equipment": "²"}).status_code == 200
     client.logout()
     assert ask("next_holidays", "2026-11-23T09:00").status_code == 302
 

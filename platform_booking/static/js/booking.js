@@ -55,6 +55,7 @@
       fetch(termStatus.getAttribute("data-url") + "?" + query.toString(), {
         credentials: "same-origin", headers: { Accept: "application/json" },
       }).then(function (response) {
+        if (response.redirected) throw new Error("logged out");
         return response.json();
       }).then(function (answer) {
         if (!answer.until) { termStatus.textContent = answer.detail; return; }
@@ -91,7 +92,8 @@
     fetch(panel.getAttribute("data-url") + "?" + query.toString(), {
       credentials: "same-origin", headers: { Accept: "text/html" },
     }).then(function (response) {
-      if (!response.ok) throw new Error(String(response.status));
+      // A session that ended answers the login page through a redirect: not a preview.
+      if (!response.ok || response.redirected) throw new Error(String(response.status));
       return response.text();
     }).then(function (html) {
       if (mine === generation) results.innerHTML = html;
