@@ -48,7 +48,6 @@ class TokenLoginView(APIView):
             400: OpenApiResponse(description="Wrong username or password (`invalid`)."),
             429: OpenApiResponse(description="Too many attempts (`throttled`), see Retry-After."),
         },
-        auth=[],
     )
     def post(self, request: Request) -> Response:
         username = request.data.get("username") if hasattr(request.data, "get") else None

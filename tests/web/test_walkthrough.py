@@ -170,6 +170,8 @@ def test_teacher_books_a_weekly_class_on_three_workstations_from_the_planning(
     page.fill("#id_expected_participants", "12")
     page.check("input[name=frequency][value=weekly]")
     page.locator("button[data-term='school_year_end']").click()
+    # The server answers the date: wait for it (the click returns before the answer).
+    page.wait_for_selector("#term-status:not(:empty)")
     assert page.input_value("#id_until") == "2027-07-02"
     assert "vendredi 2 juillet 2027" in page.locator("#term-status").inner_text()
     # School holidays: the default (skipped for a class) is left as it is.
