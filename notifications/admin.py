@@ -6,12 +6,18 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.db.models.functions import Now
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+
+from core.roles import is_platform_manager
 
 from .models import Notification, Status
+
+# What a platform manager may try again: never a pending row, which a worker may be
+# delivering right now (it is retried by itself anyway).
+RETRYABLE = (Status.FAILED, Status.SKIPPED)
 
 
 @admin.register(Notification)
@@ -24,7 +30,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "sent_at",
-        "last_error",
+        "error",
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient__username", "recipient__email", "last_error"]
@@ -39,10 +45,23 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Try the selected notifications again now"))
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return is_platform_manager(request.user)
+
+    @admin.display(description=_("last error"), ordering="last_error")
+    def error(self, obj: Notification) -> str:
+        # The reasons for skipping are stored in English and shown in the reader's language;
+        # a mail server's own words are shown as they are.
+        return gettext(obj.last_error) if obj.last_error else ""
+
+    @admin.action(
+        description=_("Try the selected notifications again now"),
+        permissions=["retry"],
+    )
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        count = queryset.exclude(status=Status.SENT).update(
-            status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None
+        selected = queryset.count()
+        count = queryset.filter(status__in=RETRYABLE).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=Now(), leased_until=None
         )
         self.message_user(
             request,
@@ -54,3 +73,16 @@ class NotificationAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+        if selected > count:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d notification was left as it was: only failed or skipped "
+                    "ones are tried again.",
+                    "%(count)d notifications were left as they were: only failed or "
+                    "skipped ones are tried again.",
+                    selected - count,
+                )
+                % {"count": selected - count},
+                messages.WARNING,
+            )

@@ -7,6 +7,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from . import receivers
+        from .checks import lease_outlives_a_send
 
         receivers.connect()
+        checks.register(lease_outlives_a_send)

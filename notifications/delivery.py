@@ -3,9 +3,20 @@ backoff; after the last try a row is marked failed and stays visible to platform
 
 Several workers may deliver at once: a row is claimed in a short transaction
 (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's IMMEDIATE transactions queue
-the claimers) that sets `leased_until`. A worker killed mid-delivery leaves its rows leased;
-they are due again once the lease runs out. Every outcome is written only while the lease
-is still the worker's own, so a late worker never overwrites a newer try.
+the claimers) that sets `leased_until`. Leases and due times are reckoned on the database's
+clock (read at the claim, carried on by the worker's monotonic clock), so workers on
+machines whose clocks differ never take each other's rows. The `leased_until` a worker set
+is its token: before each message it renews the lease with a conditional UPDATE, and leaves
+a row whose lease another worker took over (a slow batch outlived it); every outcome is
+written only while the lease is still the worker's own, so a late worker never overwrites
+a newer try. A worker killed mid-delivery leaves its rows leased; they are due again once
+the lease runs out.
+
+What is wrong with one row (a template or translation bug, an invalid address, a kind this
+worker does not know, an .ics that cannot be made) fails that row's try only: it is
+rendered and built before anything is sent. Only the connection's errors (refused, timed
+out, disconnected) end the try of the rest of the batch, without waiting for the timeout
+once per message.
 
 Delivery is at least once: a worker killed after the mail server accepted a message but
 before recording it sends that message again at the next try. Every try carries the same
@@ -16,26 +27,41 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.message import sanitize_address
+from django.db import connection as database
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from equipment.models import Equipment
 from partners.preferences import wants_email
-from reservations.models import Reservation
+from reservations.models import Reservation, ReservationStatus
 
 from .emails import DISPLACEMENTS, RELATED, Alternatives, render
 from .models import TOPIC, Kind, Notification, Status
 
 log = logging.getLogger(__name__)
 
-BATCH = 20  # rows per claim: one SMTP connection, well within the lease
+BATCH = 20  # rows per claim: one SMTP connection
+
+# Why a row was not sent: stored as is, shown translated to platform managers (admin).
+NO_ADDRESS = gettext_noop("the recipient has no email address")
+INACTIVE = gettext_noop("the recipient's account is inactive")
+TURNED_OFF = gettext_noop("turned off by the recipient")
+GONE = gettext_noop("the reservations are gone")
+NOT_PENDING = gettext_noop("the requests are no longer pending")
+NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of these requests")
+NOT_SENT = gettext_noop("the mail backend did not send the message")
+REASONS = (NO_ADDRESS, INACTIVE, TURNED_OFF, GONE, NOT_PENDING, NOT_MANAGER, NOT_SENT)
 
 
 @dataclass
@@ -44,6 +70,8 @@ class Counts:
     skipped: int = 0
     retried: int = 0
     failed: int = 0
+    # Rows another worker took over (their lease ran out): theirs to send and record.
+    lost: int = 0
 
     def __iadd__(self, other: Counts) -> Counts:
         for name, value in asdict(other).items():
@@ -61,14 +89,57 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=waits[min(attempts, len(waits)) - 1])
 
 
+def database_now() -> datetime:
+    """The database's clock, the one every worker and app server shares."""
+    if database.vendor == "postgresql":
+        sql = "SELECT STATEMENT_TIMESTAMP()"
+    elif database.vendor == "sqlite":
+        sql = "SELECT STRFTIME('%Y-%m-%d %H:%M:%f', 'now')"
+    else:
+        return timezone.now()
+    with database.cursor() as cursor:
+        cursor.execute(sql)
+        (value,) = cursor.fetchone()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
+
+
+class _Clock:
+    """The database's time at the claim, carried on by this process's monotonic clock."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.at + timedelta(seconds=time.monotonic() - self._started)
+
+
+def _lease_after(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
 def claim(
-    *, now: datetime, ids: Iterable[int] | None = None, limit: int = BATCH
+    *, now: datetime | None = None, ids: Iterable[int] | None = None, limit: int = BATCH
 ) -> tuple[list[int], datetime]:
-    """Take up to `limit` due rows for this worker until the lease returned."""
-    lease = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    """Take up to `limit` due rows for this worker until the lease returned (`now`: the
+    database's clock unless given)."""
+    taken, lease, _at = _claim(now=now, ids=ids, limit=limit)
+    return taken, lease
+
+
+def _claim(
+    *, now: datetime | None, ids: Iterable[int] | None, limit: int
+) -> tuple[list[int], datetime, datetime]:
     with transaction.atomic():
-        due = Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).filter(
-            Q(leased_until__isnull=True) | Q(leased_until__lte=now)
+        at = now or database_now()
+        lease = _lease_after(at)
+        due = (
+            Notification.objects.filter(status=Status.PENDING)
+            # A new row is due at once, whatever the clock of the app server that wrote it.
+            .filter(Q(attempts=0) | Q(next_attempt_at__lte=at))
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=at))
         )
         if ids is not None:
             due = due.filter(pk__in=list(ids))
@@ -82,122 +153,227 @@ def claim(
             Notification.objects.filter(pk__in=taken).update(
                 leased_until=lease, attempts=F("attempts") + 1
             )
-    return taken, lease
+    return taken, lease, at
 
 
-def _finish(row: Notification, lease: datetime, **changes: Any) -> bool:
-    """Record the outcome if the lease is still ours."""
-    return bool(
-        Notification.objects.filter(pk=row.pk, leased_until=lease).update(
-            leased_until=None, **changes
-        )
-    )
-
-
-def _failed_try(row: Notification, lease: datetime, error: str, now: datetime) -> str:
-    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        _finish(row, lease, status=Status.FAILED, last_error=error)
-        log.error("notification %s failed after %s tries: %s", row.pk, row.attempts, error)
-        return "failed"
-    _finish(row, lease, last_error=error, next_attempt_at=now + backoff(row.attempts))
-    log.warning("notification %s: try %s failed (%s); retrying", row.pk, row.attempts, error)
-    return "retried"
-
-
-# Errors about one message; any other error is the connection's and ends the batch's try.
+# Errors about one message; the other OSErrors (smtplib's included) are the connection's.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
 
 
 def deliver(*, ids: Iterable[int] | None = None, now: datetime | None = None) -> Counts:
-    """Deliver one batch of due rows (of `ids` only, when given)."""
-    now = now or timezone.now()
+    """Deliver the due rows (of `ids` only, when given), batch after batch until none is
+    left: a transaction's new rows however many, or the whole sweep."""
     counts = Counts()
-    taken, lease = claim(now=now, ids=ids)
+    todo = None if ids is None else list(ids)
+    while todo is None or todo:
+        taken, batch = _deliver_batch(ids=todo, now=now)
+        if not taken:
+            break
+        counts += batch
+        if todo is not None:
+            done = set(taken)
+            todo = [pk for pk in todo if pk not in done]
+    return counts
+
+
+def deliver_due(*, now: datetime | None = None) -> Counts:
+    """Deliver every due row (the periodic sweep)."""
+    return deliver(now=now)
+
+
+class _Batch:
+    """The rows of one claim: their leases (this worker's tokens) and what became of them."""
+
+    def __init__(self, taken: list[int], lease: datetime, at: datetime) -> None:
+        self.leases = dict.fromkeys(taken, lease)
+        self.at = at  # the claim's time: backoff counts from it
+        self.clock = _Clock(at)
+        self.counts = Counts()
+
+    def finish(self, row: Notification, outcome: str, **changes: Any) -> bool:
+        """Record the outcome if the lease is still ours."""
+        mine = Notification.objects.filter(pk=row.pk, leased_until=self.leases[row.pk])
+        if mine.update(leased_until=None, **changes):
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+            return True
+        self.counts.lost += 1
+        log.warning(
+            "notification %s: lease lost (another worker took the row over); this worker's "
+            "outcome (%s) is not recorded",
+            row.pk,
+            outcome,
+        )
+        return False
+
+    def renew(self, row: Notification) -> bool:
+        """Before sending: extend the lease if it is still ours, else leave the row."""
+        lease = _lease_after(self.clock.now())
+        mine = Notification.objects.filter(
+            pk=row.pk, status=Status.PENDING, leased_until=self.leases[row.pk]
+        )
+        if mine.update(leased_until=lease):
+            self.leases[row.pk] = lease
+            return True
+        self.counts.lost += 1
+        log.warning(
+            "notification %s: lease lost (another worker took the row over); not sent by this one",
+            row.pk,
+        )
+        return False
+
+    def failed_try(self, row: Notification, error: str) -> None:
+        if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            if self.finish(row, "failed", status=Status.FAILED, last_error=error):
+                log.error("notification %s failed after %s tries: %s", row.pk, row.attempts, error)
+            return
+        retry_at = self.at + backoff(row.attempts)
+        if self.finish(row, "retried", last_error=error, next_attempt_at=retry_at):
+            log.warning(
+                "notification %s: try %s failed (%s); retrying", row.pk, row.attempts, error
+            )
+
+
+def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[list[int], Counts]:
+    """Claim one batch and deliver it over one SMTP connection."""
+    taken, lease, at = _claim(now=now, ids=ids, limit=BATCH)
     if not taken:
-        return counts
+        return taken, Counts()
+    batch = _Batch(taken, lease, at)
     rows = list(
         Notification.objects.filter(pk__in=taken)
         .select_related("recipient__preference")
         .order_by("pk")
     )
-    wanted = {pk for row in rows for pk in row.reservation_ids}
-    reservations = Reservation.objects.select_related(*RELATED).in_bulk(wanted)
+    found = Reservation.objects.select_related(*RELATED).in_bulk(
+        {pk for row in rows for pk in _ids(row)}
+    )
+    managed = _managed(rows, found)
     alternatives = Alternatives()
-    for row in rows:
-        if row.kind in DISPLACEMENTS and _wanted(row):
-            alternatives.add(_items(row, reservations), now=row.event_at)
-
     connection: Any = None
     try:
         for index, row in enumerate(rows):
-            items = _items(row, reservations)
-            if not _wanted(row) or not items:
-                _finish(row, lease, status=Status.SKIPPED, last_error=_why_skipped(row))
-                counts.skipped += 1
+            try:
+                items = _items(row, found, managed)
+                skip = _why_skipped(row, found, items)
+                message = None if skip else _prepare(row, items, alternatives)
+            except Exception as exc:  # this row's own fault: it alone fails this try
+                log.warning("notification %s could not be prepared", row.pk, exc_info=True)
+                batch.failed_try(row, _error(exc))
+                continue
+            if skip:
+                batch.finish(row, "skipped", status=Status.SKIPPED, last_error=skip)
+                continue
+            if not batch.renew(row):
                 continue
             try:
-                message = render(
-                    row.kind,
-                    row.recipient,
-                    items,
-                    now=row.event_at,
-                    reason=row.reason,
-                    alternatives=alternatives,
-                    headers={"Message-ID": row.message_id},
-                )
                 if connection is None:
                     connection = get_connection(fail_silently=False)
                     connection.open()
-                connection.send_messages([message])
+                sent = connection.send_messages([message])
             except MESSAGE_ERRORS as exc:  # this message only: the next may pass
-                outcome = _failed_try(row, lease, _error(exc), now)
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
-            except Exception as exc:
-                # The server is unreachable, stalled or gone: this try ends for the rest
-                # of the batch too, without waiting for the timeout once per message.
+                batch.failed_try(row, _error(exc))
+            except OSError as exc:
+                # The server is unreachable, stalled or gone (smtplib's errors are OSErrors
+                # too): this try ends for the rest of the batch, without waiting for the
+                # timeout once per message.
                 error = _error(exc)
                 for rest in rows[index:]:
-                    outcome = _failed_try(rest, lease, error, now)
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    batch.failed_try(rest, error)
                 _close(connection)
                 connection = None
                 break
+            except Exception as exc:  # this message's own fault; start a clean session
+                log.warning("notification %s could not be sent", row.pk, exc_info=True)
+                batch.failed_try(row, _error(exc))
+                _close(connection)
+                connection = None
             else:
-                _finish(row, lease, status=Status.SENT, sent_at=timezone.now(), last_error="")
-                counts.sent += 1
+                if not sent:
+                    batch.failed_try(row, NOT_SENT)
+                elif not batch.finish(
+                    row, "sent", status=Status.SENT, sent_at=timezone.now(), last_error=""
+                ):
+                    log.warning(
+                        "notification %s was sent after its lease ran out: the worker that "
+                        "took it over may send it again (same Message-ID)",
+                        row.pk,
+                    )
     finally:
         _close(connection)
-    return counts
+    return taken, batch.counts
 
 
-def deliver_due(*, now: datetime | None = None) -> Counts:
-    """Deliver every due row, batch after batch (the periodic sweep)."""
-    counts = Counts()
-    while True:
-        batch = deliver(now=now)
-        counts += batch
-        if batch.handled < 1:
-            return counts
+def _prepare(row: Notification, items: list[Reservation], alternatives: Alternatives) -> Any:
+    """The row's email, rendered and built to bytes: whatever is wrong with this message
+    (a template, a translation, an .ics, an invalid address) fails here, as this row's own
+    error, and not in the middle of the batch's SMTP session."""
+    if row.kind in DISPLACEMENTS:
+        alternatives.add(items, now=row.event_at)
+    message: EmailMessage = render(
+        row.kind,
+        row.recipient,
+        items,
+        now=row.event_at,
+        reason=row.reason,
+        alternatives=alternatives,
+        headers={"Message-ID": row.message_id},
+    )
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    for address in [message.from_email, *message.recipients()]:
+        sanitize_address(address, encoding)  # ValueError: Invalid address "x@"
+    message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's own call
+    return message
 
 
-def _items(row: Notification, reservations: dict[int, Reservation]) -> list[Reservation]:
-    return [reservations[pk] for pk in row.reservation_ids if pk in reservations]
+def _ids(row: Notification) -> list[int]:
+    return [pk for pk in row.reservation_ids if isinstance(pk, int)]
 
 
-def _wanted(row: Notification) -> bool:
-    user = row.recipient
-    return bool(user.email) and user.is_active and wants_email(user, TOPIC[Kind(row.kind)])
+def _managed(rows: list[Notification], found: dict[int, Reservation]) -> set[tuple[int, int]]:
+    """(equipment, user) pairs of the recipients of requests to approve who manage it now."""
+    requests = [row for row in rows if row.kind == Kind.PENDING_REQUEST]
+    if not requests:
+        return set()
+    equipment = {found[pk].equipment_id for row in requests for pk in _ids(row) if pk in found}
+    pairs = Equipment.managers.through.objects.filter(
+        equipment_id__in=equipment, user_id__in={row.recipient_id for row in requests}
+    ).values_list("equipment_id", "user_id")
+    return set(pairs)
 
 
-def _why_skipped(row: Notification) -> str:
+def _items(
+    row: Notification, found: dict[int, Reservation], managed: set[tuple[int, int]]
+) -> list[Reservation]:
+    items = [found[pk] for pk in _ids(row) if pk in found]
+    if row.kind == Kind.PENDING_REQUEST:
+        # Only what still waits, on equipment the recipient still manages: a former manager
+        # is never told the details of a (possibly confidential) request.
+        items = [
+            r
+            for r in items
+            if r.status == ReservationStatus.PENDING
+            and (r.equipment_id, row.recipient_id) in managed
+        ]
+    return items
+
+
+def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[Any]) -> str:
+    """Why this row is not sent ("" when it is)."""
     user = row.recipient
     if not user.email:
-        return "the recipient has no email address"
+        return NO_ADDRESS
     if not user.is_active:
-        return "the recipient's account is inactive"
-    if not wants_email(user, TOPIC[Kind(row.kind)]):
-        return "turned off by the recipient"
-    return "the reservations are gone"
+        return INACTIVE
+    if not wants_email(user, TOPIC[Kind(row.kind)]):  # ValueError for an unknown kind
+        return TURNED_OFF
+    if items:
+        return ""
+    if row.kind == Kind.PENDING_REQUEST and any(pk in found for pk in _ids(row)):
+        still = [found[pk] for pk in _ids(row) if pk in found]
+        if any(r.status == ReservationStatus.PENDING for r in still):
+            return NOT_MANAGER
+        return NOT_PENDING
+    return GONE
 
 
 def _error(exc: BaseException) -> str:

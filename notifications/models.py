@@ -4,6 +4,7 @@ it reports, delivered later by the worker (notifications.delivery)."""
 from __future__ import annotations
 
 from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import models
@@ -100,8 +101,10 @@ class Notification(models.Model):
     @property
     def message_id(self) -> str:
         """The same Message-ID at every try, so that a repeated delivery is recognisable."""
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-        return f"<notification-{self.pk}@{domain}>"
+        # The address of "Plateforme <plateforme@example.org>" too, not its display name.
+        _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        _local, at, domain = address.rpartition("@")
+        return f"<notification-{self.pk}@{domain if at and domain else 'localhost'}>"
 
 
 DISABLED_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 
 from django.utils import timezone
 from django_tasks import task
@@ -24,7 +25,8 @@ def deliver_due_notifications() -> dict[str, int]:
 
 
 @task()
-def send_daily_reminders() -> dict[str, int]:
-    """Remind the bookers of tomorrow's reservations (once per booker and day)."""
-    sent, items = send_reminders(now=timezone.now())
+def send_daily_reminders(day: str | None = None) -> dict[str, int]:
+    """Remind the bookers of the reservations of `day` (an ISO date: the day after the
+    job's slot, given by the scheduler; tomorrow when not given), once per booker and day."""
+    sent, items = send_reminders(now=timezone.now(), day=date.fromisoformat(day) if day else None)
     return {"sent": sent, "reservations": len(items)}

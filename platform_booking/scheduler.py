@@ -7,7 +7,9 @@ the database, so several workers and machines never enqueue one job twice for th
 slot, and the task queue hands each enqueued job to one worker (SKIP LOCKED on
 PostgreSQL). On the database queue the row and the task are inserted in one transaction:
 both or neither. Slots missed while no worker ran are not caught up one by one: the next
-run covers them (each job does all that is due).
+run covers them (each job does all that is due). A job's arguments come from its slot (the
+reminders remind of the day after their slot, however late the queue runs them); the
+calendar repair starts from its own last success (platform_booking.tasks).
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
+from django_tasks_db.utils import is_locked_database_exception
 
-from calendars.tasks import repair_calendars
 from core.timezones import local_tz
 from notifications.tasks import deliver_due_notifications, send_daily_reminders
 from reservations.tasks import release_no_shows
 
 from .models import PeriodicRun
-from .tasks import prune
+from .outage import is_database_unavailable
+from .tasks import prune, repair_calendars_since_last_success
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,8 @@ class Job:
     task: Task[Any, Any]
     every: timedelta | None = None  # a slot every so often (from the Unix epoch)
     at: time | None = None  # or one slot a day at this local time
-    # The task's arguments for a slot, given the slot of the job's previous run (or None).
-    arguments: Callable[[datetime, datetime | None], dict[str, Any]] = field(
-        default=lambda slot, previous: {}
-    )
+    # The task's arguments for a slot.
+    arguments: Callable[[datetime], dict[str, Any]] = field(default=lambda slot: {})
 
     def slot(self, now: datetime) -> datetime:
         """The start of the slot `now` falls in."""
@@ -59,8 +60,9 @@ class Job:
         return datetime.combine(day, self.at, tzinfo=tz).astimezone(UTC)
 
 
-def _repair_arguments(slot: datetime, previous: datetime | None) -> dict[str, Any]:
-    return {"since": previous.isoformat() if previous else None}
+def _reminder_arguments(slot: datetime) -> dict[str, Any]:
+    """The day the reminders of this slot are about: the local day after the slot."""
+    return {"day": (slot.astimezone(local_tz()).date() + timedelta(days=1)).isoformat()}
 
 
 def jobs() -> list[Job]:
@@ -69,7 +71,7 @@ def jobs() -> list[Job]:
     found = [
         Job("deliver_due_notifications", deliver_due_notifications),
         Job("release_no_shows", release_no_shows),
-        Job("repair_calendars", repair_calendars, arguments=_repair_arguments),
+        Job("repair_calendars", repair_calendars_since_last_success),
         Job("prune", prune),
     ]
     # Issue 14 adds the waitlist's expiry here: Job("expire_waitlist", expire_waitlist).
@@ -81,7 +83,10 @@ def jobs() -> list[Job]:
     if settings.REMINDERS_AT:
         result.append(
             Job(
-                "send_reminders", send_daily_reminders, at=time.fromisoformat(settings.REMINDERS_AT)
+                "send_reminders",
+                send_daily_reminders,
+                at=time.fromisoformat(settings.REMINDERS_AT),
+                arguments=_reminder_arguments,
             )
         )
     return result
@@ -91,13 +96,7 @@ def schedule(job: Job, *, now: datetime, worker: str = "") -> bool:
     """Enqueue `job` for the slot of `now` unless some worker already did; True if this one
     did."""
     slot = job.slot(now)
-    previous = (
-        PeriodicRun.objects.filter(job=job.name, slot__lt=slot)
-        .order_by("-slot")
-        .values_list("slot", flat=True)
-        .first()
-    )
-    kwargs = job.arguments(slot, previous)
+    kwargs = job.arguments(slot)
     in_database = isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
     try:
         with transaction.atomic():
@@ -112,6 +111,15 @@ def schedule(job: Job, *, now: datetime, worker: str = "") -> bool:
         return False  # another worker has this slot
     log.info("enqueued %s for %s", job.name, slot.isoformat())
     return True
+
+
+def is_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked": busy for a moment, not gone."""
+    return (
+        isinstance(error, OperationalError)
+        and bool(error.args)
+        and is_locked_database_exception(error)
+    )
 
 
 class Scheduler:
@@ -134,6 +142,11 @@ class Scheduler:
                 if schedule(job, now=now, worker=self.worker):
                     enqueued.append(job.name)
                 self.seen[job.name] = slot
-            except Exception:  # a database hiccup: try again at the next tick
-                log.exception("could not schedule %s", job.name)
+            except Exception as error:  # try again at the next tick
+                if is_locked(error):  # SQLite, busy for a moment
+                    log.warning("could not schedule %s: %s", job.name, error)
+                elif is_database_unavailable(error):
+                    raise  # the worker waits for the database (and logs it once)
+                else:
+                    log.exception("could not schedule %s", job.name)
         return enqueued

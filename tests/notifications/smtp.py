@@ -21,7 +21,8 @@ def free_port() -> int:
 
 class Inbox:
     """What an aiosmtpd server received. `hold_rcpt` / `hold_data` stall the session at
-    that command until released (a server slow at that moment)."""
+    that command until released (a server slow at that moment); `data_delay` makes every
+    DATA answer that many seconds late (a slow server)."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
@@ -29,6 +30,7 @@ class Inbox:
         self.reached = threading.Event()  # a stalled command was reached
         self.hold_rcpt = False
         self.hold_data = False
+        self.data_delay = 0.0
         self._release = threading.Event()
 
     def release(self) -> None:
@@ -54,6 +56,8 @@ class Inbox:
         self.received.set()
         if self.hold_data:
             await self._stall()
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:

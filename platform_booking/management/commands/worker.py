@@ -1,6 +1,12 @@
 """Start a background worker: the periodic jobs' scheduler and, on the database queue, the
 tasks themselves (SPEC §12). Stop it with Ctrl+C or SIGTERM: it ends the task under way
-first. Start as many as you like, on as many machines: none runs a job twice."""
+first. Start as many as you like, on as many machines: none runs a job twice.
+
+A database outage (PostgreSQL restarting, the pool's timeout) does not end the worker: it
+logs one line when the database is lost and one when it is back, closes its connections,
+waits (1 s, doubling up to 30 s between looks) and carries on. A task under way when the
+database went away is not run again by the task queue; the notifications it was delivering
+are retried once their lease runs out, and the periodic jobs' next slot does what is due."""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,12 +29,108 @@ from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from platform_booking.outage import is_database_unavailable
 from platform_booking.scheduler import Scheduler
+
+log = logging.getLogger("platform_booking.worker")
+
+FIRST_WAIT = 1.0  # seconds before the first look at a database that went away
+LONGEST_WAIT = 30.0
 
 HELP = gettext_lazy(
     "Run the background worker: deliver notifications and run the periodic jobs "
     "(no-shows, reminders, calendar repair)."
 )
+
+
+def backoff_waits() -> Iterator[float]:
+    """The waits between looks at a database that went away: 1, 2, 4… up to 30 s."""
+    wait = FIRST_WAIT
+    while True:
+        yield wait
+        wait = min(wait * 2, LONGEST_WAIT)
+
+
+def database_ready() -> None:
+    """Raise unless the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def close_connections() -> None:
+    try:
+        connections.close_all()
+    except Exception:  # closing a dead connection may fail too; nothing to keep
+        log.debug("closing the database connections failed", exc_info=True)
+
+
+class Outage:
+    """One line when the database is lost and one when it is back, for the whole worker (its
+    task loop and its scheduler thread both notice)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def lost(self, error: BaseException) -> None:
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        cause = error.__cause__ or error
+        message = " ".join(str(cause).split()) or type(cause).__name__
+        log.error(
+            "database unavailable, the worker waits for it: %s: %s",
+            type(cause).__name__,
+            message,
+        )
+
+    def back(self) -> None:
+        with self._lock:
+            since, self._since = self._since, None
+        if since is not None:
+            log.warning(
+                "database available again after %.1f s; the worker carries on",
+                time.monotonic() - since,
+            )
+
+
+class DatabaseWorker(Worker):
+    """django-tasks-db's worker, kept alive through a database outage: its loop re-raises
+    every OperationalError but "database is locked", which would end the process."""
+
+    def __init__(self, *, outage: Outage | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outage = outage or Outage()
+
+    def pause(self, seconds: float) -> None:
+        time.sleep(seconds)  # SIGTERM meanwhile ends the worker at once (no task under way)
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                super().run()
+                return
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                self.outage.lost(error)
+            self.wait_for_database()
+
+    def wait_for_database(self) -> None:
+        for wait in backoff_waits():
+            close_connections()
+            self.pause(wait)
+            if not self.running:
+                return
+            try:
+                database_ready()
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                continue
+            self.outage.back()
+            return
 
 
 class Command(BaseCommand):
@@ -57,6 +160,7 @@ class Command(BaseCommand):
         interval = max(options["interval"], 0.05)
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         scheduling = not options["no_scheduler"]
+        outage = Outage()
         self.stdout.write(
             _("Worker %(id)s started (queue: %(queue)s).")
             % {"id": worker_id, "queue": type(backend).__name__}
@@ -65,12 +169,13 @@ class Command(BaseCommand):
             if scheduling:
                 thread = threading.Thread(
                     target=self.schedule_forever,
-                    args=(worker_id, interval),
+                    args=(worker_id, interval, outage),
                     name="scheduler",
                     daemon=True,  # ends with the worker
                 )
                 thread.start()
-            worker = Worker(
+            worker = DatabaseWorker(
+                outage=outage,
                 queue_names=["*"],
                 interval=interval,
                 batch=False,
@@ -91,14 +196,29 @@ class Command(BaseCommand):
                 _("Tasks run in the broker's own worker; this process schedules the jobs.")
             )
         if scheduling:
-            self.schedule_forever(worker_id, interval)
+            self.schedule_forever(worker_id, interval, outage)
 
-    def schedule_forever(self, worker_id: str, interval: float) -> None:
+    def schedule_forever(self, worker_id: str, interval: float, outage: Outage) -> None:
         scheduler = Scheduler(worker=worker_id)
+        waits: Iterator[float] | None = None  # while the database is away
         try:
             while True:
-                close_old_connections()
-                scheduler.tick()
+                try:
+                    close_old_connections()
+                    if waits is not None:
+                        database_ready()
+                        outage.back()
+                        waits = None
+                    scheduler.tick()
+                except Exception as error:
+                    if is_database_unavailable(error):
+                        outage.lost(error)
+                        close_connections()
+                        waits = waits or backoff_waits()
+                        time.sleep(next(waits))
+                        continue
+                    # Never let the thread die: the periodic jobs would stop unnoticed.
+                    log.exception("the scheduler could not look at its jobs")
                 time.sleep(interval)
         finally:
             connection.close()
