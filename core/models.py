@@ -29,7 +29,12 @@ def token_digest(key: str) -> str:
 
 def password_fingerprint(user: Any) -> str:
     """A short digest of the user's password hash: changes whenever the password does."""
-    return hashlib.sha256(f"api-token:{user.password}".encode()).hexdigest()[:32]
+    return hash_fingerprint(user.password)
+
+
+def hash_fingerprint(password_hash: str) -> str:
+    """The fingerprint of a password hash (see `password_fingerprint`)."""
+    return hashlib.sha256(f"api-token:{password_hash}".encode()).hexdigest()[:32]
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
@@ -47,7 +52,8 @@ class ApiToken(models.Model):
         verbose_name=_("user"),
     )
     # The token dies with the password it was issued under, whatever changes it (the
-    # password page, the admin, set_password, a reset, even an UPDATE).
+    # password page, the admin, set_password, a reset, even an UPDATE). A rehash of the
+    # same password at login (a Django upgrade) carries it over: see core.signals.
     password_fingerprint = models.CharField(max_length=32)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -81,12 +81,25 @@ def email_config(url: str) -> dict[str, Any]:
     return config
 
 
-def networks(name: str, items: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
-    """Parse IP addresses and CIDR blocks (e.g. `10.0.0.0/8,::1`), failing on a bad one."""
-    parsed = []
+def networks(name: str, items: list[str]) -> tuple[IPv4Network | IPv6Network | str, ...]:
+    """Parse trusted proxies: IP addresses and CIDR blocks (e.g. `10.0.0.0/8,::1`), and `unix`.
+
+    `unix` trusts an empty peer address: gunicorn sets REMOTE_ADDR to "" when it listens on
+    a unix socket (nginx on the same machine), so that proxy's X-Forwarded-For is believed.
+    A `/0` network (every address) is refused: it would believe any client's header.
+    """
+    parsed: list[IPv4Network | IPv6Network | str] = []
     for item in items:
+        if item.lower() == "unix":
+            parsed.append("unix")
+            continue
         try:
-            parsed.append(ip_network(item, strict=False))
+            network = ip_network(item, strict=False)
         except ValueError:
             raise ImproperlyConfigured(f"{name}: not an IP address or network: {item!r}") from None
+        if network.prefixlen == 0:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} trusts every address; name the proxies' addresses"
+            )
+        parsed.append(network)
     return tuple(parsed)

@@ -9,8 +9,20 @@ attacker spraying many accounts from one address cannot reset their count by log
 into their own account.
 
 The client address is the TCP peer, unless the peer is a trusted proxy
-(`TRUSTED_PROXIES`): then it is the rightmost address of X-Forwarded-For that is not a
-trusted proxy (the leftmost ones are whatever the client chose to send).
+(`TRUSTED_PROXIES`; its `unix` entry trusts an empty peer, a proxy on a unix socket): then
+it is the rightmost address of X-Forwarded-For that is not a trusted proxy (the leftmost
+ones are whatever the client chose to send); when every hop is trusted, the peer. IPv6
+clients are counted per /64 (one subscriber's whole network), IPv4-mapped IPv6 addresses
+as the IPv4 address.
+
+Failures are counted in buckets of `LOGIN_FAILURE_WINDOW` seconds, the previous bucket
+weighted by the share of the window that still overlaps it (a sliding window's usual
+approximation): no series of tries around a bucket's boundary escapes the limit.
+
+The shared store must never evict a live counter: Django's database cache deletes a third
+of its rows, alphabetically lowest first, once it holds MAX_ENTRIES (300); an attacker
+filling it would wipe a victim's count. `UnculledDatabaseCache` (settings.CACHES) deletes
+only expired rows.
 
 Three places use it: `LockoutBackend` (Django's password backend, refusing any password
 login while locked, whatever the path: pages, API, admin), the `user_login_failed` and
@@ -24,7 +36,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 
 from django.conf import settings
@@ -40,37 +52,79 @@ from django.shortcuts import render
 from django.urls import reverse
 
 PREFIX = "login-guard"
+UNIX_PEER = "unix"  # the TRUSTED_PROXIES entry trusting an empty peer (a unix socket)
+
+
+class UnculledDatabaseCache(DatabaseCache):
+    """Django's database cache, deleting expired rows only, never live ones.
+
+    Django's `_cull` deletes the alphabetically lowest third of the rows once there are more
+    than MAX_ENTRIES: whoever fills the cache (one failed login per made-up username) would
+    wipe the lockout counters. Here, past MAX_ENTRIES, only expired rows are deleted; the
+    table may grow past it for as long as the rows are alive (they all expire).
+    """
+
+    def _cull(self, db: str, cursor: Any, now: Any, num: int) -> None:
+        connection = connections[db]
+        quoted = connection.ops.quote_name
+        table: str = self._table  # type: ignore[attr-defined]
+        expired = f"DELETE FROM {quoted(table)} WHERE {quoted('expires')} < %s"  # noqa: S608
+        cursor.execute(expired, [connection.ops.adapt_datetimefield_value(now)])
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's IP address: forwarded addresses are believed from trusted proxies only."""
+    """Who the client is, for counting: its IPv4 address or its IPv6 /64 network.
+
+    Forwarded addresses are believed from trusted proxies only.
+    """
     request = getattr(request, "_request", request)  # a DRF Request wraps Django's
-    peer = request.META.get("REMOTE_ADDR", "") or "unknown"
+    peer = request.META.get("REMOTE_ADDR", "") or ""
     if not _trusted(peer):
-        return peer
+        return _identity(peer) or peer or "unknown"
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _trusted(hop):
-            return hop if _is_ip(hop) else peer
-    # Every hop is one of our proxies (or there is none): the leftmost is the client.
-    return hops[0] if hops and _is_ip(hops[0]) else peer
+            return _identity(hop) or _identity(peer) or peer or "unknown"
+    # Every hop is one of our proxies (or there is none): the leftmost hop is whatever
+    # was sent to the first proxy, so the peer is all we know.
+    return _identity(peer) or peer or "unknown"
 
 
-def _is_ip(text: str) -> bool:
+def _ip(text: str) -> IPv4Address | IPv6Address | None:
     try:
-        ip_address(text)
+        ip = ip_address(text)
     except ValueError:
-        return False
-    return True
+        return None
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _identity(text: str) -> str | None:
+    """The address as counted: IPv4 as is, IPv6 as its /64 network; None if not an IP."""
+    ip = _ip(text)
+    if ip is None:
+        return None
+    if isinstance(ip, IPv6Address):
+        return str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _trusted(address: str) -> bool:
-    try:
-        ip = ip_address(address)
-    except ValueError:
+    if address == "":
+        return UNIX_PEER in settings.TRUSTED_PROXIES
+    ip = _ip(address)
+    if ip is None:
         return False
-    return any(ip in network for network in settings.TRUSTED_PROXIES)
+    return any(
+        not isinstance(network, str) and ip.version == network.version and ip in network
+        for network in settings.TRUSTED_PROXIES
+    )
+
+
+def _now() -> float:
+    return time.time()
 
 
 def _account_key(username: str) -> str:
@@ -95,7 +149,7 @@ def locked_for(request: HttpRequest, username: str | None) -> int:
     """Seconds before this account or this address may try again; 0 when not locked."""
     locks = cache.get_many([f"{PREFIX}:lock:{key}" for key in _keys(request, username)])
     until = max(locks.values(), default=0)
-    return max(0, math.ceil(until - time.time())) if until else 0
+    return max(0, math.ceil(until - _now())) if until else 0
 
 
 def _limit(key: str) -> int:
@@ -107,13 +161,18 @@ def _limit(key: str) -> int:
 def record_failure(request: HttpRequest, username: str | None) -> None:
     """Count a failed login; lock the account or the address that reached its limit."""
     window = int(settings.LOGIN_FAILURE_WINDOW)
-    bucket = int(time.time() // window)
+    now = _now()
+    bucket = int(now // window)
+    # The share of the sliding window [now - window, now] still over the previous bucket.
+    overlap = 1 - (now - bucket * window) / window
     for key in _keys(request, username):
-        count = _increment(f"{PREFIX}:count:{key}:{bucket}", window)
-        if count >= _limit(key):
+        # Kept two windows: the next bucket still reads this one.
+        count = _increment(f"{PREFIX}:count:{key}:{bucket}", 2 * window)
+        previous = int(cache.get(f"{PREFIX}:count:{key}:{bucket - 1}", 0))
+        if count + previous * overlap >= _limit(key):
             lockout = int(settings.LOGIN_LOCKOUT_SECONDS)
             # add, not set: further failures while locked do not push the end back.
-            cache.add(f"{PREFIX}:lock:{key}", time.time() + lockout, timeout=lockout)
+            cache.add(f"{PREFIX}:lock:{key}", _now() + lockout, timeout=lockout)
 
 
 def _increment(counter: str, timeout: int) -> int:
@@ -147,7 +206,7 @@ def record_success(request: HttpRequest, username: str) -> None:
     """Clear the account's failures (the address's stay: see the module's docstring)."""
     key = _account_key(username)
     window = int(settings.LOGIN_FAILURE_WINDOW)
-    bucket = int(time.time() // window)
+    bucket = int(_now() // window)
     cache.delete_many([f"{PREFIX}:count:{key}:{bucket}", f"{PREFIX}:count:{key}:{bucket - 1}"])
 
 

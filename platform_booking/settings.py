@@ -236,8 +236,9 @@ WORKER_SCHEDULE = {
 REMINDERS_AT = env_str("REMINDERS_AT", "17:00")
 
 # --- Security (SPEC §13, §14) ------------------------------------------------------
-# Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe (IPs or CIDRs). Anyone else's
-# forwarded headers are ignored: the client address is then the TCP peer.
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe (IPs or CIDRs; `unix` trusts
+# an empty peer: gunicorn on a unix socket behind nginx; a /0 network is refused). Anyone
+# else's forwarded headers are ignored: the client address is then the TCP peer.
 TRUSTED_PROXIES = networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
 if TRUSTED_PROXIES and env_bool("SECURE_PROXY_SSL", True):
     # Django reads this header only from the peer, so set it only behind a proxy that
@@ -355,7 +356,7 @@ CHECK_OCCURRENCE_PERM_FUNC = scheduler_deny
 # cache: the database by default (its table comes with `migrate`), Redis when configured.
 CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL", ""))
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {
+    CACHES: dict[str, dict[str, object]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
@@ -366,8 +367,12 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
 elif CACHE_URL in ("", "db://"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's database cache, but culling expired rows only: the stock one deletes
+            # the lowest third of the keys past MAX_ENTRIES, lockout counters included.
+            "BACKEND": "platform_booking.login_guard.UnculledDatabaseCache",
             "LOCATION": "django_cache",
+            # Past this many rows, each write first deletes the expired ones.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
 else:

@@ -103,7 +103,7 @@ def demo_backup(tmp_path_factory) -> Iterator[tuple[Path, dict[str, tuple[int, s
         source.manage("demo_data")
         backup = tmp / "demo.jsonl.gz"
         result = source.manage("backup", str(backup))
-        assert "Backed up" in result.stdout or "Sauvegard" in result.stdout
+        assert str(backup) in result.stdout and backup.is_file()  # in either language
         yield backup, source.fingerprint()
     finally:
         source.drop()
@@ -203,3 +203,135 @@ def test_a_truncated_backup_changes_nothing(demo_backup, databases, tmp_path):
     assert result.returncode != 0 and "incomplete" in result.stderr
     assert target.fingerprint() == before
     assert before != expected
+
+
+# --- In this run's test database (transactional tests: restore empties whole tables) ---
+
+in_process = pytest.mark.django_db(transaction=True)
+
+
+def _leftover_table(sql_type_for_key: str = "varchar(40)") -> None:
+    """A table no installed app owns, pointing at auth_user: `authtoken_token` after core/0003."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE authtoken_token (key {sql_type_for_key} PRIMARY KEY, "
+            "created timestamp NOT NULL, "
+            "user_id integer NOT NULL REFERENCES auth_user (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+
+
+def _drop_leftover_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS authtoken_token")
+
+
+@in_process
+def test_the_backup_file_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    import stat
+
+    from platform_booking import backup as module
+
+    modes = []
+    replace = module.os.replace
+
+    def spy(src, dst):
+        modes.append(stat.S_IMODE(os.stat(src).st_mode))
+        replace(src, dst)
+
+    monkeypatch.setattr(module.os, "replace", spy)
+    for name in ("db.jsonl.gz", "db.jsonl"):
+        path = tmp_path / name
+        path.write_text("old")
+        path.chmod(0o644)
+        (tmp_path / f"{name}.partial").write_text("stale")
+        (tmp_path / f"{name}.partial").chmod(0o644)
+        module.backup_write(path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert modes == [0o600, 0o600]  # the .partial too, while it is written
+
+
+@in_process
+def test_migrations_of_apps_no_longer_installed_do_not_block_a_restore(tmp_path):
+    from django.contrib.auth.models import User
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from platform_booking.backup import backup_restore, backup_write
+
+    User.objects.create_user("kept")
+    recorder = MigrationRecorder.Migration.objects
+    # An upgraded database: rest_framework.authtoken's migrations are still recorded.
+    recorder.create(app="authtoken", name="0001_initial")
+    upgraded = tmp_path / "upgraded.jsonl"
+    backup_write(upgraded)
+    # A fresh database never had them.
+    recorder.filter(app="authtoken").delete()
+    backup_restore(upgraded, force=True)
+    assert User.objects.filter(username="kept").exists()
+    # And the other way round: a backup of a fresh database into an upgraded one.
+    fresh = tmp_path / "fresh.jsonl"
+    backup_write(fresh)
+    recorder.create(app="authtoken", name="0001_initial")
+    backup_restore(fresh, force=True)
+    assert User.objects.filter(username="kept").exists()
+
+
+@in_process
+def test_force_empties_an_empty_leftover_table_pointing_at_users(tmp_path):
+    from django.contrib.auth.models import User
+
+    from platform_booking.backup import backup_restore, backup_write
+
+    User.objects.create_user("kept")
+    path = tmp_path / "db.jsonl"
+    backup_write(path)
+    _leftover_table()
+    try:
+        User.objects.create_user("someone-else")
+        backup_restore(path, force=True)
+        assert list(User.objects.values_list("username", flat=True)) == ["kept"]
+    finally:
+        _drop_leftover_table()
+
+
+@in_process
+def test_force_refuses_a_leftover_table_holding_rows_and_names_it(tmp_path):
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from platform_booking.backup import BackupError, backup_restore, backup_write
+
+    path = tmp_path / "db.jsonl"
+    backup_write(path)
+    _leftover_table()
+    try:
+        someone = User.objects.create_user("someone-else")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO authtoken_token (key, created, user_id) VALUES (%s, %s, %s)",
+                ["0123456789abcdef0123456789abcdef01234567", "2026-01-01 00:00:00", someone.pk],
+            )
+        with pytest.raises(BackupError, match="authtoken_token"):
+            backup_restore(path, force=True)
+        assert User.objects.filter(username="someone-else").exists()  # nothing changed
+    finally:
+        _drop_leftover_table()
+
+
+@in_process
+def test_a_restore_never_gives_out_the_id_of_a_row_deleted_before_the_backup(tmp_path):
+    from django.contrib.auth.models import User
+
+    from platform_booking.backup import backup_restore, backup_write
+
+    User.objects.create_user("kept")
+    deleted = User.objects.create_user("deleted")
+    deleted_id = deleted.pk
+    deleted.delete()
+    path = tmp_path / "db.jsonl.gz"
+    backup_write(path)
+    backup_restore(path, force=True)
+    assert User.objects.create_user("new").pk > deleted_id

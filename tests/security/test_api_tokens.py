@@ -187,3 +187,51 @@ def test_plain_tokens_of_the_old_table_are_hashed_and_keep_working(make_user):
     assert plain not in dump_database()
     assert me(plain) == 200
     assert me(plain[:-1] + "8") == 401
+
+
+# A Django upgrade (or a change of PASSWORD_HASHERS): the stored MD5 hashes are outdated,
+# and check_password rewrites them at the next login, same password, new hash.
+UPGRADED_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]
+
+
+def test_a_rehash_of_the_same_password_keeps_the_tokens(make_user, settings):
+    alice = make_user("alice")
+    bob = make_user("bob")
+    key, bobs = login("alice"), login("bob")
+    settings.PASSWORD_HASHERS = UPGRADED_HASHERS
+    fresh = login("alice")  # check_password rehashes alice's password
+    alice.refresh_from_db()
+    assert alice.password.startswith("pbkdf2_sha256$")
+    assert me(key) == 200 and me(fresh) == 200
+    # A rehash through authenticate() and the login page too.
+    client = Client()
+    assert (
+        client.post("/accounts/login/", {"username": "bob", "password": "pw-bob"}).status_code
+        == 302
+    )
+    bob.refresh_from_db()
+    assert bob.password.startswith("pbkdf2_sha256$")
+    assert me(bobs) == 200
+
+
+def test_a_new_password_still_voids_the_tokens_after_an_upgrade(make_user, settings):
+    alice = make_user("alice")
+    key = login("alice")
+    settings.PASSWORD_HASHERS = UPGRADED_HASHERS
+    alice.set_password("Sel-marin-42")
+    alice.save(update_fields=["password"])
+    assert me(key) == 401
+
+
+def test_saving_an_outdated_hash_by_hand_voids_the_tokens(make_user, settings):
+    alice = make_user("alice")
+    key = login("alice")
+    settings.PASSWORD_HASHERS = UPGRADED_HASHERS
+    # Not check_password's setter: a hash assigned and saved (no rehash of the same
+    # password can be told apart from a new one here, so the tokens go).
+    alice.password = "md5$other$0123"
+    alice.save()
+    assert me(key) == 401

@@ -82,7 +82,7 @@ def test_the_production_settings_read_from_the_environment():
         ["HTTP_X_FORWARDED_PROTO", "https"],
         ["127.0.0.1/32", "10.0.0.0/8"],
         ["'self'"],
-        "django.core.cache.backends.db.DatabaseCache",
+        "platform_booking.login_guard.UnculledDatabaseCache",
     ]
     redis = run(["-c", script], **env, CACHE_URL="redis://127.0.0.1:6379/0", TRUSTED_PROXIES="")
     assert redis.returncode == 0, redis.stderr
