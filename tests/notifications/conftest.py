@@ -16,3 +16,14 @@ def smtp_port(settings) -> int:
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 1
     return port
+
+
+@pytest.fixture
+def addressed_campus(settings, campus):
+    """The campus's people with email addresses, the rheometer with its manager."""
+    settings.DEFAULT_FROM_EMAIL = "plateforme@example.org"
+    for user in (campus.researcher, campus.industrial, campus.teacher, campus.eq_manager):
+        user.email = f"{user.username}@example.org"
+        user.save()
+    campus.rheometer.managers.add(campus.eq_manager)
+    return campus

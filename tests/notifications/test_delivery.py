@@ -21,19 +21,10 @@ from reservations.services import reservation_create
 
 from .smtp import SMTPServer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("addressed_campus")]
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 16, 8, 0, tzinfo=PARIS)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def setup(settings, campus):
-    settings.DEFAULT_FROM_EMAIL = "plateforme@example.org"
-    for user in (campus.researcher, campus.industrial, campus.teacher, campus.eq_manager):
-        user.email = f"{user.username}@example.org"
-        user.save()
-    campus.rheometer.managers.add(campus.eq_manager)
 
 
 def at(day: int, hour: int) -> datetime:
