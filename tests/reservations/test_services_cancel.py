@@ -145,9 +145,7 @@ def test_another_user_may_not_cancel_a_session_date(campus, session_class):
 
 
 @pytest.mark.parametrize("scope", ["this", "following", "series"])
-def test_a_manager_of_one_workstation_cancels_only_that_workstation(
-    campus, session_class, scope
-):
+def test_a_manager_of_one_workstation_cancels_only_that_workstation(campus, session_class, scope):
     """The manager of the rheometer alone, not in the class's project, acts on the
     rheometer's rows only, whatever the scope: the other workstations' rows stay."""
     campus.rheometer.managers.add(campus.eq_manager)
