@@ -141,6 +141,11 @@ class QualificationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["equipment"]
     raw_id_fields = ["user", "granted_by"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Qualification | None = None) -> Any:
+        # A qualification is one person's on one equipment: another person or equipment is
+        # another qualification (grant it), not a change of this one, which would stay.
+        return ["user", "equipment"] if obj is not None else []
+
     def save_model(self, request: HttpRequest, obj: Qualification, form: Any, change: bool) -> None:
         saved = qualification_grant(
             actor=request.user,

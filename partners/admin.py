@@ -57,6 +57,11 @@ class ProjectAdmin(ServiceSavesRelated):
     filter_horizontal = ["members"]
     raw_id_fields = ["leader"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        # A project is closed by its `active_until`, never deleted: its reservations, usage
+        # and audit trail keep naming it (and a deletion would not be audited).
+        return False
+
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         fields = {k: form.cleaned_data[k] for k in PROJECT_FIELDS if k in form.cleaned_data}
         # The service adds the leader to the members, whatever the form's selection.

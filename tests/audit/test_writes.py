@@ -342,6 +342,23 @@ def test_the_admin_deletes_a_qualification_through_the_revocation(client, campus
     assert revoke.by == campus.admin
 
 
+def test_the_admin_neither_reassigns_a_qualification_nor_deletes_a_project(client, campus):
+    """Changes the trail could not tell: a qualification handed to someone else (the old one
+    would stay, unrevoked) and a project deleted with its members."""
+    granted = qualification_grant(
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 6, 30)
+    )
+    campus.admin.is_superuser = True
+    campus.admin.save()
+    client.force_login(campus.admin)
+    form = client.get(f"/admin/equipment/qualification/{granted.pk}/change/").content.decode()
+    assert 'name="valid_until' in form
+    assert 'name="user"' not in form and 'name="equipment"' not in form
+    project = f"/admin/partners/project/{campus.research.pk}/delete/"
+    assert client.post(project, {"post": "yes"}).status_code == 403
+    assert campus.research.__class__.objects.filter(pk=campus.research.pk).exists()
+
+
 # --- bulk writes: one insert whatever the number of rows --------------------------------------
 
 
