@@ -44,7 +44,7 @@ from django.utils.translation import gettext_noop
 
 from equipment.models import Equipment
 from partners.preferences import wants_email
-from reservations.models import Reservation, ReservationStatus
+from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 
 from .emails import DISPLACEMENTS, RELATED, Alternatives, render
 from .models import TOPIC, Kind, Notification, Status
@@ -59,6 +59,7 @@ INACTIVE = gettext_noop("the recipient's account is inactive")
 TURNED_OFF = gettext_noop("turned off by the recipient")
 GONE = gettext_noop("the reservations are gone")
 NOT_PENDING = gettext_noop("the requests are no longer pending")
+NOT_LIVE = gettext_noop("the reservations were cancelled")
 NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of these requests")
 NOT_SENT = gettext_noop("the mail backend did not send the message")
 REASONS = (NO_ADDRESS, INACTIVE, TURNED_OFF, GONE, NOT_PENDING, NOT_MANAGER, NOT_SENT)
@@ -354,6 +355,10 @@ def _items(
             if r.status == ReservationStatus.PENDING
             and (r.equipment_id, row.recipient_id) in managed
         ]
+    elif row.kind == Kind.REMINDER:
+        # A reminder delivered late (retries) names only what still stands: not a booking
+        # cancelled since the reminders' job ran.
+        items = [r for r in items if r.status in LIVE_STATUSES]
     return items
 
 
@@ -373,6 +378,8 @@ def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[A
         if any(r.status == ReservationStatus.PENDING for r in still):
             return NOT_MANAGER
         return NOT_PENDING
+    if row.kind == Kind.REMINDER and any(pk in found for pk in _ids(row)):
+        return NOT_LIVE
     return GONE
 
 

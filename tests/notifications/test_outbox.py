@@ -288,3 +288,35 @@ def test_the_reason_given_reaches_the_people_told(campus, django_capture_on_comm
     (closure_mail,) = [m for m in mail.outbox if "fermé" in m.subject]
     assert "Étalonnage annuel" in closure_mail.body
     assert closed.pk in Notification.objects.get(kind="closed").reservation_ids
+
+
+def test_a_reminder_retried_after_a_cancellation_leaves_the_cancelled_booking_out(
+    campus, settings, smtp_port, django_capture_on_commit_callbacks
+):
+    """The reminders' job could not reach the mail server; before the retry, one booking
+    was cancelled: the retried reminder names only the booking that stands, and a reminder
+    left with nothing is skipped."""
+    from reservations.services import reservation_cancel
+
+    with django_capture_on_commit_callbacks(execute=False):
+        kept, gone = (
+            book(campus.researcher, campus.research, campus.rheometer, at(24, hour))[0]
+            for hour in (10, 14)
+        )
+        (alone,) = book(campus.teacher, campus.teaching, campus.rheometer, at(24, 16))
+    assert send_reminders(now=at(23, 17))[0] == 0  # nothing listens on the mail port
+    with django_capture_on_commit_callbacks(execute=False):
+        reservation_cancel(reservation=gone, user=campus.researcher, now=at(23, 18))
+        reservation_cancel(reservation=alone, user=campus.teacher, now=at(23, 18))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    Notification.objects.filter(kind="reminder").update(next_attempt_at=timezone.now())
+    deliver_due()
+    (reminder,) = [m for m in to(campus.researcher) if m.subject.startswith("Rappel")]
+    assert "10:00" in reminder.body and "14:00" not in reminder.body
+    assert (
+        kept.pk
+        in Notification.objects.get(kind="reminder", recipient=campus.researcher).reservation_ids
+    )
+    row = Notification.objects.get(kind="reminder", recipient=campus.teacher)
+    assert row.status == Status.SKIPPED
