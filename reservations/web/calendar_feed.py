@@ -136,10 +136,11 @@ def calendar_settings(
 ) -> dict[str, Any]:
     """What calendar.js needs: where to read and write, what to show first, its words."""
     bookable = [e for e in equipment if e.status == Equipment.Status.ACTIVE] or list(equipment)
+    # Drags and resizes land on every equipment's grid: the steps they all share.
+    snap = reduce(gcd, (e.policy.granularity_minutes for e in bookable), 0) or 15
     settings: dict[str, Any] = {
         "timeZone": paris_offset(timezone.now()),
-        # Drags and resizes land on every equipment's grid: the steps they all share.
-        "snap_minutes": reduce(gcd, (e.policy.granularity_minutes for e in bookable), 0) or 15,
+        "snap_minutes": snap,
         "click_minutes": click_minutes(bookable[0]) if bookable else 60,
         # Below 600 px a week's columns are too narrow to read: a day, the views still offered.
         "narrow_view": "resourceTimelineDay" if resources else "timeGridDay",
@@ -151,7 +152,9 @@ def calendar_settings(
         "view": view,
         "views": views,
         "dayView": day_view,
-        "first_minute": grid.first_minute,
+        # The library snaps from the first minute shown, the rules count the grid from
+        # midnight: start the view on a step of the grid (07:30 for 45 minutes, not 08:00).
+        "first_minute": grid.first_minute // snap * snap,
         "last_minute": grid.last_minute,
         "replaces": replaces,
         "words": calendar_words(),

@@ -277,6 +277,24 @@ def test_the_calendar_settings_come_from_the_policy_and_paris(client, campus):
     assert settings["timeZone"] == "+01:00"
     assert (settings["snap_minutes"], settings["click_minutes"]) == (30, 120)
     assert (settings["narrow_view"], settings["narrow_date"]) == ("timeGridDay", str(WED))
+    # The library snaps from the first minute shown: it is on the grid counted from midnight.
+    equipment_update(
+        actor=SYSTEM,
+        equipment=campus.rheometer,
+        policy={"granularity_minutes": 45, "min_duration_minutes": 90, "max_duration_minutes": 450},
+    )
+    shown = client.get(f"/equipment/{campus.rheometer.pk}/?week={WED}").context["calendar"]
+    assert shown["snap_minutes"] == 45
+    assert shown["first_minute"] % 45 == 0 and shown["first_minute"] <= 8 * 60
+    equipment_update(
+        actor=SYSTEM,
+        equipment=campus.rheometer,
+        policy={
+            "granularity_minutes": 30,
+            "min_duration_minutes": 120,
+            "max_duration_minutes": None,
+        },
+    )
     # Without a day asked for: today in the shown week (the fixtures' "now" is Monday).
     page = client.get(f"/equipment/{campus.rheometer.pk}/")
     assert page.context["calendar"]["narrow_date"] == str(NOW.date())
