@@ -224,10 +224,17 @@ def test_teacher_books_a_weekly_class_on_three_workstations_from_the_planning(
 def block_box(page, booked) -> dict:
     """The booking's block, scrolled to the top of the screen: its box."""
     block = page.locator(f".calendar .ec-event[data-reservation='{booked.pk}']")
-    block.wait_for()
-    block.evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.evaluate("window.scrollBy(0, -200)")
-    return block.bounding_box()
+    # The calendar redraws its blocks when it reads the events again (after a move): the
+    # block found may be replaced before it is measured, so measure until one holds still.
+    for _attempt in range(50):
+        block.wait_for()
+        block.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.evaluate("window.scrollBy(0, -200)")
+        box = block.bounding_box()
+        if box is not None:
+            return box
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the block of reservation {booked.pk} never held still")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
