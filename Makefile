@@ -35,8 +35,11 @@ run: messages
 	@DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
 	@DEBUG=1 $(BIN)/python manage.py demo_data
 	@echo "Open $(SITE_URL)/ and log in (API docs at $(SITE_URL)/api/docs/)."
-	@# The background worker (emails, periodic jobs) runs beside the server and stops with it.
-	@DEBUG=1 $(BIN)/python manage.py worker & worker=$$!; \
+	@echo "The emails the worker sends are written to worker.log."
+	@# The background worker (emails, periodic jobs) runs beside the server and stops with it;
+	@# its output (the emails, printed by the console backend) goes to worker.log, so that the
+	@# URL and the logins stay the last lines before the server's.
+	@DEBUG=1 $(BIN)/python manage.py worker > worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
