@@ -136,3 +136,19 @@ def new_page(browser, live_server):
     assert requests, "no request was recorded"
     outside = [url for url in requests if not url.startswith(live_server.url + "/")]
     assert outside == []
+
+
+def wait_until(page, check, *, seconds: float = 10, what: str = "the page to change") -> None:
+    """Poll `check()` from Python until it holds. Not `page.wait_for_function` with a string:
+    it evaluates that string, which the Content Security Policy refuses (no 'unsafe-eval')."""
+    for _attempt in range(int(seconds * 10)):
+        if check():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+def block_top(page, pk: int) -> float:
+    """Where a reservation's block on the calendar starts on the screen (-inf if not drawn)."""
+    box = page.locator(f".ec-event[data-reservation='{pk}']").first.bounding_box()
+    return box["y"] if box else float("-inf")

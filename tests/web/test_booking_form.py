@@ -18,6 +18,7 @@ from equipment.services import equipment_create
 from reservations.forms import build_rrule
 from reservations.models import Reservation, Series
 from reservations.recurrence import expand
+from tests.web.conftest import wait_until
 
 from .conftest import FAR, PARIS, WED, at, local
 from .test_booking import done, post
@@ -648,7 +649,9 @@ def test_search_filters_equipment_and_the_preview_draws_free_time(
     assert fits(page)
     # A term button fills the last day: the eve of the Christmas holidays.
     page.locator("button[data-term='next_holidays']").click()
-    page.wait_for_function("document.getElementById('id_until').value === '2026-12-18'")
+    wait_until(
+        page, lambda: page.input_value("#id_until") == "2026-12-18", what="the term's last day"
+    )
     assert "vendredi 18 décembre 2026" in page.locator("#term-status").inner_text()
     assert page.locator("#id_term").is_hidden()
     assert fits(page)

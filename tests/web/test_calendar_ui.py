@@ -14,6 +14,7 @@ from equipment.models import Equipment
 from equipment.services import equipment_create
 from reservations.models import Reservation
 from reservations.services import closure_create
+from tests.web.conftest import block_top, wait_until
 
 from .conftest import NOW, WED, at, local
 
@@ -403,10 +404,8 @@ def test_drag_ones_booking_to_another_time(open_page, live_server, campus, book,
     booked.refresh_from_db()
     assert (booked.start, booked.end) == (at(WED, "12:00"), at(WED, "14:00"))
     # The calendar reads the busy time again: the block now sits two hours lower.
-    page.wait_for_function(
-        f"document.querySelector(\".ec-event[data-reservation='{booked.pk}']\")"
-        f".getBoundingClientRect().top > {box['y'] + box['height'] / 2}"
-    )
+    below = box["y"] + box["height"] / 2
+    wait_until(page, lambda: block_top(page, booked.pk) > below, what="the block to move down")
 
 
 @pytest.mark.django_db(transaction=True)

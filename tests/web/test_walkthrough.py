@@ -16,6 +16,7 @@ import pytest
 from core.roles import SYSTEM
 from equipment.services import category_create, equipment_create
 from reservations.models import Closure, Reservation, Series
+from tests.web.conftest import block_top, wait_until
 
 from .conftest import PARIS, WED, at, local
 
@@ -267,10 +268,8 @@ def test_researcher_drags_their_booking_then_takes_an_alternative(
     assert notice.inner_text() == "La réservation a été déplacée."
     booked.refresh_from_db()
     assert (booked.start, booked.end) == (at(WED, "12:00"), at(WED, "14:00"))
-    page.wait_for_function(
-        f"document.querySelector(\".ec-event[data-reservation='{booked.pk}']\")"
-        f".getBoundingClientRect().top > {box['y'] + box['height'] / 2}"
-    )
+    below = box["y"] + box["height"] / 2
+    wait_until(page, lambda: block_top(page, booked.pk) > below, what="the block to move down")
 
     # Two hours later again: onto the class at 14:00. Refused in place, the block goes back.
     box = block_box(page, booked)
