@@ -53,7 +53,7 @@ lint: install
 
 # Real faults (marker `faults`) need PostgreSQL's server binaries: run once, on PostgreSQL.
 test-sqlite: messages browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not faults"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not faults and not schemathesis"
 
 test-postgres: messages browser
 	scripts/ensure-postgres.sh
