@@ -314,7 +314,10 @@ def test_a_database_restart_answers_503_then_recovers_without_losing_a_booking(a
     for answer in outage:
         assert answer.body["code"] == "service_unavailable"
         assert answer.retry_after and int(answer.retry_after) > 0
-        assert stopped_at <= answer.at <= started_at + 10
+        # A 503 may also come just before the stop: the pool (3 connections, 2 s timeout)
+        # is saturated by 4 clients on a loaded machine, which is a 503 too (SPEC §14).
+        assert answer.at <= started_at + 10
+    assert any(stopped_at <= a.at <= started_at for a in outage), "no 503 during the outage"
     # /healthz follows the database.
     assert any(a.status == 503 and a.retry_after for a in checks if a.at < started_at)
     assert checks[-1].status == 200

@@ -9,7 +9,6 @@ import re
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from core.french_calendars import school_calendar_end, term_end
 from core.roles import SYSTEM
@@ -576,36 +575,14 @@ def test_the_free_time_of_ten_equipment_costs_the_queries_of_one(
 
 
 @pytest.fixture
-def phone_or_desktop(browser, live_server):
-    """A logged-in page of the given width; at the end every request was to the live server."""
-    contexts = []
-    requests: list[str] = []
+def phone_or_desktop(new_page):
+    """A logged-in page of the given width (conftest's `new_page`: every request must go to
+    the live server)."""
 
     def make(user, *, width: int):
-        context = browser.new_context(
-            locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": width, "height": 900}
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        client = Client()
-        client.force_login(user)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        return page
+        return new_page(user, viewport={"width": width, "height": 900})
 
-    yield make
-    for context in contexts:
-        context.close()
-    assert requests and all(url.startswith(live_server.url + "/") for url in requests)
+    return make
 
 
 def fits(page) -> bool:
