@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from .models import AuditEntry
 
 
@@ -82,3 +84,33 @@ def record(entries: Sequence[AuditEntry]) -> None:
     """Insert the entries of one service call together (one statement for a few hundred)."""
     if entries:
         AuditEntry.objects.bulk_create(entries)
+
+
+def record_change(
+    *,
+    object_type: str,
+    object_id: int,
+    action: str,
+    changes: Mapping[str, Sequence[Any]],
+    by: Any,
+    at: datetime | None = None,
+    equipment_id: int | None = None,
+    site_id: int | None = None,
+) -> None:
+    """Record one change of one object now, when something changed (`changes` from `diff`,
+    or written by hand); nothing when `changes` is empty."""
+    if changes:
+        record(
+            [
+                entry(
+                    object_type=object_type,
+                    object_id=object_id,
+                    action=action,
+                    at=at or timezone.now(),
+                    by=by,
+                    changes=changes,
+                    equipment_id=equipment_id,
+                    site_id=site_id,
+                )
+            ]
+        )

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
@@ -115,22 +114,15 @@ def _audited(equipment: Equipment) -> dict[str, Any]:
 def _audit_equipment(
     equipment: Equipment, action: str, before: dict[str, Any], *, actor: Any
 ) -> None:
-    changes = audit.diff(before, _audited(equipment))
-    if changes:
-        audit.record(
-            [
-                audit.entry(
-                    object_type=AuditObject.EQUIPMENT,
-                    object_id=equipment.pk,
-                    action=action,
-                    at=timezone.now(),
-                    by=actor,
-                    changes=changes,
-                    equipment_id=equipment.pk,
-                    site_id=equipment.site_id,
-                )
-            ]
-        )
+    audit.record_change(
+        object_type=AuditObject.EQUIPMENT,
+        object_id=equipment.pk,
+        action=action,
+        changes=audit.diff(before, _audited(equipment)),
+        by=actor,
+        equipment_id=equipment.pk,
+        site_id=equipment.site_id,
+    )
 
 
 def ensure_calendar(equipment: Equipment) -> None:
@@ -273,18 +265,13 @@ def category_update(*, actor: Any, category: Category, **fields: Any) -> Categor
 def _audit_qualification(
     qualification: Qualification, action: str, changes: dict[str, Any], *, actor: Any
 ) -> None:
-    audit.record(
-        [
-            audit.entry(
-                object_type=AuditObject.QUALIFICATION,
-                object_id=qualification.pk,
-                action=action,
-                at=timezone.now(),
-                by=actor,
-                changes=changes,
-                equipment_id=qualification.equipment_id,
-            )
-        ]
+    audit.record_change(
+        object_type=AuditObject.QUALIFICATION,
+        object_id=qualification.pk,
+        action=action,
+        changes=changes,
+        by=actor,
+        equipment_id=qualification.equipment_id,
     )
 
 
@@ -308,11 +295,15 @@ def qualification_grant(
         .first()
     )
     previous = existing.valid_until if existing is not None else None
-    qualification, created = Qualification.objects.update_or_create(
-        user=user,
-        equipment=equipment,
-        defaults={"valid_until": valid_until, "granted_by": granted_by},
-    )
+    created = existing is None
+    if existing is None:
+        qualification = Qualification.objects.create(
+            user=user, equipment=equipment, valid_until=valid_until, granted_by=granted_by
+        )
+    else:
+        qualification = existing
+        qualification.valid_until, qualification.granted_by = valid_until, granted_by
+        qualification.save(update_fields=["valid_until", "granted_by"])
     if created:
         changes = {"user": [None, user.pk], "valid_until": [None, valid_until]}
         _audit_qualification(qualification, "grant", changes, actor=actor)

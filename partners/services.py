@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
@@ -90,17 +89,13 @@ def _project_values(project: Project) -> dict[str, Any]:
 
 
 def _audit_project(project: Project, action: str, before: dict[str, Any], *, actor: Any) -> None:
-    changes = audit.diff(before, _project_values(project))
-    if changes:
-        entry = audit.entry(
-            object_type=AuditObject.PROJECT,
-            object_id=project.pk,
-            action=action,
-            at=timezone.now(),
-            by=actor,
-            changes=changes,
-        )
-        audit.record([entry])
+    audit.record_change(
+        object_type=AuditObject.PROJECT,
+        object_id=project.pk,
+        action=action,
+        changes=audit.diff(before, _project_values(project)),
+        by=actor,
+    )
 
 
 @transaction.atomic
