@@ -19,7 +19,13 @@ from django.utils.translation import gettext as _
 
 from core import timezones
 from core.errors import DomainError
-from core.french_calendars import ZONE, public_holidays, school_holiday_names, school_years_covered
+from core.french_calendars import (
+    ZONE,
+    public_holidays,
+    school_calendar_end,
+    school_holiday_names,
+    school_years_covered,
+)
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment, Site
 from reservations.models import Closure
@@ -121,7 +127,9 @@ def school_holidays_known_until(years: Iterable[int]) -> date | None:
     last_year = max(_check_years(years))
     if not school_years_covered(last_year):
         return None
-    if school_years_covered(last_year + 1):
-        return None
-    last_day = max(school_holiday_names(last_year))
-    return last_day if last_day < date(last_year, 12, 31) else None
+    # core.french_calendars knows where the calendar ends; here only whether that is
+    # within the last year asked (data beyond it, or to its very end: nothing to say).
+    end = school_calendar_end(last_year)
+    return (
+        end if end is not None and end.year == last_year and end < date(last_year, 12, 31) else None
+    )
