@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -89,7 +90,9 @@ IMPORT_REFUSED = inline_serializer(
     "ClosureImportRefused",
     {
         "code": serializers.CharField(
-            help_text="invalid_ics, file_too_large, too_many_occurrences, invalid..."
+            help_text=gettext_lazy(
+                "Machine code: invalid_ics, file_too_large, too_many_occurrences, invalid..."
+            )
         ),
         "detail": serializers.CharField(),
         "fields": serializers.DictField(
@@ -140,7 +143,7 @@ class ClosureImportView(APIView):
                         "Bad entry",
                         value={
                             "code": "invalid_ics",
-                            "detail": "1 event(s) cannot be read: nothing was imported.",
+                            "detail": "Events that cannot be read: 1. Nothing was imported.",
                             "errors": [
                                 {
                                     "uid": "abc@example.org",

@@ -104,6 +104,9 @@ CATALOGUE: dict[str, Entry] = {
     "started": Entry(
         400, _("This reservation has started: check out to free the rest of its slot.")
     ),
+    "started.move": Entry(
+        400, _("This reservation has started: it can no longer be moved or resized.")
+    ),
     "not_pending": Entry(400, _("Only pending reservations can be approved or rejected.")),
     "not_confirmed": Entry(400, _("Only confirmed reservations can be checked in.")),
     "no_show": Entry(400, _("The check-in grace has passed: this reservation is a no-show.")),
@@ -116,7 +119,7 @@ CATALOGUE: dict[str, Entry] = {
     "invalid_ics.no_calendar": Entry(400, _("This is not an iCalendar file: no VCALENDAR found.")),
     "invalid_ics.no_event": Entry(400, _("The file has no event (VEVENT) to import.")),
     "invalid_ics.entries": Entry(
-        400, _("%(count)d event(s) cannot be read: nothing was imported.")
+        400, _("Events that cannot be read: %(count)d. Nothing was imported.")
     ),
     "invalid_ics.recurrences": Entry(400, _("The recurrences cannot be expanded: %(error)s")),
     "invalid_ics.refused": Entry(400, _("An event cannot be imported: nothing was imported.")),

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from equipment.models import Equipment, Site
 
@@ -64,3 +65,10 @@ def scope_label(equipment: Equipment | None, site: Site | None) -> str:
     if site is not None:
         return str(site.name)
     return _("every site")
+
+
+def displaced_words(count: int) -> str:
+    """ "3 reservations displaced", for the closing line of the closure commands."""
+    return ngettext("%(n)d reservation displaced", "%(n)d reservations displaced", count) % {
+        "n": count
+    }

@@ -61,8 +61,8 @@ def run(*args: str) -> str:
 def test_2026_public_holidays_close_every_site_for_whole_local_days(campus):
     output = run("2026")
     assert output == (
-        "11 public holiday closure(s) created for every site, 0 already there, "
-        "0 reservation(s) displaced.\n"
+        "11 public holiday closures created for every site, 0 already there, "
+        "0 reservations displaced.\n"
     )
     closures = list(Closure.objects.order_by("start"))
     assert [c.start.astimezone(PARIS).date() for c in closures] == HOLIDAYS_2026
@@ -98,18 +98,16 @@ def test_2026_public_holidays_close_every_site_for_whole_local_days(campus):
 def test_running_again_creates_nothing(campus):
     run("2026")
     output = run("2026", "2027")
-    assert output.startswith(
-        "11 public holiday closure(s) created for every site, 11 already there"
-    )
+    assert output.startswith("11 public holiday closures created for every site, 11 already there")
     assert Closure.objects.count() == 22
 
 
 def test_holidays_for_a_site_or_an_equipment(campus):
     assert run("2026", "--site", str(campus.site.pk)).startswith(
-        "11 public holiday closure(s) created for We Lab"
+        "11 public holiday closures created for We Lab"
     )
     assert run("2026", "--equipment", "WL-HPLC-01").startswith(
-        "11 public holiday closure(s) created for WL-HPLC-01"
+        "11 public holiday closures created for WL-HPLC-01"
     )
     assert Closure.objects.filter(site=campus.site).count() == 11
     assert Closure.objects.filter(equipment=campus.hplc).count() == 11
@@ -126,7 +124,7 @@ def test_a_public_holiday_displaces_a_covered_reservation(campus):
         now=NOW,
     ).reservations[0]
     output = run("2026", "--equipment", "TO-RHEO-01")
-    assert output.endswith("1 reservation(s) displaced.\n")
+    assert output.endswith("1 reservation displaced.\n")
     booked.refresh_from_db()
     assert booked.status == "displaced"
 

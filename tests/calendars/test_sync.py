@@ -275,7 +275,7 @@ def test_sync_calendars_rebuilds_everything(campus):
     out = StringIO()
     with translation.override("en"):
         call_command("sync_calendars", stdout=out)
-    assert out.getvalue() == ("1 calendar(s) added; events: 3 created, 0 updated, 2 deleted.\n")
+    assert out.getvalue() == ("1 calendar added; events: 3 created, 0 updated, 2 deleted.\n")
     assert [relation(e) for e in events_of(campus.rheometer)] == [
         ("reservation", booked.pk),
         ("closure", closure.pk),
@@ -285,7 +285,7 @@ def test_sync_calendars_rebuilds_everything(campus):
     again = StringIO()
     with translation.override("en"):
         call_command("sync_calendars", stdout=again)
-    assert again.getvalue() == "0 calendar(s) added; events: 0 created, 0 updated, 0 deleted.\n"
+    assert again.getvalue() == "0 calendars added; events: 0 created, 0 updated, 0 deleted.\n"
 
 
 @pytest.mark.django_db(transaction=True)

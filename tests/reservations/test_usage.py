@@ -14,13 +14,13 @@ from django.utils import translation
 from core.roles import SYSTEM
 from equipment.services import equipment_update
 from reservations.exceptions import BookingError
-from reservations.models import Reservation
 from reservations.services import (
     release_no_shows,
     reservation_check_in,
     reservation_check_out,
     reservation_create,
 )
+from tests.conftest import reservation_row
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -126,19 +126,15 @@ def test_reminders_cover_exactly_tomorrows_confirmed_reservations(campus, make_u
         user = make_user(f"u{day}{hour}{minute}{status[0]}", email=f"u{day}{hour}{minute}@x.org")
         campus.open_research.members.add(user)
         start = datetime(2026, 11, day, hour, minute, tzinfo=PARIS)
-        return Reservation.objects.create(
-            equipment=campus.rheometer,
+        return reservation_row(
+            campus,
+            start,
+            30,
             project=campus.open_research,
             booked_by=user,
-            start=start,
-            end=start + timedelta(minutes=30),
-            blocked_until=start + timedelta(minutes=30),
             title="Rappel",
             status=status,
-            priority="research",
-            status_changed_at=BOOKED_AT,
-            created_at=BOOKED_AT,
-            updated_at=BOOKED_AT,
+            at=BOOKED_AT,
         )
 
     early = booking(25, 0, 30)
@@ -161,7 +157,7 @@ def test_release_command_prints_a_summary(campus, booking, monkeypatch):
     out = StringIO()
     with translation.override("en"):
         call_command("release_no_shows", stdout=out)
-    assert out.getvalue().strip() == "1 no-show(s), 0 completed."
+    assert out.getvalue().strip() == "1 no-show, 0 completed."
 
 
 # --- past the grace, a no-show before the command runs (SPEC §5) -------------------------

@@ -9,10 +9,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendars.ics_import import MAX_BYTES, IcsImportError, import_ics
-from calendars.management.scope import add_scope_arguments, resolve_scope, scope_label
+from calendars.management.scope import (
+    add_scope_arguments,
+    displaced_words,
+    resolve_scope,
+    scope_label,
+)
 from core.errors import DomainError
 
 HELP = gettext_lazy(
@@ -67,15 +72,17 @@ class Command(BaseCommand):
                     "start": timezone.localtime(item["start"]).strftime("%d/%m/%Y %H:%M"),
                 }
             )
+        created, skipped = len(outcome.created), len(outcome.skipped)
         self.stdout.write(
-            _(
-                "%(created)d closure(s) created for %(scope)s, %(skipped)d skipped, "
-                "%(displaced)d reservation(s) displaced."
-            )
+            _("%(created)s, %(skipped)s, %(displaced)s.")
             % {
-                "created": len(outcome.created),
-                "scope": scope_label(equipment, site),
-                "skipped": len(outcome.skipped),
-                "displaced": len(outcome.displaced),
+                "created": ngettext(
+                    "%(n)d closure created for %(scope)s",
+                    "%(n)d closures created for %(scope)s",
+                    created,
+                )
+                % {"n": created, "scope": scope_label(equipment, site)},
+                "skipped": ngettext("%(n)d skipped", "%(n)d skipped", skipped) % {"n": skipped},
+                "displaced": displaced_words(len(outcome.displaced)),
             }
         )

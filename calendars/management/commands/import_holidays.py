@@ -8,14 +8,19 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendars.holidays import (
     import_public_holidays,
     school_holiday_periods,
     school_holidays_known_until,
 )
-from calendars.management.scope import add_scope_arguments, resolve_scope, scope_label
+from calendars.management.scope import (
+    add_scope_arguments,
+    displaced_words,
+    resolve_scope,
+    scope_label,
+)
 from core.errors import DomainError
 from core.french_calendars import ZONE
 
@@ -51,16 +56,19 @@ class Command(BaseCommand):
             )
         except DomainError as error:
             raise CommandError(str(error.message)) from None
+        created, skipped = len(outcome.created), len(outcome.skipped)
         self.stdout.write(
-            _(
-                "%(created)d public holiday closure(s) created for %(scope)s, %(skipped)d "
-                "already there, %(displaced)d reservation(s) displaced."
-            )
+            _("%(created)s, %(skipped)s, %(displaced)s.")
             % {
-                "created": len(outcome.created),
-                "scope": scope_label(equipment, site),
-                "skipped": len(outcome.skipped),
-                "displaced": len(outcome.displaced),
+                "created": ngettext(
+                    "%(n)d public holiday closure created for %(scope)s",
+                    "%(n)d public holiday closures created for %(scope)s",
+                    created,
+                )
+                % {"n": created, "scope": scope_label(equipment, site)},
+                "skipped": ngettext("%(n)d already there", "%(n)d already there", skipped)
+                % {"n": skipped},
+                "displaced": displaced_words(len(outcome.displaced)),
             }
         )
         if not options["school_holidays"]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendars.sync import rebuild_all
 from equipment.models import Equipment
@@ -29,13 +29,15 @@ class Command(BaseCommand):
             # equipment_create gives each equipment its calendar; older rows may lack one.
             ensure_calendar(equipment)
         counts = rebuild_all()
+        added = len(missing)
         self.stdout.write(
             _(
-                "%(calendars)d calendar(s) added; events: %(created)d created, "
-                "%(updated)d updated, %(deleted)d deleted."
+                "%(calendars)s; events: %(created)d created, %(updated)d updated, "
+                "%(deleted)d deleted."
             )
             % {
-                "calendars": len(missing),
+                "calendars": ngettext("%(n)d calendar added", "%(n)d calendars added", added)
+                % {"n": added},
                 "created": counts.created,
                 "updated": counts.updated,
                 "deleted": counts.deleted,

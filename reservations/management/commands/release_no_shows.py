@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from reservations.services import release_no_shows
 
@@ -19,4 +19,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = release_no_shows(now=timezone.now())
-        self.stdout.write(_("%(no_show)d no-show(s), %(completed)d completed.") % counts)
+        no_show, completed = counts["no_show"], counts["completed"]
+        self.stdout.write(
+            _("%(no_show)s, %(completed)s.")
+            % {
+                "no_show": ngettext("%(n)d no-show", "%(n)d no-shows", no_show) % {"n": no_show},
+                "completed": ngettext("%(n)d completed", "%(n)d completed", completed)
+                % {"n": completed},
+            }
+        )
