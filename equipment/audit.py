@@ -17,11 +17,13 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, words
+from core.ids import is_id
 from core.models import AuditEntry, AuditObject
 from core.roles import is_platform_manager
 from core.timezones import TimeError, parse_local
 
 from .models import Equipment
+from .selectors import manages_any
 
 
 def may_read_audit(user: Any, *, manages_equipment: bool) -> bool:
@@ -31,15 +33,11 @@ def may_read_audit(user: Any, *, manages_equipment: bool) -> bool:
     )
 
 
-def manages_any_equipment(user: Any) -> bool:
-    return bool(getattr(user, "pk", None)) and Equipment.objects.filter(managers=user).exists()
-
-
 def may_read_audit_now(user: Any) -> bool:
     """`may_read_audit` for this user, asking the database only when it must."""
     if is_platform_manager(user):
         return True
-    return may_read_audit(user, manages_equipment=manages_any_equipment(user))
+    return may_read_audit(user, manages_equipment=manages_any(user))
 
 
 def audit_visible_to(user: Any) -> QuerySet[AuditEntry]:
@@ -99,7 +97,7 @@ def read_filters(params: Any, *, reader: Any) -> AuditFilters:
             numbers[name] = None
         elif name == "user" and text == "me":
             numbers[name] = reader.pk
-        elif text.isascii() and text.isdigit() and len(text) < 19:
+        elif is_id(text):
             numbers[name] = int(text)
         else:
             raise DomainError("bad_filter", fields={name: [words("bad_filter")]})

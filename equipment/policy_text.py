@@ -10,7 +10,8 @@ from partners.models import ProjectKind
 from .policy import QUOTA_KINDS, WEEKDAYS, Policy
 
 
-def _day_names() -> dict[str, str]:
+def day_names() -> dict[str, str]:
+    """The weekdays of a policy (`mon`…`sun`) in words, in the active language."""
     return {
         "mon": _("Monday"),
         "tue": _("Tuesday"),
@@ -33,7 +34,7 @@ def _duration(minutes: int) -> str:
 
 def describe_policy(policy: Policy) -> list[str]:
     """Return one sentence per rule of the policy, in the active language."""
-    names = _day_names()
+    names = day_names()
     opening = []
     for day in WEEKDAYS:
         ranges = policy.opening_hours.get(day) or []

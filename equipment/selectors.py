@@ -73,6 +73,18 @@ def equipment_list(
     return qs
 
 
+def manages_any(user: Any) -> bool:
+    """Whether the user manages at least one equipment (one query; none for an anonymous
+    visitor). The one answer to "is an equipment manager" for the manager pages, the
+    audit trail and the account page; platform managers are asked about first by callers
+    that let them in anyway (core.roles.is_platform_manager needs no query)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.pk
+        and Equipment.objects.filter(managers=user).exists()
+    )
+
+
 def is_equipment_manager(user: Any, equipment: Equipment) -> bool:
     """Whether the user is one of the equipment's own managers (a read for permissions)."""
     return bool(user.is_authenticated and equipment.managers.filter(pk=user.pk).exists())

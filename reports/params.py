@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from core import timezones
 from core.errors import DomainError
+from core.ids import is_id
 from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from partners.models import ProjectKind
 from reservations import rules
@@ -45,7 +46,6 @@ class ReportQuery:
 # Reports cover real bookings: bounds outside the years of the booking rules are typing
 # mistakes, and near the ends of the calendar the local-time arithmetic would overflow.
 FIRST_YEAR, LAST_YEAR = timezones.FIRST_YEAR, timezones.LAST_YEAR
-MAX_ID = 2**31 - 1
 
 
 def parse_bound(value: str) -> datetime:
@@ -70,7 +70,7 @@ def parse_bound(value: str) -> datetime:
 
 def _ids(value: str) -> tuple[int, ...]:
     items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items or not all(v.isascii() and v.isdigit() and int(v) <= MAX_ID for v in items):
+    if not items or not all(is_id(v) for v in items):
         raise ValueError(value)
     return tuple(int(v) for v in items)
 

@@ -8,7 +8,7 @@ equipment by name (looked up once per page, whatever its length).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,31 +18,35 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.models import AuditEntry, AuditObject
 from equipment.models import Equipment, Site
+from equipment.policy import WEEKDAYS
+from equipment.policy_text import day_names
 from partners.models import Partner, ProjectKind
 from reservations.models import Closure, ReservationStatus
 
 User = get_user_model()
 
+# Their own entries (context "audit action"): after "Réservation #12 · HPLC" or
+# "Qualification #3", French needs words that agree with any object (nouns).
 ACTIONS: dict[str, Promise] = {
-    "create": gettext_lazy("created"),
-    "update": gettext_lazy("changed"),
-    "delete": gettext_lazy("deleted"),
-    "move": gettext_lazy("moved"),
-    "cancel": gettext_lazy("cancelled"),
-    "approve": gettext_lazy("approved"),
-    "reject": gettext_lazy("rejected"),
-    "displace": gettext_lazy("displaced"),
-    "check_in": gettext_lazy("checked in"),
-    "check_out": gettext_lazy("checked out"),
-    "no_show": gettext_lazy("no-show"),
-    "completed": gettext_lazy("completed"),
-    "grant": gettext_lazy("granted"),
-    "renew": gettext_lazy("renewed"),
-    "revoke": gettext_lazy("revoked"),
+    "create": pgettext_lazy("audit action", "created"),
+    "update": pgettext_lazy("audit action", "changed"),
+    "delete": pgettext_lazy("audit action", "deleted"),
+    "move": pgettext_lazy("audit action", "moved"),
+    "cancel": pgettext_lazy("audit action", "cancelled"),
+    "approve": pgettext_lazy("audit action", "approved"),
+    "reject": pgettext_lazy("audit action", "rejected"),
+    "displace": pgettext_lazy("audit action", "displaced"),
+    "check_in": pgettext_lazy("audit action", "checked in"),
+    "check_out": pgettext_lazy("audit action", "checked out"),
+    "no_show": pgettext_lazy("audit action", "no-show"),
+    "completed": pgettext_lazy("audit action", "completed"),
+    "grant": pgettext_lazy("audit action", "granted"),
+    "renew": pgettext_lazy("audit action", "renewed"),
+    "revoke": pgettext_lazy("audit action", "revoked"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -110,13 +114,21 @@ class Change:
 
 
 @dataclass
+class Rule:
+    """A booking rule a manager overrode: its words and its code."""
+
+    label: str
+    code: str
+
+
+@dataclass
 class Row:
     entry: AuditEntry
     who: str
     what: str
     action: str
     changes: list[Change]
-    overridden: str
+    overridden: list[Rule]
 
 
 class Names:
@@ -161,10 +173,63 @@ def _missing(key: str) -> str:
     return _("platform default") if key.startswith("policy.") else "—"
 
 
+def _kind(value: Any) -> str:
+    """A project kind (`pedagogical`…) by its label."""
+    try:
+        return str(ProjectKind(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _per_kind(kind: Any, value: Any) -> str:
+    """One kind's value of a policy setting: "research: 30"."""
+    return _("%(kind)s: %(value)s") % {"kind": _kind(kind), "value": value}
+
+
+def _number(value: Any) -> str:
+    """A number in the active language's format, without a useless fraction (7,5; 10)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return formats.number_format(value) if isinstance(value, int | float) else str(value)
+
+
+def _policy_in_words(key: str, value: Any) -> str | None:
+    """A policy override with a structure (days, kinds, windows) in the words of the
+    equipment page (equipment.policy_text); None for the others, and for a value of an
+    unexpected shape, said as stored rather than failing the page."""
+    days = day_names()
+    try:
+        if key == "policy.opening_hours" and isinstance(value, dict):
+            opening = []
+            for day in WEEKDAYS:
+                if day in value:
+                    spans = ", ".join(f"{a}–{b}" for a, b in value[day]) or _("closed")
+                    opening.append(f"{days[day]} {spans}")
+            return "; ".join(opening)
+        if key == "policy.horizon_days" and isinstance(value, dict):
+            return "; ".join(_per_kind(kind, _number(n)) for kind, n in value.items())
+        if key == "policy.weekly_quota_hours" and isinstance(value, dict):
+            return "; ".join(
+                _per_kind(kind, _("no quota") if hours is None else _number(hours))
+                for kind, hours in value.items()
+            )
+        if key == "policy.approval_required_for" and isinstance(value, list):
+            return ", ".join(_kind(kind) for kind in value) or "—"
+        if key == "policy.teaching_windows" and isinstance(value, list):
+            return ", ".join(f"{days[w['weekday']]} {w['start']}–{w['end']}" for w in value) or "—"
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
 def value_in_words(object_type: str, key: str, value: Any, names: Names) -> str:
     """One stored value in words."""
     if value is None or value == "":
         return _missing(key)
+    if key.startswith("policy."):
+        policy = _policy_in_words(key, value)
+        if policy is not None:
+            return policy
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key in INSTANTS and isinstance(value, str):
@@ -223,9 +288,13 @@ def _what(entry: AuditEntry, names: Names) -> str:
     return text
 
 
-def describe(entries: Sequence[AuditEntry]) -> list[Row]:
-    """Rows for the page: each entry's author, object, action and changes in words."""
+def describe(
+    entries: Sequence[AuditEntry], *, rule_labels: Mapping[str, str] | None = None
+) -> list[Row]:
+    """Rows for the page: each entry's author, object, action and changes in words; the
+    rules overridden by their `rule_labels` (reservations.web.common.code_labels)."""
     names = Names(entries)
+    labels = rule_labels or {}
     return [
         Row(
             entry=entry,
@@ -237,7 +306,7 @@ def describe(entries: Sequence[AuditEntry]) -> list[Row]:
             changes=[
                 _change(entry.object_type, k, v, names) for k, v in (entry.changes or {}).items()
             ],
-            overridden=", ".join(entry.overridden or []),
+            overridden=[Rule(labels.get(code, code), code) for code in entry.overridden or []],
         )
         for entry in entries
     ]

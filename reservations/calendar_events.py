@@ -8,7 +8,7 @@ in full (SPEC §6) never enters an event.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,18 +20,18 @@ from django.utils.translation import gettext as _
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment
 from partners.selectors import project_ids_with_full_view
-from reservations.models import Closure
+from reservations.models import Closure, closed_equipment
 
 from . import permissions
 from .models import Reservation, ReservationStatus
 from .planning import (
     SHOWN_STATUSES,
     clock,
-    closed_equipment,
     full_view_expression,
     priority_labels,
 )
 
+# The longest window the calendars ask for: a month view shows six weeks.
 MAX_CALENDAR_DAYS = 62
 # "mercredi 2 décembre 2026": the weekday and the month in words, never abbreviated.
 DAY_IN_WORDS = "l j F Y"
@@ -54,10 +54,13 @@ def _when(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     )
 
 
-def _reservation_event(r: Any, *, editable: bool, tz: ZoneInfo, index: int) -> dict[str, Any]:
-    """A reservation for the browser calendar: busy time with its priority, its details
-    only for a reader who sees it in full (SPEC §6)."""
-    label = priority_labels().get(r.priority, r.priority)
+def _reservation_event(
+    r: Any, *, editable: bool, tz: ZoneInfo, index: int, labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """A reservation for the browser calendar: busy time with its priority (its words in
+    `labels`, read once per request), its details only for a reader who sees it in full
+    (SPEC §6)."""
+    label = labels.get(r.priority, r.priority)
     names = ["block-reservation", f"prio-{r.priority}"]
     if r.status == ReservationStatus.PENDING:
         names.append("pending")
@@ -142,11 +145,12 @@ def calendar_events(
         .order_by("start", "pk")
     )
     events: list[dict[str, Any]] = []
+    labels = priority_labels()
     for index, r in enumerate(reservations):
         editable = permissions.can_be_moved(r, now) and permissions.may_act_on(
             user, r, manages=r.manages, sees_project=r.sees_project
         )
-        events.append(_reservation_event(r, editable=editable, tz=tz, index=index))
+        events.append(_reservation_event(r, editable=editable, tz=tz, index=index, labels=labels))
         if r.blocked_until > r.end:
             events.append(
                 _background("buffer", r.equipment_id, r.end, r.blocked_until, _("Buffer"), tz)

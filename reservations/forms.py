@@ -130,7 +130,22 @@ class PlanningForm(SiteCategoryFilterForm):
 
 FREQUENCIES = ("once", "daily", "weekly")
 TERM_PRESETS = ("next_holidays", "school_year_end")
-# How far ahead a term preset looks for the holidays that end it.
+
+
+def term_last_day(preset: str, day: date) -> date:
+    """The last day of a term preset from `day` (french_calendars.term_end), for the form
+    and the booking page's buttons; a ValidationError `school_calendar_unknown` where the
+    zone B calendar does not say."""
+    last = french_calendars.term_end(preset, day)
+    if last is None:
+        raise ValidationError(
+            _(
+                "The zone B school calendar does not say when that is: "
+                "choose the last day yourself."
+            ),
+            code="school_calendar_unknown",
+        )
+    return last
 
 
 def build_rrule(
@@ -300,18 +315,10 @@ class BookingForm(forms.Form):
             return data
         start = data.get("start")
         if data.get("term") and start is not None:
-            last = french_calendars.term_end(data["term"], start.astimezone(local_tz()).date())
-            if last is None:
-                self.add_error(
-                    "term",
-                    ValidationError(
-                        _(
-                            "The zone B school calendar does not say when that is: "
-                            "choose the last day yourself."
-                        ),
-                        code="school_calendar_unknown",
-                    ),
-                )
+            try:
+                last = term_last_day(data["term"], start.astimezone(local_tz()).date())
+            except ValidationError as error:
+                self.add_error("term", error)
                 return data
             data["until"], data["repeat_end"] = last, "until"
         elif data.get("repeat_end") == "count":
@@ -347,16 +354,11 @@ class BookingForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    """New times for a reservation (the service checks every rule again)."""
+    """New times for a reservation (the service checks every rule again, their order
+    first: the move page shows its refusal on the field it names)."""
 
     start = LocalDateTimeField(label=_("Start"))
     end = LocalDateTimeField(label=_("End"))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            self.add_error("end", ValidationError(_("The end must come after the start.")))
-        return data
 
 
 class CancelForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -217,6 +218,16 @@ class ClosureQuerySet(models.QuerySet):
     def during(self, start: datetime, end: datetime) -> ClosureQuerySet:
         """Closures overlapping [start, end)."""
         return self.filter(start__lt=end, end__gt=start)
+
+
+def closed_equipment(closure: Any, by_site: Mapping[int, list[int]], ids: list[int]) -> list[int]:
+    """Which of the equipment `ids` (by site: `by_site`) a closure read with
+    ClosureQuerySet.touching closes: its own equipment, its site's, or all of them."""
+    if closure.equipment_id is not None:
+        return [closure.equipment_id]
+    if closure.site_id is not None:
+        return by_site.get(closure.site_id, [])
+    return ids
 
 
 class Closure(models.Model):

@@ -33,7 +33,7 @@ from core.roles import is_platform_manager
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment
 from partners.models import ProjectKind
-from reservations.models import Closure
+from reservations.models import Closure, closed_equipment
 
 from .models import LIVE_STATUSES, Reservation, ReservationStatus
 from .selectors import full_view_filter
@@ -494,13 +494,3 @@ def opening_week(equipment: Equipment, today: date) -> date:
     if any(policy.opening_minutes(weekday) for weekday in range(today.weekday(), 7)):
         return monday
     return monday + timedelta(days=7)
-
-
-# The longest window the calendars ask for: a month view shows six weeks.
-def closed_equipment(closure: Closure, by_site: dict[int, list[int]], ids: list[int]) -> list[int]:
-    """Which of the shown equipment a closure closes: its own, its site's, or all."""
-    if closure.equipment_id is not None:
-        return [closure.equipment_id]
-    if closure.site_id is not None:
-        return by_site.get(closure.site_id, [])
-    return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from equipment.policy import effective_policy
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
-from .models import LIVE_STATUSES, Closure, Reservation, ReservationStatus
+from .models import LIVE_STATUSES, Closure, Reservation, ReservationStatus, closed_equipment
 
 
 def full_view_filter(user: Any) -> Q:
@@ -140,25 +141,24 @@ def availabilities(
                 }
             )
         blocked[eq_id].append(rules.Interval(r_start, r_blocked))
+    by_site: dict[int, list[int]] = defaultdict(list)
+    for item in equipment:
+        by_site[item.site_id].append(item.pk)
     closures = (
-        Closure.objects.touching(equipment_ids=ids, site_ids={e.site_id for e in equipment})
+        Closure.objects.touching(equipment_ids=ids, site_ids=set(by_site))
         .during(start, end)
-        .values_list("equipment_id", "site_id", "start", "end")
+        .only("equipment_id", "site_id", "start", "end")
     )
-    for c_equipment, c_site, c_start, c_end in closures:
-        for item in equipment:
-            if c_equipment not in (None, item.pk) or (
-                c_equipment is None and c_site not in (None, item.site_id)
-            ):
-                continue
-            busy[item.pk].append(
+    for c in closures:
+        for pk in closed_equipment(c, by_site, ids):
+            busy[pk].append(
                 {
-                    "start": timezone.localtime(c_start),
-                    "end": timezone.localtime(c_end),
+                    "start": timezone.localtime(c.start),
+                    "end": timezone.localtime(c.end),
                     "kind": "closure",
                 }
             )
-            blocked[item.pk].append(rules.Interval(c_start, c_end))
+            blocked[pk].append(rules.Interval(c.start, c.end))
     found: dict[int, dict[str, Any]] = {}
     for item in equipment:
         busy[item.pk].sort(key=lambda b: b["start"])

@@ -38,7 +38,7 @@ def reservation_update(
     override: bool = False,
 ) -> Reservation:
     """Move or resize a live reservation (every rule again) or change its title."""
-    asked_start, asked_end = _checked_change(reservation, user, start, end, title, override)
+    asked_start, asked_end = _checked_change(reservation, user, now, start, end, title, override)
     # The times to check if the locked row shows a move: those asked, the rest as read now.
     new_start, new_end = asked_start, asked_end
 
@@ -58,6 +58,8 @@ def reservation_update(
         new_start = asked_start if start is not None else current.start
         new_end = asked_end if end is not None else current.end
         moved = (new_start, new_end) != (current.start, current.end)
+        if moved and not permissions.can_be_moved(current, now):
+            raise BookingError("started.move")  # started since it was read
         overridden: list[str] = []
         if moved:
             shape = rules.check_shape(new_start, new_end)
@@ -117,13 +119,18 @@ def reservation_update(
 def _checked_change(
     reservation: Reservation,
     user: Any,
+    now: datetime,
     start: datetime | None,
     end: datetime | None,
     title: str | None,
     override: bool,
 ) -> tuple[datetime, datetime]:
     """Refuse a change before any lock; answer the times asked in UTC (those not asked:
-    the reservation's as read, checked again under the lock)."""
+    the reservation's as read, checked again under the lock).
+
+    New times are for a reservation that has not started (permissions.can_be_moved); its
+    title and expected participants may still change once it has.
+    """
     if not can_act_on(user, reservation):
         raise BookingError("permission_denied.change")
     if reservation.status not in LIVE_STATUSES:
@@ -135,6 +142,9 @@ def _checked_change(
         raise BookingError(shape.code, shape.message)
     if title is not None and not title.strip():
         raise BookingError("invalid.title", fields={"title": [words("required")]})
+    moved = (new_start, new_end) != (reservation.start, reservation.end)
+    if moved and not permissions.can_be_moved(reservation, now):
+        raise BookingError("started.move")
     managed = managed_equipment_ids(user, [reservation.equipment_id])
     if override and not permissions.may_override([reservation.equipment_id], managed):
         raise BookingError("permission_denied.override")
@@ -219,24 +229,7 @@ def reservation_cancel(
         raise BookingError("started")
 
     def work() -> list[Reservation]:
-        # permissions.can_be_cancelled, as a query.
-        targets = Reservation.objects.select_for_update().filter(
-            Q(status=ReservationStatus.PENDING)
-            | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
-        )
-        if scope == "this" and whole_session and reservation.session_id is not None:
-            targets = targets.filter(
-                session_id=reservation.session_id, start=reservation.start, end=reservation.end
-            )
-        elif scope == "this":
-            targets = targets.filter(pk=reservation.pk)
-        elif scope == "following":
-            targets = targets.filter(series=reservation.series, start__gte=reservation.start)
-        else:
-            targets = targets.filter(series=reservation.series)
-        # Only what the user may act on: the manager of one workstation of a class cancels
-        # that workstation's date, not the whole session's.
-        items = acted_on_by(user, list(targets.order_by("pk")))
+        items = cancel_targets(reservation, user, scope, now, whole_session, lock=True)
         if scope == "this" and reservation.pk not in {r.pk for r in items}:
             # Changed since it was read (cancelled or started by another request).
             raise BookingError("not_live.cancel")
@@ -247,6 +240,45 @@ def reservation_cancel(
         return items
 
     return run_in_transaction(work)
+
+
+def cancel_targets(
+    reservation: Reservation,
+    user: Any,
+    scope: str,
+    now: datetime,
+    whole_session: bool,
+    *,
+    lock: bool = False,
+) -> list[Reservation]:
+    """What cancelling `reservation` with `scope` covers (see reservation_cancel), in pk order:
+    the reservations still cancellable (permissions.can_be_cancelled, as a query) that
+    the user may act on. The service reads them locked (`lock`); the confirmation page
+    reads the same to say what will be cancelled. An unknown scope covers nothing.
+    """
+    series_id = reservation.series_id
+    if scope != "this" and series_id is None:
+        scope = "this"
+    targets = Reservation.objects.filter(
+        Q(status=ReservationStatus.PENDING) | Q(status=ReservationStatus.CONFIRMED, start__gt=now)
+    )
+    if lock:
+        targets = targets.select_for_update()
+    if scope == "this" and whole_session and reservation.session_id is not None:
+        targets = targets.filter(
+            session_id=reservation.session_id, start=reservation.start, end=reservation.end
+        )
+    elif scope == "this":
+        targets = targets.filter(pk=reservation.pk)
+    elif scope in ("following", "series") and series_id is not None:
+        targets = targets.filter(series_id=series_id)
+        if scope == "following":
+            targets = targets.filter(start__gte=reservation.start)
+    else:
+        return []
+    # Only what the user may act on: the manager of one workstation of a class cancels
+    # that workstation's date, not the whole session's.
+    return acted_on_by(user, list(targets.order_by("pk")))
 
 
 def _decide(

@@ -21,6 +21,7 @@ from equipment.audit import (
     read_filters,
 )
 from reservations.audit_text import describe
+from reservations.web.common import code_labels
 
 PAGE_SIZE = 50
 
@@ -45,7 +46,7 @@ def audit_page(request: HttpRequest) -> HttpResponse:
         request,
         "reservations/audit.html",
         {
-            "rows": describe(list(page)) if error is None else [],
+            "rows": describe(list(page), rule_labels=code_labels()) if error is None else [],
             "page": page if error is None else None,
             "error": error,
             "objects": AuditObject.choices,

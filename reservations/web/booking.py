@@ -16,11 +16,12 @@ from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core import french_calendars
 from core.errors import words
+from core.ids import is_id
 from core.timezones import TimeError, day_bounds, local_tz, parse_local
 from equipment.models import Equipment
 from reservations import rules
+from reservations.calendar_events import DAY_IN_WORDS
 from reservations.exceptions import BookingError
 from reservations.forms import (
     FIRST_YEAR,
@@ -28,12 +29,14 @@ from reservations.forms import (
     TERM_PRESETS,
     BookingForm,
     local_input,
+    term_last_day,
 )
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.selectors import availabilities, reservations_visible_to
 from reservations.services import (
     reservation_create,
 )
+from reservations.services.noshows import record_no_shows
 from reservations.web.common import (
     BOOKING_RESULT,
     code_labels,
@@ -62,7 +65,7 @@ def _prefill(query: QueryDict) -> dict[str, Any]:
     """Initial values from the query string: a "Book" button, an alternative's link, or the
     form itself sent again to show the free time."""
     initial: dict[str, Any] = {}
-    ids = [v for v in query.getlist("equipment") if v.isascii() and v.isdigit() and len(v) < 10]
+    ids = [v for v in query.getlist("equipment") if is_id(v)]
     if ids:
         initial["equipment"] = [int(v) for v in ids]
     for name in _PREFILLED:
@@ -99,6 +102,10 @@ def _preview(initial: dict[str, Any], now: datetime) -> dict[str, Any]:
         .order_by("code")[:PREVIEW_MAX]
     )
     kinds = {"reservation": _("booked"), "buffer": _("set-up time"), "closure": _("closed")}
+    checked = [e.pk for e in chosen if e.requires_check_in]
+    if checked:
+        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
+        record_no_shows(now=now, equipment_ids=checked)
     found = availabilities(chosen, first, last)
     tz = local_tz()
     opening = [
@@ -195,16 +202,14 @@ def term_end(request: HttpRequest) -> JsonResponse:
     day = parse_date_or_none(request.GET.get("start", "")[:10])
     if preset not in TERM_PRESETS or day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
         return JsonResponse({"code": "invalid", "detail": words("invalid")}, status=400)
-    last = french_calendars.term_end(preset, day)
-    if last is None:
-        detail = _(
-            "The zone B school calendar does not say when that is: choose the last day yourself."
-        )
-        return JsonResponse({"code": "school_calendar_unknown", "detail": detail}, status=400)
+    try:
+        last = term_last_day(preset, day)
+    except ValidationError as error:
+        return JsonResponse({"code": error.code, "detail": error.messages[0]}, status=400)
     return JsonResponse(
         {
             "until": last.isoformat(),
-            "words": _("Last day set to %(day)s.") % {"day": date_format(last, "l j F Y")},
+            "words": _("Last day set to %(day)s.") % {"day": date_format(last, DAY_IN_WORDS)},
         }
     )
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import words
+from core.ids import is_id
 from core.timezones import local_tz
 from equipment.models import Equipment
 from reservations.calendar_events import MAX_CALENDAR_DAYS, calendar_events
@@ -50,7 +51,7 @@ def events(request: HttpRequest) -> JsonResponse:
         return _invalid()
     chosen = {name: request.GET.getlist(name) for name in ("equipment", "site", "category")}
     values = [v for found in chosen.values() for v in found]
-    if not values or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in values):
+    if not values or not all(is_id(v) for v in values):
         return _invalid()
     items = Equipment.objects.exclude(status=Equipment.Status.RETIRED)
     if chosen["equipment"]:

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from equipment.selectors import manages_any
 from reservations import permissions
 
 BOOKING_RESULT = "web.booking_result"
@@ -45,9 +46,7 @@ def is_manager(user: Any) -> bool:
     """permissions.may_use_manager_pages for this user."""
     if permissions.may_use_manager_pages(user, manages_any=False):
         return True  # a platform manager: no query
-    return permissions.may_use_manager_pages(
-        user, manages_any=user.is_authenticated and user.managed_equipment.exists()
-    )
+    return permissions.may_use_manager_pages(user, manages_any=manages_any(user))
 
 
 def require_manager(request: HttpRequest) -> None:

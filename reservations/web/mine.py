@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,6 +36,7 @@ from reservations.services import (
     reservation_check_out,
     reservation_update,
 )
+from reservations.services.changes import cancel_targets
 from reservations.services.noshows import record_no_shows
 from reservations.web.common import (
     error_message,
@@ -256,35 +258,26 @@ def _visible_reservation(request: HttpRequest, pk: int) -> Reservation:
     return get_object_or_404(reservations_visible_to(request.user).select_related(*RELATED), pk=pk)
 
 
-def _occurrence_of(request: HttpRequest, reservation: Reservation) -> list[Reservation]:
-    """The reservations of this occurrence: its session's equipment at the same times."""
-    if reservation.session_id is None:
-        return [reservation]
+def _occurrence_of(reservation: Reservation, user: Any, now: datetime) -> list[Reservation]:
+    """What "this one" cancels, as the service reads it (services.changes.cancel_targets):
+    the occurrence on every equipment of its session the user may still cancel."""
+    targets = cancel_targets(reservation, user, "this", now, whole_session=True)
     return list(
-        reservations_visible_to(request.user)
-        .filter(session_id=reservation.session_id, start=reservation.start, end=reservation.end)
+        Reservation.objects.filter(pk__in=[r.pk for r in targets])
         .select_related(*RELATED)
         .order_by("equipment__code", "pk")
     )
 
 
-def _series_dates(reservation: Reservation, now: datetime) -> dict[str, int]:
-    """How many dates "following" and "series" would cancel (those still cancellable)."""
+def _series_dates(reservation: Reservation, user: Any, now: datetime) -> dict[str, int]:
+    """How many dates "following" and "series" would cancel, as the service reads them."""
     if reservation.series_id is None:
         return {}
-    starts = list(
-        Reservation.objects.filter(
-            Q(status=ReservationStatus.PENDING)
-            | Q(status=ReservationStatus.CONFIRMED, start__gt=now),
-            series_id=reservation.series_id,
-        )
-        .values_list("start", flat=True)
-        .distinct()
-    )
-    return {
-        "following": len({s for s in starts if s >= reservation.start}),
-        "series": len(set(starts)),
-    }
+    dates = {}
+    for scope in ("following", "series"):
+        targets = cancel_targets(reservation, user, scope, now, whole_session=True)
+        dates[scope] = len({r.start for r in targets})
+    return dates
 
 
 @login_required
@@ -294,16 +287,19 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     reservation = _visible_reservation(request, pk)
     now = timezone.now()
     if request.method == "GET":
-        occurrence = _annotate_actions(_occurrence_of(request, reservation), now)
+        occurrence = _occurrence_of(reservation, request.user, now)
+        # The service refuses "this one" unless the reservation itself is among its targets.
+        cancellable = reservation.end > now and reservation.pk in {r.pk for r in occurrence}
         return render(
             request,
             "reservations/cancel_confirm.html",
             {
                 "reservation": reservation,
-                "occurrence": occurrence,
-                "cancellable": can_be_cancelled(reservation, now) and reservation.end > now,
+                # Nothing left to cancel: the reservation alone, with its status.
+                "occurrence": occurrence if cancellable else [reservation],
+                "cancellable": cancellable,
                 "next": next_url(request, reverse("web:my"), request.GET.get("next", "")),
-                "series_dates": _series_dates(reservation, now),
+                "series_dates": _series_dates(reservation, request.user, now),
             },
         )
     form = CancelForm(request.POST)
@@ -363,6 +359,22 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(next_url(request, reverse("web:my")))
 
 
+def _on_fields(form: MoveForm, error: BookingError) -> bool:
+    """Show the service's refusal on the move form's fields when it concerns them: those
+    it names (`fields`), and a refusal of the times' shape (`invalid` naming no field: the
+    form already read them as Paris times within the years, so it is their order) on the
+    end. False when it concerns none of them (the page shows it above the form)."""
+    fields = dict(error.extra.get("fields") or {})
+    if not fields and error.code == "invalid":
+        fields = {"end": [error.message]}
+    if not fields or not set(fields) <= set(form.fields):
+        return False
+    for name, problems in fields.items():
+        for problem in problems:
+            form.add_error(name, ValidationError(problem, code=error.code))
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def move(request: HttpRequest, pk: int) -> HttpResponse:
@@ -386,16 +398,17 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except BookingError as error:
                 status = error.status
-                refusal = {
-                    "code": error.code,
-                    "message": error.message,
-                    # Times on this equipment only: a booking does not change equipment.
-                    "alternatives": [
-                        a
-                        for a in error.extra.get("alternatives") or []
-                        if a["equipment"] == reservation.equipment_id
-                    ],
-                }
+                if not _on_fields(form, error):
+                    refusal = {
+                        "code": error.code,
+                        "message": error.message,
+                        # Times on this equipment only: a booking does not change equipment.
+                        "alternatives": [
+                            a
+                            for a in error.extra.get("alternatives") or []
+                            if a["equipment"] == reservation.equipment_id
+                        ],
+                    }
             else:
                 messages.success(request, _("The reservation was moved."))
                 return HttpResponseRedirect(next_url(request, reverse("web:my")))

@@ -20,7 +20,7 @@ from reservations.recurrence import expand
 from tests.web.conftest import wait_until
 
 from .conftest import FAR, PARIS, WED, at, local
-from .test_booking import done, post
+from .helpers import done, post
 
 MONDAY = date(2026, 11, 30)
 SCREENSHOTS = os.environ.get("BOOKING_SCREENSHOTS", "")
@@ -604,7 +604,7 @@ def test_search_filters_equipment_and_the_preview_draws_free_time(
     page.fill("#equipment-search", "rheometre")
     assert rheometer.is_visible() and hplc.is_hidden()
     assert page.locator("fieldset.equipment-site", has_text="We Lab").is_hidden()
-    assert page.locator("#equipment-search-status").inner_text() == "1 / 2"
+    assert page.locator("#equipment-search-status").inner_text() == "1 sur 2 affichés"
     rheometer.check()
     # A ticked equipment stays in sight whatever is typed next.
     page.fill("#equipment-search", "hplc")

@@ -32,7 +32,12 @@
       groups.slice().reverse().forEach(function (group) {
         group.hidden = !group.querySelector("li:not([hidden])");
       });
-      searchStatus.textContent = words.length ? String(shown) + " / " + String(items.length) : "";
+      // "3 of 20 shown", in the page's language: the server writes the words, this the numbers.
+      searchStatus.textContent = words.length
+        ? searchStatus.getAttribute("data-pattern")
+            .replace("{shown}", String(shown))
+            .replace("{total}", String(items.length))
+        : "";
     });
   }
 
