@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,7 +65,7 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.user} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
 
     @classmethod
     def issue(cls, user: Any) -> tuple[ApiToken, str]:
@@ -127,4 +128,5 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.object_type} {self.object_id} {self.action}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M} {self.object_type} {self.object_id} {self.action}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from equipment.models import Equipment
 from partners.preferences import wants_ics
 from partners.services import user_language
 from reservations.alternatives import suggest_alternatives_many
+from reservations.models import ReservationStatus
 
 from .models import Kind
 
@@ -99,10 +101,11 @@ class Alternatives:
         if not todo:
             return
         by_now = suggest_alternatives_many(todo, now=now, limit=ALTERNATIVES)
-        self.options.update(by_now)
         wanted = {o["equipment"] for options in by_now.values() for o in options} - set(self.codes)
-        if wanted:
-            self.codes.update(Equipment.objects.filter(pk__in=wanted).values_list("pk", "code"))
+        codes = Equipment.objects.filter(pk__in=wanted).values_list("pk", "code") if wanted else []
+        # Kept only once both are known: a failure leaves nothing half done.
+        self.codes.update(codes)
+        self.options.update(by_now)
 
     def lines(self, reservation: Any) -> list[str]:
         return _alternatives_lines(self.options.get(reservation.pk, []), self.codes)
@@ -141,7 +144,7 @@ def render(
             lines += ["", _("Reason: %(reason)s") % {"reason": reason}]
         link = settings.SITE_URL
         if kind == Kind.PENDING_REQUEST:
-            link += "/manage/approvals/"
+            link += reverse("web:approvals")
         body = "\n".join([_("Hello,"), "", *lines, "", link])
         message = EmailMessage(
             str(SUBJECTS[Kind(kind)]()),
@@ -166,7 +169,7 @@ def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> Non
 
 def booker_kind(event: str, reservations: Sequence[Any]) -> str:
     """A booking tells its booker "confirmed", or "awaiting approval" when all wait."""
-    if event == Kind.CONFIRMED and all(r.status == "pending" for r in reservations):
+    if event == Kind.CONFIRMED and all(r.status == ReservationStatus.PENDING for r in reservations):
         return Kind.PENDING
     return event
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from partners.preferences import EmailTopic
 
@@ -50,7 +51,8 @@ class Status(models.TextChoices):
     PENDING = "pending", _("to send")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
-    SKIPPED = "skipped", _("not sent (turned off)")
+    # Turned off by the recipient, no address, nothing left to tell…: `last_error` says why.
+    SKIPPED = "skipped", _("not sent")
 
 
 class Notification(models.Model):
@@ -108,6 +110,8 @@ class Notification(models.Model):
 
 
 DISABLED_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# Stored as is, shown translated to platform managers (as delivery's reasons for skipping).
+SWITCHED_OFF = gettext_noop("emails are switched off (dummy backend)")
 
 
 def new_notification(
@@ -124,7 +128,7 @@ def new_notification(
         event_at=event_at,
         reason=reason,
         status=Status.SKIPPED if off else Status.PENDING,
-        last_error="emails are switched off (dummy backend)" if off else "",
+        last_error=SWITCHED_OFF if off else "",
         next_attempt_at=clock,
         created_at=clock,
     )

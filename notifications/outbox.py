@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from equipment.models import Equipment
+from reservations.models import ReservationStatus
 
+from .emails import booker_kind
 from .models import Kind, Notification, Status, new_notification
 
 log = logging.getLogger(__name__)
@@ -39,15 +41,11 @@ def record(
         by_booker[reservation.booked_by_id].append(reservation)
     rows = []
     for user_id, items in by_booker.items():
-        own = Kind.PENDING if _all_pending(kind, items) else kind
+        own = booker_kind(kind, items)
         rows.append(new_notification(own, user_id, _ids(items), event_at=event_at, reason=reason))
     if kind == Kind.CONFIRMED:
         rows += _pending_requests(reservations, event_at=event_at)
     return save(rows)
-
-
-def _all_pending(kind: str, items: Sequence[Any]) -> bool:
-    return kind == Kind.CONFIRMED and all(r.status == "pending" for r in items)
 
 
 def _ids(items: Iterable[Any]) -> list[int]:
@@ -56,7 +54,7 @@ def _ids(items: Iterable[Any]) -> list[int]:
 
 def _pending_requests(reservations: Sequence[Any], *, event_at: datetime) -> list[Notification]:
     """Tell each manager of the equipment the requests that wait for their approval."""
-    pending = [r for r in reservations if r.status == "pending"]
+    pending = [r for r in reservations if r.status == ReservationStatus.PENDING]
     if not pending:
         return []
     managers = Equipment.managers.through.objects.filter(
@@ -88,5 +86,12 @@ def enqueue(ids: list[int]) -> None:
 
     try:
         deliver_notifications.enqueue(ids)
-    except Exception:
-        log.exception("could not enqueue notifications %s; the sweep will deliver them", ids)
+    except Exception as error:
+        # Expected when the database or broker goes away between the commit and this call
+        # (the rows are committed, the sweep delivers them): one line, not a traceback.
+        log.warning(
+            "could not enqueue notifications %s (%s: %s); the sweep will deliver them",
+            ids,
+            type(error).__name__,
+            error,
+        )

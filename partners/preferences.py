@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import DomainError
 
 from .models import UserPreference
+from .services import user_language, user_language_set
 
 
 class EmailTopic(models.TextChoices):
@@ -32,14 +32,27 @@ class EmailTopic(models.TextChoices):
     WAITLIST_BOOKED = "waitlist_booked", gettext_lazy("A waiting request of mine was booked")
 
 
-def notification_preferences(user: Any) -> dict[str, Any]:
-    """`{language, attach_ics, email: {topic: bool}}` for this user (defaults when unset)."""
+def email_topics(user: Any) -> list[EmailTopic]:
+    """The notifications the account page offers this user, in order: the approval requests
+    only to a manager of some equipment (no one else is sent them). The API names every
+    topic for everyone, so that its answer keeps one shape and a setting made before a
+    user becomes a manager holds once they are."""
+    manager = bool(getattr(user, "pk", None)) and user.managed_equipment.exists()
+    return [topic for topic in EmailTopic if manager or topic != EmailTopic.PENDING_REQUEST]
+
+
+def notification_preferences(
+    user: Any, *, topics: list[EmailTopic] | None = None
+) -> dict[str, Any]:
+    """`{language, attach_ics, email: {topic: bool}}` for this user (defaults when unset);
+    `email` names the `topics` given (every topic unless given)."""
     preference = getattr(user, "preference", None) if user is not None else None
     off = set(preference.emails_off) if preference is not None else set()
+    topics = list(EmailTopic) if topics is None else topics
     return {
-        "language": (preference.language or None) if preference is not None else None,
+        "language": user_language(user),
         "attach_ics": preference.attach_ics if preference is not None else True,
-        "email": {topic.value: topic.value not in off for topic in EmailTopic},
+        "email": {topic.value: topic.value not in off for topic in topics},
     }
 
 
@@ -59,30 +72,27 @@ def notification_preferences_set(
     user: Any,
     language: str | None = None,
     attach_ics: bool | None = None,
-    email: dict[str, bool] | None = None,
+    email: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Change what is given (None leaves it); `email` switches topics on or off by name."""
-    if language is not None and language and language not in dict(settings.LANGUAGES):
-        raise DomainError(
-            "invalid",
-            fields={"language": [_("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES))]},
-        )
+    """Change what is given (None leaves it); `email` switches topics on or off by name
+    (an unknown name is refused)."""
+    if language is not None:
+        user.preference = user_language_set(user=user, language=language)
     unknown = sorted(set(email or {}) - set(EmailTopic.values))
     if unknown:
         raise DomainError(
             "invalid",
             fields={"email": [_("Unknown notifications: %s.") % ", ".join(unknown)]},
         )
-    preference, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
-    if language is not None:
-        preference.language = language
-    if attach_ics is not None:
-        preference.attach_ics = attach_ics
-    if email:
-        off = set(preference.emails_off)
-        off |= {topic for topic, on in email.items() if not on}
-        off -= {topic for topic, on in email.items() if on}
-        preference.emails_off = sorted(off)
-    preference.save()
-    user.preference = preference
+    if attach_ics is not None or email:
+        preference, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if attach_ics is not None:
+            preference.attach_ics = attach_ics
+        if email:
+            off = set(preference.emails_off)
+            off |= {topic for topic, on in email.items() if not on}
+            off -= {topic for topic, on in email.items() if on}
+            preference.emails_off = sorted(off)
+        preference.save(update_fields=["attach_ics", "emails_off"])
+        user.preference = preference
     return notification_preferences(user)

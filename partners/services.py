@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.api_tokens import api_tokens_revoke
 from core.errors import DomainError
 from core.models import AuditObject
 from core.roles import require
@@ -147,12 +146,6 @@ def feed_token_rotate(*, user: Any) -> FeedToken:
         token.key = secrets.token_urlsafe(32)
         token.save(update_fields=["key", "created_at"])
     return token
-
-
-def api_token_revoke(*, user: Any) -> bool:
-    """Revoke the user's API tokens (programs using them are refused); answer whether one
-    of them still worked."""
-    return api_tokens_revoke(user=user) > 0
 
 
 def feed_token_for(*, user: Any) -> FeedToken:

@@ -20,9 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.api_tokens import api_token_exists
-from partners.preferences import EmailTopic, notification_preferences, notification_preferences_set
-from partners.services import api_token_revoke, feed_token_for, feed_token_rotate, user_language
+from core.api_tokens import api_token_exists, api_tokens_revoke
+from partners.preferences import (
+    EmailTopic,
+    email_topics,
+    notification_preferences,
+    notification_preferences_set,
+)
+from partners.services import feed_token_for, feed_token_rotate, user_language
 
 
 class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
@@ -35,19 +40,17 @@ class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 
 class NotificationsForm(forms.Form):
-    """A box per notification sent by email, and whether emails carry the .ics."""
+    """A box per notification the user may receive by email (partners.preferences.email_topics),
+    and whether emails carry the .ics."""
 
     attach_ics = forms.BooleanField(
         required=False,
         label=gettext_lazy("Attach the reservation as an .ics file (for my calendar)"),
     )
 
-    def __init__(self, *args: Any, manager: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, topics: list[EmailTopic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for topic in EmailTopic:
-            # The approval requests concern equipment managers only.
-            if topic == EmailTopic.PENDING_REQUEST and not manager:
-                continue
+        for topic in topics:
             self.fields[f"email_{topic.value}"] = forms.BooleanField(
                 required=False, label=topic.label
             )
@@ -65,9 +68,9 @@ class NotificationsForm(forms.Form):
 def account(request: HttpRequest) -> HttpResponse:
     """The user's own settings; a POST saves the notification settings."""
     user: Any = request.user
-    manager = user.managed_equipment.exists()
+    topics = email_topics(user)
     if request.method == "POST":
-        form = NotificationsForm(request.POST, manager=manager)
+        form = NotificationsForm(request.POST, topics=topics)
         if form.is_valid():
             notification_preferences_set(
                 user=user, attach_ics=form.cleaned_data["attach_ics"], email=form.topics()
@@ -75,10 +78,10 @@ def account(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your notification settings are saved."))
             return HttpResponseRedirect(reverse("account:index") + "#notifications")
     else:
-        current = notification_preferences(user)
+        current = notification_preferences(user, topics=topics)
         initial = {f"email_{topic}": on for topic, on in current["email"].items()}
         form = NotificationsForm(
-            initial={**initial, "attach_ics": current["attach_ics"]}, manager=manager
+            initial={**initial, "attach_ics": current["attach_ics"]}, topics=topics
         )
     token = feed_token_for(user=user)
     feed_url = f"{settings.SITE_URL}{reverse('calendars:me')}?{urlencode({'token': token.key})}"
@@ -110,7 +113,8 @@ def rotate_feed_token(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_api_token(request: HttpRequest) -> HttpResponse:
-    if api_token_revoke(user=request.user):
+    # Whether one of the user's tokens still worked: programs using it are now refused.
+    if api_tokens_revoke(user=request.user) > 0:
         messages.success(request, _("Your API token is revoked: programs using it are refused."))
     else:
         messages.info(request, _("You had no API token."))

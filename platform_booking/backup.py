@@ -281,17 +281,23 @@ def _read(path: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]], IO[str]
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         source.close()
-        raise BackupError(f"{path} is not a backup of this platform.")
+        raise BackupError(_("%(path)s is not a backup of this platform.") % {"path": path})
     if header.get("version") != VERSION:
         source.close()
-        raise BackupError(f"{path} is a backup of version {header.get('version')}, not {VERSION}.")
+        raise BackupError(
+            _("%(path)s is a backup of version %(theirs)s, not %(ours)s.")
+            % {"path": path, "theirs": header.get("version"), "ours": VERSION}
+        )
 
     def records() -> Iterator[dict[str, Any]]:
         for number, line in enumerate(source, start=2):
             try:
                 yield json.loads(line)
             except json.JSONDecodeError:
-                raise BackupError(f"{path}, line {number}: unreadable (truncated?).") from None
+                raise BackupError(
+                    _("%(path)s, line %(line)d: unreadable (truncated?).")
+                    % {"path": path, "line": number}
+                ) from None
 
     return header, records(), source  # the caller closes the source
 
@@ -327,7 +333,7 @@ def backup_restore(path: Path, *, force: bool = False, using: str = DEFAULT_DB_A
     """Replace the database's content by the backup's, all or nothing."""
     path = Path(path)
     if not path.is_file():
-        raise BackupError(f"{path} does not exist.")
+        raise BackupError(_("%(path)s does not exist.") % {"path": path})
     header, records, source = _read(path)
     with source:
         connection = connections[using]
@@ -337,22 +343,34 @@ def backup_restore(path: Path, *, force: bool = False, using: str = DEFAULT_DB_A
         if here != theirs:
             missing, extra = theirs - here, here - theirs
             raise BackupError(
-                "The database is not at the backup's migrations "
-                f"({len(missing)} missing here, {len(extra)} not in the backup, e.g. "
-                f"{sorted(missing or extra)[0]}): restore with the code version that made "
-                "the backup, then run migrate."
+                _(
+                    "The database is not at the backup's migrations (%(missing)d missing "
+                    "here, %(extra)d not in the backup, e.g. %(example)s): restore with the "
+                    "code version that made the backup, then run migrate."
+                )
+                % {
+                    "missing": len(missing),
+                    "extra": len(extra),
+                    "example": sorted(missing or extra)[0],
+                }
             )
         by_label = {model._meta.label_lower: model for model in backed_up_models()}
         unknown = set(header["tables"]) - set(by_label)
         if unknown:
-            raise BackupError(f"The backup has tables this code does not know: {sorted(unknown)}.")
+            raise BackupError(
+                _("The backup has tables this code does not know: %(tables)s.")
+                % {"tables": ", ".join(sorted(unknown))}
+            )
         loaded = dict.fromkeys(header["tables"], 0)
         with transaction.atomic(using=using):
             holding = _holds_data(using)
             if holding and not force:
                 raise BackupError(
-                    f"The database is not empty ({len(holding)} tables hold data, e.g. "
-                    f"{holding[0]}): restore with --force to replace everything in it."
+                    _(
+                        "The database is not empty (%(count)d tables hold data, e.g. "
+                        "%(example)s): restore with --force to replace everything in it."
+                    )
+                    % {"count": len(holding), "example": holding[0]}
                 )
             flushed = connection.introspection.django_table_names(
                 only_existing=True, include_views=False
@@ -382,14 +400,20 @@ def backup_restore(path: Path, *, force: bool = False, using: str = DEFAULT_DB_A
                         _insert(by_label[current], pending, using)
                     pending, current = [], label
                 if label not in by_label:
-                    raise BackupError(f"{path}: a row of an unknown table {label!r}.")
+                    raise BackupError(
+                        _("%(path)s: a row of an unknown table, %(table)s.")
+                        % {"path": path, "table": label}
+                    )
                 pending.append(record)
                 loaded[label] += 1
             if pending and current is not None:
                 _insert(by_label[current], pending, using)
             if loaded != header["tables"]:
                 short = sorted(k for k in loaded if loaded[k] != header["tables"][k])
-                raise BackupError(f"{path} is incomplete (truncated?): rows missing in {short}.")
+                raise BackupError(
+                    _("%(path)s is incomplete (truncated?): rows missing in %(tables)s.")
+                    % {"path": path, "tables": ", ".join(short)}
+                )
             with connection.cursor() as cursor:
                 for statement in connection.ops.sequence_reset_sql(
                     no_style(), list(by_label.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,4 +26,4 @@ class PeriodicRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M:%S}"
+        return f"{self.job} @ {timezone.localtime(self.slot):%Y-%m-%d %H:%M:%S}"

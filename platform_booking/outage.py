@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
 log = logging.getLogger("platform_booking.outage")
 
@@ -30,25 +30,51 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, OperationalError | InterfaceError)
 
 
+def database_answers() -> None:
+    """Raise unless the database answers a `SELECT 1` (the health check's and the worker's
+    look at a database that may be away)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
 @dataclass
 class _Incident:
     started: float
     refused: int = 1
 
 
-class OutageLog:
-    """The current incident of this process, if any (thread-safe)."""
+# What the app servers log: they answer 503 meanwhile, and count the requests refused.
+SERVING_LOST = "database unavailable, answering 503 until it returns"
+SERVING_BACK = "database available again after %(seconds).1f s; %(refused)d request(s) answered 503"
 
-    def __init__(self) -> None:
+
+class OutageLog:
+    """The current incident of this process, if any (thread-safe): one line when it starts,
+    one when it ends.
+
+    `logger` and the two lines are the app servers' unless given (the worker has its own);
+    `lost` is followed by the cause, `back` may name `%(seconds)` and `%(refused)`."""
+
+    def __init__(
+        self,
+        *,
+        logger: logging.Logger = log,
+        lost: str = SERVING_LOST,
+        back: str = SERVING_BACK,
+    ) -> None:
         self._lock = threading.Lock()
         self._incident: _Incident | None = None
+        self._log = logger
+        self._lost = lost
+        self._back = back
 
     @property
     def ongoing(self) -> bool:
         return self._incident is not None
 
     def failed(self, error: BaseException) -> None:
-        """Count a request refused for want of the database; log the first of an incident."""
+        """Count a failure for want of the database; log the first of an incident."""
         with self._lock:
             if self._incident is not None:
                 self._incident.refused += 1
@@ -56,23 +82,18 @@ class OutageLog:
             self._incident = _Incident(started=time.monotonic())
         cause = error.__cause__ or error
         message = " ".join(str(cause).split()) or type(cause).__name__
-        log.error(
-            "database unavailable, answering 503 until it returns: %s: %s",
-            type(cause).__name__,
-            message,
-        )
+        self._log.error("%s: %s: %s", self._lost, type(cause).__name__, message)
 
     def reached(self) -> None:
-        """A request used the database successfully: close the incident, if one is open."""
+        """The database answered: close the incident, if one is open."""
         if self._incident is None:  # the common case, without taking the lock
             return
         with self._lock:
             incident, self._incident = self._incident, None
         if incident is not None:
-            log.warning(
-                "database available again after %.1f s; %d request(s) answered 503",
-                time.monotonic() - incident.started,
-                incident.refused,
+            self._log.warning(
+                self._back,
+                {"seconds": time.monotonic() - incident.started, "refused": incident.refused},
             )
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from calendars import web_urls as closure_pages
 from equipment import urls as inventory_pages
+from partners import web as account_page
 from reservations import urls as booking_pages
 from reservations.web import catalogue as catalogue_page
 from reservations.web import equipment as equipment_page
@@ -33,6 +34,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's paths for a local account's password change (SPEC §13), in the site's layout;
+    # done, it shows the account page. Password reset by email comes with issue 13.
+    path(
+        "accounts/password_change/", account_page.PasswordChange.as_view(), name="password_change"
+    ),
+    path(
+        "accounts/password_change/done/",
+        RedirectView.as_view(pattern_name="account:index", permanent=False),
+        name="password_change_done",
+    ),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("equipment/", include(equipment_urls)),

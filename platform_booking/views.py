@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.functional import Promise
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from core.errors import DomainError, words
 
-from .outage import is_database_unavailable, outages
+from .outage import database_answers, is_database_unavailable, outages
 
 
 @never_cache
@@ -24,9 +24,7 @@ from .outage import is_database_unavailable, outages
 def healthz(request: HttpRequest) -> HttpResponse:
     """Answer 200 when the database answers, 503 (with Retry-After) otherwise."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        database_answers()
     except DatabaseError as error:
         outages.failed(error)
         response = JsonResponse(

@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError
+from core.errors import CATALOGUE, DomainError, words
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -91,10 +93,38 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     assert isinstance(exc, exceptions.APIException)
     codes = exc.get_codes()
-    response.data = {
-        "code": codes if isinstance(codes, str) else exc.default_code,
-        "detail": str(exc.detail)
-        if not isinstance(exc.detail, dict | list)
-        else str(exc.default_detail),
-    }
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc.default_detail)
+    if code in CATALOGUE and _is_drf_default(exc, context):
+        detail = _catalogue_words(code, exc)
+    response.data = {"code": code, "detail": detail}
     return response
+
+
+def _is_drf_default(exc: exceptions.APIException, context: dict[str, Any]) -> bool:
+    """Whether `exc` carries DRF's own words (a raise site's words are kept)."""
+    detail = exc.detail
+    if isinstance(detail, dict | list):
+        return True
+    default = force_str(exc.default_detail)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        request = context.get("request")
+        return str(detail) == default.format(method=getattr(request, "method", ""))
+    if isinstance(exc, exceptions.Throttled):
+        return str(detail) == default or str(detail).startswith(f"{default} ")
+    return str(detail) == default
+
+
+def _catalogue_words(code: str, exc: exceptions.APIException) -> str:
+    """The catalogue's words for `code` (core.errors), in the reader's language; a throttle
+    adds when to try again, as DRF's words did."""
+    text = words(code)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        seconds = int(wait)
+        text += " " + ngettext(
+            "Available again in %(seconds)d second.",
+            "Available again in %(seconds)d seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+    return text

@@ -30,6 +30,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
 
+from core.errors import CATALOGUE
+
 # An error of the API: a machine `code` and a translated `detail`, with `fields` for field
 # errors; some errors add their own keys (`occurrences`, `errors`...). Made with
 # inline_serializer: a field named `fields` would shadow Serializer.fields in a class body.
@@ -98,10 +100,10 @@ ERRORS: dict[str, tuple[Any, bool]] = {
     "401": (_("Not logged in, or the token or session is not valid."), False),
     "403": (_("Logged in but not allowed."), False),
     "404": (_("Not found, or not visible to the reader."), False),
-    "413": (_("The request body is too large."), False),
+    "413": (CATALOGUE["request_too_large"].words, False),
     "415": (_("The body's content type is not one the operation reads."), False),
     "429": (_("Too many requests: try again after `Retry-After` seconds."), True),
-    "503": (_("The service is unavailable (database unreachable): try again later."), True),
+    "503": (CATALOGUE["service_unavailable"].words, True),
 }
 
 

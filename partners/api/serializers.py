@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from partners.models import Partner, Project
@@ -110,14 +110,30 @@ class MeSerializer(serializers.Serializer):
     language = serializers.CharField(allow_null=True)
 
 
+class LanguageField(serializers.ChoiceField):
+    """The language of a user's emails (and pages), as /me/ and /me/notifications/ take it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy(
+                'The language of emails (and pages): "fr", "en", or "" / null for the '
+                "platform's default (French)."
+            ),
+        )
+        super().__init__(choices=[("", "default"), *settings.LANGUAGES], **kwargs)
+
+
 class MeUpdateSerializer(serializers.Serializer):
-    language = serializers.ChoiceField(
-        choices=[("", "default"), *settings.LANGUAGES], allow_blank=True, required=False
-    )
+    language = LanguageField()
 
 
 class EmailTopicsSerializer(serializers.Serializer):
-    """One switch per notification: true sends it by email (every one is on by default)."""
+    """One switch per notification: true sends it by email (every one is on by default). The
+    approval requests are an equipment manager's only: the answer names them for managers."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
@@ -126,25 +142,22 @@ class EmailTopicsSerializer(serializers.Serializer):
         }
 
     def to_internal_value(self, data: Any) -> Any:
-        unknown = sorted(set(data) - set(EmailTopic.values)) if isinstance(data, dict) else []
-        if unknown:
-            raise serializers.ValidationError(_("Unknown notifications: %s.") % ", ".join(unknown))
-        return super().to_internal_value(data)
+        known = super().to_internal_value(data)
+        # The names it does not know go on as given: partners.preferences refuses them (400
+        # `invalid`, `fields.email`), as it refuses the topics that are not the user's own.
+        return {**{name: data[name] for name in data if name not in self.fields}, **known}
 
 
 class NotificationPreferencesSerializer(serializers.Serializer):
-    language = serializers.ChoiceField(
-        choices=[("", "default"), *settings.LANGUAGES],
-        allow_blank=True,
-        allow_null=True,
-        required=False,
-        help_text='The language of emails (and pages): "fr", "en", or "" / null for the '
-        "platform's default (French).",
-    )
+    language = LanguageField()
     attach_ics = serializers.BooleanField(
-        required=False, help_text="Whether emails about a booking carry it as an .ics file."
+        required=False,
+        help_text=gettext_lazy("Whether emails about a booking carry it as an .ics file."),
     )
     email = EmailTopicsSerializer(
         required=False,
-        help_text="Which notifications are sent by email; a PATCH changes only those named.",
+        help_text=gettext_lazy(
+            "Which notifications are sent by email (the requests to approve for equipment "
+            "managers only); a PATCH changes only those named."
+        ),
     )

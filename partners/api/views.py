@@ -140,11 +140,11 @@ class MeView(APIView):
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
     def patch(self, request: Request) -> Response:
-        """Set the language of the user's emails (`fr`, `en`, or "" for the default)."""
+        """Set the language of the user's emails (`fr`, `en`, or "" / null for the default)."""
         data = MeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "language" in data.validated_data:
-            user_language_set(user=request.user, language=data.validated_data["language"])
+            user_language_set(user=request.user, language=data.validated_data["language"] or "")
         return Response(MeSerializer(me_payload(request.user)).data)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -45,8 +46,10 @@ class TokenLoginView(APIView):
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("TokenLogin", {"token": serializers.CharField()}),
-            400: OpenApiResponse(description="Wrong username or password (`invalid`)."),
-            429: OpenApiResponse(description="Too many attempts (`throttled`), see Retry-After."),
+            400: OpenApiResponse(description=_("Wrong username or password (`invalid`).")),
+            429: OpenApiResponse(
+                description=_("Too many attempts (`throttled`), see Retry-After.")
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -62,7 +65,7 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         request=None,
-        responses={204: OpenApiResponse(description="Revoked.")},
+        responses={204: OpenApiResponse(description=_("Revoked."))},
     )
     def delete(self, request: Request) -> Response:
         token = request.auth if isinstance(request.auth, ApiToken) else None

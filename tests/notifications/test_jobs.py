@@ -108,13 +108,13 @@ def test_the_worker_outlives_a_database_outage(settings, monkeypatch, caplog):
 
     probes: list[int] = []
 
-    def database_ready() -> None:
+    def database_answers() -> None:
         probes.append(1)
         if len(probes) < 3:  # still down for two looks
             raise OperationalError("connection refused")
 
     monkeypatch.setattr(DBTaskResultQuerySet, "get_locked", get_locked)
-    monkeypatch.setattr(worker_command, "database_ready", database_ready)
+    monkeypatch.setattr(worker_command, "database_answers", database_answers)
     pauses: list[float] = []
     worker = worker_command.DatabaseWorker(
         queue_names=["*"],

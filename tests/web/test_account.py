@@ -91,22 +91,22 @@ def test_password_section_tells_local_and_institution_accounts_apart(client, cam
     campus.teacher.save()
     page = account_page(client, campus.teacher, HTTP_ACCEPT_LANGUAGE="en")
     assert "You sign in through your institution" in page
-    assert 'href="/account/password/"' not in page
+    assert 'href="/accounts/password_change/"' not in page
 
 
 def test_a_local_account_changes_its_password(client, campus):
     page = account_page(client, campus.researcher, HTTP_ACCEPT_LANGUAGE="en")
-    assert 'href="/account/password/"' in page
-    form = client.get("/account/password/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="/accounts/password_change/"' in page
+    form = client.get("/accounts/password_change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'name="old_password"' in form and 'name="new_password2"' in form
     wrong = client.post(
-        "/account/password/",
+        "/accounts/password_change/",
         {"old_password": "nope", "new_password1": "Sel-marin-42", "new_password2": "Sel-marin-42"},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert wrong.status_code == 200 and "incorrectly" in wrong.content.decode()
     response = client.post(
-        "/account/password/",
+        "/accounts/password_change/",
         {
             "old_password": "pw-chercheur",
             "new_password1": "Sel-marin-42",

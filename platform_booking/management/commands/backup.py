@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help=str(gettext_lazy("The backup file to write.")))
-        parser.add_argument("--database", default="default", help="Database alias.")
+        parser.add_argument(
+            "--database", default="default", help=str(gettext_lazy("Database alias."))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -33,7 +33,9 @@ class Command(BaseCommand):
             action="store_true",
             help=str(gettext_lazy("Replace the data already in the database.")),
         )
-        parser.add_argument("--database", default="default", help="Database alias.")
+        parser.add_argument(
+            "--database", default="default", help=str(gettext_lazy("Database alias."))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -29,7 +29,7 @@ from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from platform_booking.outage import is_database_unavailable
+from platform_booking.outage import OutageLog, database_answers, is_database_unavailable
 from platform_booking.scheduler import Scheduler
 
 log = logging.getLogger("platform_booking.worker")
@@ -51,12 +51,6 @@ def backoff_waits() -> Iterator[float]:
         wait = min(wait * 2, LONGEST_WAIT)
 
 
-def database_ready() -> None:
-    """Raise unless the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
 def close_connections() -> None:
     try:
         connections.close_all()
@@ -64,44 +58,23 @@ def close_connections() -> None:
         log.debug("closing the database connections failed", exc_info=True)
 
 
-class Outage:
+def worker_outage() -> OutageLog:
     """One line when the database is lost and one when it is back, for the whole worker (its
     task loop and its scheduler thread both notice)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._since: float | None = None
-
-    def lost(self, error: BaseException) -> None:
-        with self._lock:
-            if self._since is not None:
-                return
-            self._since = time.monotonic()
-        cause = error.__cause__ or error
-        message = " ".join(str(cause).split()) or type(cause).__name__
-        log.error(
-            "database unavailable, the worker waits for it: %s: %s",
-            type(cause).__name__,
-            message,
-        )
-
-    def back(self) -> None:
-        with self._lock:
-            since, self._since = self._since, None
-        if since is not None:
-            log.warning(
-                "database available again after %.1f s; the worker carries on",
-                time.monotonic() - since,
-            )
+    return OutageLog(
+        logger=log,
+        lost="database unavailable, the worker waits for it",
+        back="database available again after %(seconds).1f s; the worker carries on",
+    )
 
 
 class DatabaseWorker(Worker):
     """django-tasks-db's worker, kept alive through a database outage: its loop re-raises
     every OperationalError but "database is locked", which would end the process."""
 
-    def __init__(self, *, outage: Outage | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, outage: OutageLog | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.outage = outage or Outage()
+        self.outage = outage or worker_outage()
 
     def pause(self, seconds: float) -> None:
         time.sleep(seconds)  # SIGTERM meanwhile ends the worker at once (no task under way)
@@ -114,7 +87,7 @@ class DatabaseWorker(Worker):
             except Exception as error:
                 if not is_database_unavailable(error):
                     raise
-                self.outage.lost(error)
+                self.outage.failed(error)
             self.wait_for_database()
 
     def wait_for_database(self) -> None:
@@ -124,12 +97,12 @@ class DatabaseWorker(Worker):
             if not self.running:
                 return
             try:
-                database_ready()
+                database_answers()
             except Exception as error:
                 if not is_database_unavailable(error):
                     raise
                 continue
-            self.outage.back()
+            self.outage.reached()
             return
 
 
@@ -143,12 +116,18 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=1.0,
-            help="Seconds between looks at the queue and the schedule when idle (default 1).",
+            help=str(
+                gettext_lazy(
+                    "Seconds between looks at the queue and the schedule when idle (default 1)."
+                )
+            ),
         )
         parser.add_argument(
             "--no-scheduler",
             action="store_true",
-            help="Run queued tasks only; another worker schedules the periodic jobs.",
+            help=str(
+                gettext_lazy("Run queued tasks only; another worker schedules the periodic jobs.")
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -160,7 +139,7 @@ class Command(BaseCommand):
         interval = max(options["interval"], 0.05)
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         scheduling = not options["no_scheduler"]
-        outage = Outage()
+        outage = worker_outage()
         self.stdout.write(
             _("Worker %(id)s started (queue: %(queue)s).")
             % {"id": worker_id, "queue": type(backend).__name__}
@@ -198,7 +177,7 @@ class Command(BaseCommand):
         if scheduling:
             self.schedule_forever(worker_id, interval, outage)
 
-    def schedule_forever(self, worker_id: str, interval: float, outage: Outage) -> None:
+    def schedule_forever(self, worker_id: str, interval: float, outage: OutageLog) -> None:
         scheduler = Scheduler(worker=worker_id)
         waits: Iterator[float] | None = None  # while the database is away
         try:
@@ -206,13 +185,13 @@ class Command(BaseCommand):
                 try:
                     close_old_connections()
                     if waits is not None:
-                        database_ready()
-                        outage.back()
+                        database_answers()
+                        outage.reached()
                         waits = None
                     scheduler.tick()
                 except Exception as error:
                     if is_database_unavailable(error):
-                        outage.lost(error)
+                        outage.failed(error)
                         close_connections()
                         waits = waits or backoff_waits()
                         time.sleep(next(waits))
