@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -129,3 +129,30 @@ class Campus:
 @pytest.fixture
 def campus(make_user) -> Campus:
     return Campus(make_user)
+
+
+def reservation_row(campus: Campus, start: datetime, minutes: int, **over: Any):
+    """A reservation row written directly, without the booking service (its rules, audit
+    and notifications): the researcher's confirmed research booking of the rheometer,
+    `minutes` long, its bookkeeping stamped at `start` unless `at=` says when. Any other
+    field may be given."""
+    from reservations.models import Reservation, ReservationStatus
+
+    end = over.pop("end", start + timedelta(minutes=minutes))
+    stamp = over.pop("at", start)
+    fields: dict[str, Any] = {
+        "equipment": campus.rheometer,
+        "project": campus.research,
+        "booked_by": campus.researcher,
+        "start": start,
+        "end": end,
+        "blocked_until": end,
+        "title": "Mesures",
+        "status": ReservationStatus.CONFIRMED,
+        "priority": "research",
+        "status_changed_at": stamp,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    fields.update(over)
+    return Reservation.objects.create(**fields)

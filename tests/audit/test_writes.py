@@ -27,7 +27,7 @@ from equipment.services import (
 )
 from partners.models import ProjectKind
 from partners.services import project_create, project_update
-from reservations.models import Closure, Reservation, ReservationStatus
+from reservations.models import Closure, Reservation
 from reservations.services import (
     closure_create,
     closure_delete,
@@ -38,6 +38,7 @@ from reservations.services import (
     reservation_update,
 )
 from reservations.services.closures import ClosureSpec, closures_create
+from tests.conftest import reservation_row
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -372,20 +373,7 @@ def test_a_closure_displacing_many_costs_the_same_queries_as_displacing_few(camp
     def fill(day: int, count: int) -> None:
         for i in range(count):
             start = datetime(2026, 12, day, 8, 0, tzinfo=PARIS) + timedelta(minutes=30 * i)
-            Reservation.objects.create(
-                equipment=campus.rheometer,
-                project=campus.research,
-                booked_by=campus.researcher,
-                start=start,
-                end=start + timedelta(minutes=30),
-                blocked_until=start + timedelta(minutes=30),
-                title="Mesures",
-                status=ReservationStatus.CONFIRMED,
-                priority="research",
-                status_changed_at=NOW,
-                created_at=NOW,
-                updated_at=NOW,
-            )
+            reservation_row(campus, start, 30, at=NOW)
 
     def close(day: int) -> None:
         closure_create(

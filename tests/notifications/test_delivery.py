@@ -18,6 +18,7 @@ from notifications.delivery import claim, deliver
 from notifications.models import Kind, Notification, Status, new_notification
 from reservations.models import Reservation, ReservationStatus
 from reservations.services import reservation_create
+from tests.conftest import reservation_row
 
 from .smtp import SMTPServer
 
@@ -264,19 +265,8 @@ def test_reminders_count_every_email_sent(campus, make_user, smtp_port):
     for index in range(25):
         user = make_user(f"rappel{index}", email=f"rappel{index}@example.org")
         start = day + timedelta(minutes=20 * index)
-        Reservation.objects.create(
-            equipment=campus.rheometer,
-            project=campus.open_research,
-            booked_by=user,
-            start=start,
-            end=start + timedelta(minutes=20),
-            blocked_until=start + timedelta(minutes=20),
-            title="Rappel",
-            status=ReservationStatus.CONFIRMED,
-            priority="research",
-            status_changed_at=NOW,
-            created_at=NOW,
-            updated_at=NOW,
+        reservation_row(
+            campus, start, 20, project=campus.open_research, booked_by=user, title="Rappel", at=NOW
         )
     with SMTPServer(smtp_port) as server:
         sent, items = send_reminders(now=datetime(2026, 11, 24, 17, 0, tzinfo=PARIS))

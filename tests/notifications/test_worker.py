@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -143,12 +144,23 @@ def the_row() -> Notification:
 
 
 def test_a_silent_mail_server_delays_no_booking_and_the_email_leaves_once_it_answers(
-    campus, client_for, on_database_queue, smtp_port, tmp_path
+    campus, client_for, on_database_queue, smtp_port, tmp_path, monkeypatch
 ):
+    # Connections to a mail server opened by this process (the request's), not the worker's.
+    dialled: list[tuple] = []
+    real_connect = smtplib.SMTP.connect
+
+    def connect(self, *args, **kwargs):
+        dialled.append(args)
+        return real_connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", connect)
     with worker(smtp_port, tmp_path / "worker.log"):
         with SilentServer(smtp_port) as silent:
             elapsed = book(client_for, campus)
-            # The request only wrote rows: it never waited for the mail server's timeout.
+            # The request only wrote rows: it never dialled the mail server, let alone
+            # waited for its timeout.
+            assert dialled == []
             assert elapsed < TIMEOUT, f"the booking took {elapsed:.2f} s"
             wait_for(lambda: the_row().last_error, 3 * TIMEOUT + 10, "a try to time out")
             assert silent.accepted, "the worker should have connected"

@@ -3,6 +3,8 @@ account page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from partners.preferences import EmailTopic
@@ -11,6 +13,13 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/me/notifications/"
 ALL_ON = {topic.value: True for topic in EmailTopic}
+
+
+def ticked(page: str, name: str) -> bool:
+    """Whether the page's one checkbox called `name` is ticked."""
+    (tag,) = re.findall(rf'<input\b[^>]*\bname="{re.escape(name)}"[^>]*>', page)
+    assert 'type="checkbox"' in tag, tag
+    return re.search(r"\schecked\b", tag) is not None
 
 
 def test_everything_is_on_by_default(campus, client_for):
@@ -61,7 +70,8 @@ def test_the_account_page_edits_the_notifications(campus, client):
     client.force_login(campus.researcher)
     page = client.get("/account/").content.decode()
     assert 'id="notifications"' in page
-    assert 'name="email_reminder"' in page and "checked" in page
+    assert 'name="email_reminder"' in page and ticked(page, "email_reminder")
+    assert ticked(page, "email_confirmation") and ticked(page, "attach_ics")
     # Approval requests concern equipment managers only.
     assert 'name="email_pending_request"' not in page
 
@@ -71,6 +81,9 @@ def test_the_account_page_edits_the_notifications(campus, client):
     assert settings["email"]["confirmation"] is True
     assert settings["email"]["reminder"] is False  # unticked
     assert settings["attach_ics"] is True
+    page = client.get("/account/").content.decode()
+    assert ticked(page, "email_confirmation") and ticked(page, "attach_ics")
+    assert not ticked(page, "email_reminder")
 
 
 def test_a_manager_finds_the_approval_requests_switch(campus, client):

@@ -70,6 +70,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 import calendars, equipment, platform_booking, reservations
 from equipment.models import Closure, Equipment, Site
@@ -104,7 +105,11 @@ group.permissions.set(perms)
 holder = User.objects.get(username="gestionnaire")
 holder.user_permissions.set(perms)
 holder.groups.add(group)
+# Plain API tokens of rest_framework.authtoken, which core/0003 hashes into core_apitoken.
+tokens = {name: Token.objects.create(user=User.objects.get(username=name)).key
+          for name in ("admin", "gestionnaire")}
 print(json.dumps({
+    "tokens": tokens,
     "modules": [m.__file__ for m in (platform_booking, equipment, reservations, calendars)],
     "apps": [config.label for config in django.apps.apps.get_app_configs()],
 }))
@@ -124,6 +129,7 @@ from schedule.models import EventRelation
 
 import partners, platform_booking, reservations
 from calendars.sync import rebuild_all
+from core.api.authentication import ApiTokenAuthentication
 from partners.models import FeedToken, Partner, Project, UserPreference
 from reservations.models import Closure
 
@@ -196,6 +202,10 @@ print(json.dumps({
     "group_perms": granted(holder.get_group_permissions()),
     "rebuilt": {"created": rebuilt.created, "deleted": rebuilt.deleted},
     "schema": schema,
+    "token_users": {
+        name: ApiTokenAuthentication().authenticate_credentials(key)[0].get_username()
+        for name, key in TOKENS.items()
+    },
 }))
 """
 OUR_APPS = [
@@ -406,6 +416,7 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
         assert before.tables["equipment_closure"][0] == 3
         assert before.tables["reservations_userpreference"][0] == 3
         assert before.closure_links > 3  # the site and campus closures show in many calendars
+        assert before.tables["authtoken_token"][0] == len(seeded["tokens"]) == 2
         for model, old_app, _new_app in MOVED:
             assert (old_app, model) in before.content_types
 
@@ -429,7 +440,7 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
             assert old_table not in after.tables
         assert after.tables["auth_permission"][0] >= before.tables["auth_permission"][0]
         tokens = before.tables.get("authtoken_token", (0, None))[0]
-        assert after.tables["core_apitoken"][0] == tokens
+        assert after.tables["core_apitoken"][0] == tokens > 0
         assert after.tables.get("authtoken_token", (0, None))[0] == 0
         assert before.migrations < after.migrations
         assert {
@@ -440,7 +451,10 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
         _manage(REPO, url, "migrate", "--check", "--no-input", "-v0")
 
         # The new code's ORM finds the moved rows and what hangs on their content types.
-        checked = _shell(REPO, url, f"PERMS = {perms}\nAPPS = {OUR_APPS}\n{NEW_CHECK}")
+        keys = json.dumps(seeded["tokens"])
+        checked = _shell(
+            REPO, url, f"PERMS = {perms}\nAPPS = {OUR_APPS}\nTOKENS = {keys}\n{NEW_CHECK}"
+        )
         assert all(_inside(path, REPO) for path in checked["modules"]), checked["modules"]
         assert checked["counts"] == {table: before.tables[table][0] for table in checked["counts"]}
         assert len(checked["closure_events"]) == 3
@@ -464,6 +478,8 @@ def test_upgrade_from_before_the_app_moves_keeps_every_row_and_link(tmp_path, fi
         assert checked["group_perms"] == granted
         assert checked["rebuilt"] == {"created": 0, "deleted": 0}
         assert checked["schema"] == []
+        # The old plain keys still log in, as their owners, against their digests.
+        assert checked["token_users"] == {name: name for name in seeded["tokens"]}
 
         # Back to the old nodes with the new code: the database is the old one again, once
         # the old code has removed the content types (and permissions) of models it lacks.

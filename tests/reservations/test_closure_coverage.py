@@ -27,6 +27,7 @@ from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import availability, equipment_free_between
 from reservations.services import reservation_create
 from reservations.services.closures import ClosureSpec, _covered_by, closure_create, closures_create
+from tests.conftest import reservation_row
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)  # a Monday
@@ -151,20 +152,8 @@ def test_covered_by_matches_brute_force(seed):
 
 def make(campus, equipment, start: str, end: str, *, status=CONFIRMED, **extra: Any) -> Reservation:
     """A reservation written directly: closures displace rows whatever wrote them."""
-    return Reservation.objects.create(
-        equipment=equipment,
-        project=campus.research,
-        booked_by=campus.researcher,
-        start=at(start),
-        end=at(end),
-        blocked_until=extra.pop("blocked_until", at(end)),
-        title="Mesures",
-        status=status,
-        priority="research",
-        status_changed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
-        **extra,
+    return reservation_row(
+        campus, at(start), 0, end=at(end), equipment=equipment, status=status, at=NOW, **extra
     )
 
 

@@ -24,6 +24,7 @@ from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.services.closures import closure_create
 from reservations.services.create import BookingOutcome, reservation_create
+from tests.conftest import reservation_row
 
 TZ = ZoneInfo("Europe/Paris")
 # Monday 23 November 2026, 08:00 in Paris: the fixed "now" of every booking here.
@@ -334,19 +335,17 @@ def insert(
     equipment: Any = None,
     blocked_until: datetime | None = None,
 ) -> Reservation:
-    return Reservation.objects.create(
-        equipment=equipment or campus.rheometer,
-        project=campus.research,
-        booked_by=campus.researcher,
-        start=start,
+    return reservation_row(
+        campus,
+        start,
+        0,
         end=end,
+        equipment=equipment or campus.rheometer,
         blocked_until=blocked_until or end,
         title="Direct",
         status=status,
         priority=campus.research.kind,
-        status_changed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
+        at=NOW,
     )
 
 

@@ -128,11 +128,22 @@ def test_a_failure_after_the_first_writes_leaves_the_whole_date_booked(
     assert not AuditEntry.objects.filter(action="cancel").exists()
 
 
-def test_following_and_series_cover_every_equipment_whatever_the_flag(campus, session_class):
+@pytest.mark.parametrize("whole_session", [False, True])
+@pytest.mark.parametrize(("scope", "first"), [("following", 3), ("series", 0)])
+def test_following_and_series_cover_every_equipment_whatever_the_flag(
+    campus, session_class, scope, first, whole_session
+):
+    """From a row of the second date: `following` cancels that date, `series` both dates,
+    on every equipment, with or without `whole_session`."""
     done = reservation_cancel(
-        reservation=session_class[3], user=campus.teacher, now=NOW, scope="following"
+        reservation=session_class[3],
+        user=campus.teacher,
+        now=NOW,
+        scope=scope,
+        whole_session=whole_session,
     )
-    assert sorted(r.pk for r in done) == sorted(r.pk for r in session_class[3:])
+    assert sorted(r.pk for r in done) == sorted(r.pk for r in session_class[first:])
+    assert cancelled_ids() == {r.pk for r in session_class[first:]}
 
 
 def test_another_user_may_not_cancel_a_session_date(campus, session_class):

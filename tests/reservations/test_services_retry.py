@@ -36,6 +36,7 @@ from reservations.services.transactions import (
     is_retryable as _is_retryable,
 )
 from reservations.services.transactions import run_in_transaction
+from tests.conftest import reservation_row
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)  # a Monday
@@ -379,19 +380,16 @@ def blind(monkeypatch):
 
 def direct(campus, equipment, start: str, end: str, **extra: Any) -> Reservation:
     """A live reservation inserted without the service."""
-    return Reservation.objects.create(
+    extra.setdefault("status", CONFIRMED)
+    return reservation_row(
+        campus,
+        at(WED, start),
+        0,
+        end=at(WED, end),
         equipment=equipment,
         project=campus.open_research,
-        booked_by=campus.researcher,
-        start=at(WED, start),
-        end=at(WED, end),
-        blocked_until=extra.pop("blocked_until", at(WED, end)),
         title="Arrivée la première",
-        status=extra.pop("status", CONFIRMED),
-        priority="research",
-        status_changed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
+        at=NOW,
         **extra,
     )
 
@@ -467,19 +465,13 @@ def test_database_overlap_counts_a_pending_row_and_the_buffer(campus, blind):
 @pytest.mark.django_db
 def test_database_overlap_in_a_series_writes_nothing(campus, blind):
     # The third Wednesday is taken; the rules do not see it.
-    winner = Reservation.objects.create(
-        equipment=campus.rheometer,
+    winner = reservation_row(
+        campus,
+        at(WED + timedelta(weeks=2), "10:00"),
+        60,
         project=campus.open_research,
-        booked_by=campus.researcher,
-        start=at(WED + timedelta(weeks=2), "10:00"),
-        end=at(WED + timedelta(weeks=2), "11:00"),
-        blocked_until=at(WED + timedelta(weeks=2), "11:00"),
         title="Arrivée la première",
-        status=CONFIRMED,
-        priority="research",
-        status_changed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
+        at=NOW,
     )
     before = counts()
     with pytest.raises(BookingError) as caught:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.roles import SYSTEM
 from equipment.services import qualification_grant
@@ -113,6 +114,9 @@ def new_page(browser, live_server):
             **options,
         )
         context.set_default_timeout(10_000)
+        # The browser's clock reads the server's frozen "now" (the calendar's today and now
+        # line); its timers keep running.
+        context.clock.set_fixed_time(timezone.now())
         contexts.append(context)
         if user is not None:
             client = Client()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import wait_until
+
 pytestmark = [pytest.mark.slow_security, pytest.mark.django_db(transaction=True)]
 
 # Runs before any script of the page (injected by the browser, not subject to the policy).
@@ -58,6 +60,11 @@ def test_the_browser_refuses_an_inline_script(new_page, live_server, campus):
         """() => { const s = document.createElement("script");
                    s.textContent = "window.__ran = true"; document.body.appendChild(s); }"""
     )
-    page.wait_for_timeout(200)
+    # The violation event comes asynchronously: wait for it, then check the script never ran.
+    wait_until(
+        page,
+        lambda: page.evaluate("window.__violations.length") > 0,
+        what="the violation to be reported",
+    )
     assert page.evaluate("window.__ran === undefined")
     assert any(v.startswith("script-src") for v in page.evaluate("window.__violations"))

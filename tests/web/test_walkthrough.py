@@ -306,8 +306,8 @@ def test_researcher_drags_their_booking_then_takes_an_alternative(
     assert alternatives.count() >= 2
     shoot(page, name, "booking-form")
     offered = alternatives.first.inner_text()
-    alternatives.first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        alternatives.first.click()
     start, end = page.input_value("#id_start"), page.input_value("#id_end")
     assert (start, end) != (local(WED, "14:00"), local(WED, "15:00"))
     assert page.input_value("#id_title") == "Essai de stabilité"
@@ -365,8 +365,8 @@ def test_manager_approves_a_request_and_exports_last_months_usage(
     row = page.locator(f"tr[data-reservation='{pending.pk}']")
     assert "Validation lot 42" in row.inner_text()
     shoot(page, name, "approvals")
-    row.locator("button[formaction$='/approve/']").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.locator("button[formaction$='/approve/']").click()
     assert "Validation lot 42" in page.locator(".messages").inner_text()
     assert page.locator(f"tr[data-reservation='{pending.pk}']").count() == 0
     pending.refresh_from_db()
@@ -382,8 +382,8 @@ def test_manager_approves_a_request_and_exports_last_months_usage(
     form.locator("input[name=end]").fill(local(thursday, "17:00"))
     form.locator("input[name=reason]").fill("Maintenance de la pompe")
     form.locator("select[name=kind]").select_option("maintenance")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
     (closure,) = Closure.objects.all()
     assert (closure.equipment_id, closure.reason, closure.kind) == (
         campus.hplc.pk,
