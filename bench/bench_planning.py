@@ -41,6 +41,8 @@ warnings.filterwarnings("ignore", message="No directory at")
 EQUIPMENT = int(os.environ.get("BENCH_EQUIPMENT", "50"))
 PER_DAY = int(os.environ.get("BENCH_PER_DAY", "10"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+# BENCH_PROFILE=1: also profile the requests of each reader and print where the time goes.
+PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 WEEK = date(2026, 11, 30)  # a Monday, a week after the booking clock below
 
 
@@ -157,6 +159,16 @@ def main() -> None:
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
+        if PROFILE:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda: [client.get(url) for _ in range(5)])
+            print(f"--- profile of 5 requests as {label} (cumulative, then own time)")
+            stats = pstats.Stats(profiler).strip_dirs()
+            stats.sort_stats("cumulative").print_stats(25)
+            stats.sort_stats("tottime").print_stats(20)
         timings.sort()
         print(
             f"GET /planning/ week, {EQUIPMENT} equipment, as {label}: "
