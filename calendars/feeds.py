@@ -57,7 +57,7 @@ def feed_reservations(qs: Any, now: datetime) -> Any:
     """Rows of the reservations of `qs` that a feed shows at `now`, one query."""
     low, high = window(now)
     return (
-        qs.filter(start__lt=high, end__gt=low)
+        qs.overlapping(low, high)
         .filter(
             Q(status__in=SHOWN_STATUSES)
             | Q(status__in=ENDED_STATUSES, status_changed_at__gte=now - CANCELLED_KEPT)

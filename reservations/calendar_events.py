@@ -126,12 +126,8 @@ def calendar_events(
     ids = [e.pk for e in equipment]
     managers = Equipment.managers.through
     reservations = (
-        Reservation.objects.filter(
-            equipment_id__in=ids,
-            status__in=SHOWN_STATUSES,
-            start__lt=window[1],
-            blocked_until__gt=window[0],
-        )
+        Reservation.objects.overlapping(*window, buffers=True)
+        .filter(equipment_id__in=ids, status__in=SHOWN_STATUSES)
         .select_related("project__partner", "booked_by")
         .annotate(
             full=full_view_expression(user),

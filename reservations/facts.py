@@ -228,13 +228,11 @@ def gather(
         week_end = datetime.combine(
             last + timedelta(days=7 - last.weekday()), datetime.min.time(), tzinfo=tz
         )
-        used = Reservation.objects.filter(
+        used = Reservation.objects.overlapping(week_start, week_end).filter(
             equipment_id__in=ids,
             project__partner_id=project.partner_id,
             priority=kind,
             status__in=QUOTA_STATUSES,
-            start__lt=week_end,
-            end__gt=week_start,
         )
         if exclude_id:
             used = used.exclude(pk=exclude_id)

@@ -398,12 +398,8 @@ def _reservation_pieces(
 ) -> list[Piece]:
     """Cut the reservations shown in the window, and the buffers after them, into day pieces."""
     reservations = (
-        Reservation.objects.filter(
-            equipment_id__in=[e.pk for e in equipment],
-            status__in=SHOWN_STATUSES,
-            start__lt=window[1],
-            blocked_until__gt=window[0],
-        )
+        Reservation.objects.overlapping(*window, buffers=True)
+        .filter(equipment_id__in=[e.pk for e in equipment], status__in=SHOWN_STATUSES)
         .annotate(full=full_view_expression(user))
         .order_by("start", "pk")
         .values_list(*_BLOCK_COLUMNS)

@@ -17,7 +17,14 @@ from equipment.policy import effective_policy
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
-from .models import LIVE_STATUSES, Closure, Reservation, ReservationStatus, closed_equipment
+from .models import (
+    LIVE_STATUSES,
+    Closure,
+    Reservation,
+    ReservationQuerySet,
+    ReservationStatus,
+    closed_equipment,
+)
 
 
 def full_view_filter(user: Any) -> Q:
@@ -32,7 +39,7 @@ def full_view_filter(user: Any) -> Q:
     )
 
 
-def reservations_visible_to(user: Any) -> QuerySet[Reservation]:
+def reservations_visible_to(user: Any) -> ReservationQuerySet:
     """Reservations the user may see in full (SPEC §6); others are only busy time."""
     qs = Reservation.objects.select_related("project", "equipment")
     if is_platform_manager(user):
@@ -51,11 +58,8 @@ def equipment_free_between(qs: QuerySet[Any], start: datetime, end: datetime) ->
     closures = Closure.objects.during(start, end)
     if closures.filter(equipment__isnull=True, site__isnull=True).exists():
         return qs.none()  # the whole campus is closed
-    busy = Reservation.objects.filter(
-        equipment_id=OuterRef("pk"),
-        status__in=LIVE_STATUSES,
-        start__lt=end,
-        blocked_until__gt=start,
+    busy = Reservation.objects.overlapping(start, end, buffers=True).filter(
+        equipment_id=OuterRef("pk"), status__in=LIVE_STATUSES
     )
     candidates = (
         qs.filter(status=Equipment.Status.ACTIVE)
@@ -121,9 +125,11 @@ def availabilities(
     ids = [e.pk for e in equipment]
     busy: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     blocked: dict[int, list[rules.Interval]] = {pk: [] for pk in ids}
-    for eq_id, r_start, r_end, r_blocked, priority in Reservation.objects.filter(
-        equipment_id__in=ids, status__in=LIVE_STATUSES, start__lt=end, blocked_until__gt=start
-    ).values_list("equipment_id", "start", "end", "blocked_until", "priority"):
+    for eq_id, r_start, r_end, r_blocked, priority in (
+        Reservation.objects.overlapping(start, end, buffers=True)
+        .filter(equipment_id__in=ids, status__in=LIVE_STATUSES)
+        .values_list("equipment_id", "start", "end", "blocked_until", "priority")
+    ):
         busy[eq_id].append(
             {
                 "start": timezone.localtime(r_start),

@@ -55,7 +55,7 @@ def window_reservations(
 ) -> QuerySet[Reservation]:
     """Reservations overlapping [start, end) in the scope and filters, rejected ones out."""
     qs = (
-        Reservation.objects.filter(start__lt=end, end__gt=start)
+        Reservation.objects.overlapping(start, end)
         .exclude(status=ReservationStatus.REJECTED)
         .filter(scope.q())
     )

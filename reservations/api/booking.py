@@ -269,10 +269,11 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                     "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
                 )
             qs = qs.filter(status__in=wanted)
-        if params.get("start"):
-            qs = qs.filter(end__gt=parse_instant(params["start"], "start"))
-        if params.get("end"):
-            qs = qs.filter(start__lt=parse_instant(params["end"], "end"))
+        if params.get("start") or params.get("end"):
+            qs = qs.overlapping(
+                parse_instant(params["start"], "start") if params.get("start") else None,
+                parse_instant(params["end"], "end") if params.get("end") else None,
+            )
         return qs.order_by("start", "id")
 
     @extend_schema(

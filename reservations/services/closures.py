@@ -130,11 +130,9 @@ def closures_create(
         # these closures either commits first and is displaced below, or waits for the
         # lock and then sees them.
         closed = Equipment.objects.select_for_update().order_by("pk")
-        covered = Reservation.objects.filter(
-            status__in=LIVE_STATUSES,
-            start__lt=max(spec.end for spec in specs),
-            end__gt=min(spec.start for spec in specs),
-        )
+        covered = Reservation.objects.overlapping(
+            min(spec.start for spec in specs), max(spec.end for spec in specs)
+        ).filter(status__in=LIVE_STATUSES)
         if equipment is not None:
             closed = closed.filter(pk=equipment.pk)
             covered = covered.filter(equipment=equipment)

@@ -133,12 +133,13 @@ def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:
     that the winning reservation now holds (the first of the request if it is gone)."""
     buffers = {e.pk: timedelta(minutes=e.policy.buffer_minutes) for e in equipment}
     rows = list(
-        Reservation.objects.filter(
-            equipment_id__in=request.equipment_ids,
-            status__in=LIVE_STATUSES,
-            start__lt=max(end + buffers[pk] for _s, end in request.occurrences for pk in buffers),
-            blocked_until__gt=min(start for start, _e in request.occurrences),
-        ).values_list("equipment_id", "pk", "start", "end", "blocked_until", "priority")
+        Reservation.objects.overlapping(
+            min(start for start, _e in request.occurrences),
+            max(end + buffers[pk] for _s, end in request.occurrences for pk in buffers),
+            buffers=True,
+        )
+        .filter(equipment_id__in=request.equipment_ids, status__in=LIVE_STATUSES)
+        .values_list("equipment_id", "pk", "start", "end", "blocked_until", "priority")
     )
     for occ_start, occ_end in request.occurrences:
         for item in equipment:

@@ -52,12 +52,8 @@ def conflict(
     `with_alternatives` once the refused transaction has ended."""
     if not conflicts:  # the database refused the overlap: read what won the race
         rows = (
-            Reservation.objects.filter(
-                equipment=equipment,
-                status__in=LIVE_STATUSES,
-                start__lt=end,
-                blocked_until__gt=start,
-            )
+            Reservation.objects.overlapping(start, end, buffers=True)
+            .filter(equipment=equipment, status__in=LIVE_STATUSES)
             .exclude(pk=exclude_id or 0)
             .values_list("pk", "start", "end", "blocked_until", "priority")
         )

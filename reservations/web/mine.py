@@ -194,12 +194,14 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     referent = _is_referent(user)
     if manager:
         day_start, day_end = day_bounds(timezone.localdate(now))
-        managed = Reservation.objects.filter(
-            equipment__in=managed_equipment(user).values("pk"),
-            status__in=(ReservationStatus.CONFIRMED, ReservationStatus.COMPLETED),
-            start__lt=day_end,
-            end__gt=day_start,
-        ).select_related(*RELATED)
+        managed = (
+            Reservation.objects.overlapping(day_start, day_end)
+            .filter(
+                equipment__in=managed_equipment(user).values("pk"),
+                status__in=(ReservationStatus.CONFIRMED, ReservationStatus.COMPLETED),
+            )
+            .select_related(*RELATED)
+        )
         managed_today = _annotate_actions(
             list(managed.order_by("start", "equipment__code", "pk")), now
         )
