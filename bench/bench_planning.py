@@ -164,7 +164,7 @@ def main() -> None:
             import pstats
 
             profiler = cProfile.Profile()
-            profiler.runcall(lambda: [client.get(url) for _ in range(5)])
+            profiler.runcall(lambda c=client: [c.get(url) for _ in range(5)])
             print(f"--- profile of 5 requests as {label} (cumulative, then own time)")
             stats = pstats.Stats(profiler).strip_dirs()
             stats.sort_stats("cumulative").print_stats(25)
