@@ -14,7 +14,7 @@ SEED_VERSION = "1"
 SIZES = ("small", "large")
 SMALL_TOTAL = 10_000
 LARGE_HISTORY = 1_000_000
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 
 
 def database_url(size: str) -> str:
