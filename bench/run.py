@@ -46,6 +46,29 @@ RATIO_TARGETS = {
     "one booking, every rule, HTTP POST": 2,
 }
 GROWTH_TARGET = 0.20
+NOTES = [
+    "",
+    "## How to read and redo this",
+    "",
+    "- `make bench` seeds the two databases on first use (or when the bench week, a new "
+    "Monday, or bench/seed.py's version changes) and reuses them afterwards; "
+    "`make bench BENCH_ARGS=--reseed` redoes them, `BENCH_ARGS=--quick` runs 10 times "
+    "each and loads for 5 s, `BENCH_ARGS='--only planning,booking --sizes large "
+    "--no-load'` narrows it. BENCH_PROFILE=1 prints a cProfile of each operation on "
+    "stderr; BENCH_GUNICORN_ARGS passes options to gunicorn (e.g. `--worker-class gthread "
+    "--threads 4`).",
+    "- Both sizes hold the same inventory and the same current reservations (the report "
+    "month before the bench week, ended; the bench week, live); the large one adds "
+    "1,000,000 reservations of history ending 130 days before the bench week, outside "
+    "every window asked (the rows column is the same at both sizes).",
+    "- The hand-written SQL bounds `start` from below by the longest reservation the "
+    "policies allow (8 h), as issue 12 asks of ours: its plans are index range scans "
+    "whatever the history.",
+    "- The machine is shared (2 cores; other sessions ran tests during the run): the "
+    "load average is printed at the start and the end. Medians move by tens of percent "
+    "between runs under such load, and the growth of the minima is printed beside the "
+    "growth of the medians as the less disturbed figure.",
+]
 LOAD_P99_TARGET_MS = 100
 
 
@@ -275,7 +298,7 @@ def main() -> None:
             *[f"- {line}" for line in described],
             "",
         ]
-        (HERE / "RESULTS.md").write_text("\n".join(header + report) + "\n")
+        (HERE / "RESULTS.md").write_text("\n".join(header + report + NOTES) + "\n")
         print(f"written to {HERE / 'RESULTS.md'}")
 
 
