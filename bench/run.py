@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,6 +110,29 @@ def machine() -> list[str]:
         f"Commit {commit}; load average at the start {os.getloadavg()[0]:.2f} "
         "(other processes share the 2 cores)",
     ]
+
+
+OPERATIONS = ["planning", "availability", "feeds", "month", "xlsx", "partner", "booking"]
+
+
+def merge(into: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    """Add one round's samples of each operation to the earlier rounds'; recompute."""
+    for result in results:
+        known = next((r for r in into if r["name"] == result["name"]), None)
+        if known is None:
+            into.append(result)
+            continue
+        if "missing" in result:
+            continue
+        for side in ("ours", "sql"):
+            samples = known[f"{side}_samples"] + result[f"{side}_samples"]
+            ordered = sorted(samples)
+            known[f"{side}_samples"] = samples
+            known[f"{side}_median"] = statistics.median(samples)
+            known[f"{side}_p99"] = ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+            known[f"{side}_min"] = ordered[0]
+        known["runs"] += result["runs"]
+        known["slowest"] = max(known["slowest"], result["slowest"])
 
 
 def ms(value: float) -> str:
@@ -233,27 +258,42 @@ def main() -> None:
     described = machine()
     print(f"Bench week {week} (the report month is the month before it). {described[-1]}")
     sizes: dict[str, dict[str, Any]] = {}
+    names = args.sizes.split(",")
+    ops = args.only.split(",") if args.only else OPERATIONS
+    rounds = int(env.get("BENCH_ROUNDS", "1" if args.quick else "3"))
+    runs = int(env.get("BENCH_RUNS", "30"))
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes.split(","):
+
+        def suite(size: str, only: str, **extra: str) -> dict[str, Any]:
             out = Path(tmp) / f"{size}.json"
-            print(f"{size}: seeding if needed, then timing…", flush=True)
             subprocess.run(
                 [sys.executable, str(HERE / "suite.py"), size, week.isoformat(), str(out)],
-                env=env,
+                env={**env, "BENCH_ONLY": only, **extra},
                 check=True,
                 cwd=HERE.parent,
             )
-            sizes[size] = json.loads(out.read_text())
+            return json.loads(out.read_text())
+
+        for size in names:
+            print(f"{size}: seeding if needed…", flush=True)
+            sizes[size] = {**suite(size, "none"), "results": []}
+        # Each operation runs in a few rounds, the sizes alternating, so that what the
+        # other processes of the machine do falls on both sizes alike.
+        for op in ops:
+            print(f"{op}: {rounds} rounds on {', '.join(names)}…", flush=True)
+            for n in range(rounds):
+                for size in names if n % 2 == 0 else names[::-1]:
+                    done = suite(
+                        size,
+                        op,
+                        BENCH_RUNS=str(-(-runs // rounds)),
+                        BENCH_BUDGET_S=str(float(env.get("BENCH_BUDGET_S", "40")) / rounds),
+                    )
+                    merge(sizes[size]["results"], done["results"])
         load = None
         if not args.no_load:
             if "small" not in sizes:  # the load test needs the small database seeded
-                out = Path(tmp) / "small.json"
-                subprocess.run(
-                    [sys.executable, str(HERE / "suite.py"), "small", week.isoformat(), str(out)],
-                    env={**env, "BENCH_ONLY": "none"},
-                    check=True,
-                    cwd=HERE.parent,
-                )
+                suite("small", "none")
             print("load test: gunicorn on the small database…", flush=True)
             out = Path(tmp) / "load.json"
             subprocess.run(
@@ -270,9 +310,10 @@ def main() -> None:
         "no HTTP server), DEBUG off, API requests with a token, the planning page with a "
         "session, feeds with a feed token; a platform manager reads, a project member "
         "books. SQL: psycopg on its own connection, the rows fetched into Python. The two "
-        "alternate run by run; p99 is the nearest rank (with 30 runs, the slowest but "
-        "one). Queries: the statements Django sent for one run (all 20 requests where "
-        "there are 20). Rows: what the SQL returned (the same at both sizes).",
+        "alternate run by run, in rounds (a process each) alternating the sizes; p99 is "
+        "the nearest rank (with 30 runs, the slowest but one). Queries: the statements "
+        "Django sent for one run (all 20 requests where there are 20). Rows: what the SQL "
+        "returned (the same at both sizes).",
         "",
         *results_table(sizes),
         "",

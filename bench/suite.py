@@ -147,6 +147,8 @@ def measure(
         "slowest": [(round(ms, 2), " ".join(q.split())[:160]) for ms, q in slowest],
         "rows": rows,
         "note": note,
+        "ours_samples": timings,
+        "sql_samples": reference,
     }
     if PROFILE:
         import cProfile
