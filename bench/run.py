@@ -70,6 +70,8 @@ NOTES = [
     "load average is printed at the start and the end. Medians move by tens of percent "
     "between runs under such load, and the growth of the minima is printed beside the "
     "growth of the medians as the less disturbed figure.",
+    "- `.venv/bin/python bench/explain.py planning month partner feed` prints the plan "
+    "(EXPLAIN ANALYZE) of each request's slowest statement on the large database.",
 ]
 LOAD_P99_TARGET_MS = 100
 
