@@ -8,9 +8,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import pre_save
 
+        from core.db import use_fast_timestamps
         from core.signals import carry_tokens_across_rehash
+
+        connection_created.connect(use_fast_timestamps, dispatch_uid="core_fast_timestamps")
 
         pre_save.connect(
             carry_tokens_across_rehash,

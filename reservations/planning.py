@@ -120,8 +120,9 @@ class Block:
         `escape` is the standard library's, behind a lazy-string wrapper).
         """
         html = (
-            f'<span class="block {escape(self.css)}" style="{escape(self.across)}" '
-            f'title="{escape(self.describe(words))}" data-kind="{escape(self.kind)}"'
+            # `across` is numbers and `kind` one of three words: nothing to escape.
+            f'<span class="block {escape(self.css)}" style="{self.across}" '
+            f'title="{escape(self.describe(words))}" data-kind="{self.kind}"'
         )
         if self.priority:
             html += f' data-priority="{escape(self.priority)}"'
@@ -297,9 +298,11 @@ def _span(
 
 
 def _place(first: int, last: int, a: int, b: int) -> tuple[float, float]:
+    """Minutes [a, b) of a day as (offset, size) in percent of minutes [first, last)."""
     span = last - first
-    start = min(max(a, first), last)
-    end = min(max(b, first), last)
+    # min(max(…)) clamps, written out: this runs for every piece of a busy week.
+    start = first if a < first else last if a > last else a
+    end = first if b < first else last if b > last else b
     return round((start - first) * 100 / span, 3), round((end - start) * 100 / span, 3)
 
 
@@ -479,15 +482,18 @@ def _rows(
         e.pk: {d: Cell(day=d, holiday=holidays.get(d, ""), today=d == today) for d in days}
         for e in equipment
     }
+    placed_once: set[int] = set()
     for pk, day, a, b, block in pieces:
         offset, size = _place(first, last, a, b)
         if size > 0:
-            # A copy per piece (a block may span days or close many equipment); cheaper
-            # than dataclasses.replace, which runs __init__ again for thousands of pieces.
-            placed = object.__new__(Block)
-            placed.__dict__.update(
-                block.__dict__, start_minute=a, end_minute=b, offset=offset, size=size
-            )
+            placed = block
+            if id(block) in placed_once:
+                # A copy for each further piece (a block may span days or close many
+                # equipment); cheaper than dataclasses.replace, which runs __init__ again.
+                placed = object.__new__(Block)
+                placed.__dict__.update(block.__dict__)
+            placed_once.add(id(block))
+            placed.__dict__.update(start_minute=a, end_minute=b, offset=offset, size=size)
             cells[pk][day].blocks.append(placed)
     for e in equipment:
         policy = e.policy
