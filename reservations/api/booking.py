@@ -289,19 +289,18 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         values = data.validated_data
         start = parse_instant(values["start"], "start")
         end = parse_instant(values["end"], "end")
-        project = projects_visible_to(request.user).filter(pk=values["project"]).first()
+        # The members are not needed: the booking reads membership with the equipment.
+        visible = projects_visible_to(request.user).prefetch_related(None)
+        project = visible.filter(pk=values["project"]).first()
         if project is None:
             raise BookingError("invalid", fields={"project": [_("Unknown project.")]})
+        # Only ids: the booking reads and locks the equipment rows (an unknown id: invalid).
         ids = values.get("equipment_ids") or [values["equipment"]]
-        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
-        missing = [pk for pk in ids if pk not in found]
-        if missing:
-            raise BookingError("invalid", fields={"equipment": [_("Unknown equipment.")]})
         recurrence = values.get("recurrence") or {}
         outcome = reservation_create(
             user=request.user,
             project=project,
-            equipment=[found[pk] for pk in ids],
+            equipment=ids,
             start=start,
             end=end,
             title=values["title"],
