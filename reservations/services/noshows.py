@@ -80,16 +80,27 @@ def record_no_shows(
     return run_in_transaction(lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids))
 
 
-def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
-    """Whether a reservation is past its grace: one query reading two columns per row.
+# More started reservations than this not checked in: leave it to the locked pass.
+_PROBE_ROWS = 100
 
-    Only the candidates started by now come back: when nothing is overdue, those still
-    within their grace (a few). The grace is each equipment's policy, computed once per
-    distinct set of overrides rather than once per row (it copies the platform defaults).
+
+def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
+    """Whether a reservation may be past its grace: one query of a few rows, two columns.
+
+    When nothing is overdue, the candidates (started, not checked in) are those still
+    within their grace: a few. They are read latest first, with a limit, so that
+    PostgreSQL walks the index `reservation_confirmed_start` back from now and probes each
+    row's check-in by its unique index, instead of hashing every check-in ever recorded
+    (its choice without the limit, which grew with the history). The grace is each
+    equipment's policy, computed once per distinct set of overrides rather than per row.
     """
-    rows = (
-        _overdue(now, equipment_ids).order_by().values_list("start", "equipment__policy_overrides")
+    rows = list(
+        _overdue(now, equipment_ids)
+        .order_by("-start")
+        .values_list("start", "equipment__policy_overrides")[:_PROBE_ROWS]
     )
+    if len(rows) == _PROBE_ROWS:
+        return True  # the locked pass decides, row by row
     graces: dict[str, timedelta] = {}
     for start, overrides in rows:
         key = json.dumps(overrides, sort_keys=True, default=str)

@@ -201,3 +201,16 @@ def test_a_reservation_within_its_grace_stays_until_the_grace_ends(
     )
     assert single(client, check_in)["busy"] == []
     assert Reservation.objects.get(pk=booking.pk).status == "no_show"
+
+
+def test_past_the_probe_s_limit_the_locked_pass_decides(client_for, campus, check_in, monkeypatch):
+    """The probe reads a few candidates, latest first; beyond its limit the locked pass
+    reads them all and releases exactly the overdue ones."""
+    monkeypatch.setattr("reservations.services.noshows._PROBE_ROWS", 1)
+    equipment_update(actor=SYSTEM, equipment=campus.hplc, requires_check_in=True)
+    overdue = reservation_row(campus, at(9), 120, equipment=campus.hplc)  # grace until 9:30
+    within = reservation_row(campus, at(9, 50), 60)  # the latest: grace until 10:20
+    client = client_for(campus.outsider)
+    many(client, f"equipment={check_in.pk},{campus.hplc.pk}")
+    assert Reservation.objects.get(pk=overdue.pk).status == "no_show"
+    assert Reservation.objects.get(pk=within.pk).status == "confirmed"
