@@ -40,10 +40,17 @@ def _overdue(now: datetime, equipment_ids: Sequence[int] | None) -> QuerySet[Res
 
 
 def record_no_shows_locked(
-    *, now: datetime, equipment_ids: Sequence[int] | None = None
+    *, now: datetime, equipment_ids: Sequence[int] | None = None, probe: bool = True
 ) -> list[Reservation]:
-    """Inside a transaction: turn reservations past their check-in grace into no-shows."""
+    """Inside a transaction: turn reservations past their check-in grace into no-shows.
+
+    First the light probe (`_any_overdue`, unless the caller just ran it): a booking
+    then pays one cheap query when nothing is overdue, and locks and reads the candidates
+    with their equipment only when something may be.
+    """
     if equipment_ids is not None and not equipment_ids:
+        return []
+    if probe and not _any_overdue(now, equipment_ids):
         return []
     candidates = _overdue(now, equipment_ids).select_for_update().select_related("equipment")
     changed: list[Reservation] = []
@@ -77,7 +84,9 @@ def record_no_shows(
         return []
     if not _any_overdue(now, equipment_ids):
         return []
-    return run_in_transaction(lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids))
+    return run_in_transaction(
+        lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids, probe=False)
+    )
 
 
 # More started reservations than this not checked in: leave it to the locked pass.
