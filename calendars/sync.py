@@ -13,9 +13,10 @@ when and of which priority the equipment is busy, as anyone logged in may know (
 the details stay behind the reservation's own visibility rules.
 
 A batch costs a fixed number of queries whatever its size (bulk inserts, updates and
-deletes). `sync_after_commit` gathers the ids of one transaction and syncs them once,
-after the commit: a failed sync is logged and swallowed, never turning a committed booking
-into an error (the calendars are a view; `sync_calendars` repairs them).
+deletes). `sync_after_commit` gathers the ids of one transaction and, after the commit,
+has the worker sync them once (`sync_mirror`): a failed sync is logged and
+swallowed, never turning a committed booking into an error (the calendars are a view; the
+worker's repair job and `sync_calendars` repair them).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 from schedule.models import Event, EventRelation
 
 from core.timezones import local_tz
@@ -247,12 +249,13 @@ def _pending_sets() -> tuple[set[int], set[int]]:
 def sync_after_commit(
     *, reservation_ids: Iterable[int] = (), closure_ids: Iterable[int] = ()
 ) -> None:
-    """Sync these reservations and closures once the current transaction commits.
+    """Have the worker sync these reservations and closures once the transaction commits.
 
-    The ids of one transaction are gathered and synced together by the first callback
+    The ids of one transaction are gathered and handed over together by the first callback
     to run, so a transaction that creates 500 closures costs one batch, not 500. Ids
     left over by a rolled-back transaction are synced with the next commit: harmless, a
-    sync only reads the truth.
+    sync only reads the truth. The request that booked pays one enqueue, not the sync's
+    reads and writes (the mirror is read by no page: it may follow a moment later).
     """
     reservations, closures = _pending_sets()
     reservations.update(reservation_ids)
@@ -264,18 +267,36 @@ def _flush() -> None:
     reservations, closures = _pending_sets()
     if not reservations and not closures:
         return
-    todo_reservations, todo_closures = set(reservations), set(closures)
+    todo_reservations, todo_closures = sorted(reservations), sorted(closures)
     reservations.clear()
     closures.clear()
     try:
-        sync_reservations(todo_reservations)
-        sync_closures(todo_closures)
+        sync_mirror.enqueue(reservation_ids=todo_reservations, closure_ids=todo_closures)
+    except Exception as error:
+        # The booking is committed; the worker's repair job syncs what changed since its
+        # last run, these rows included.
+        log.warning(
+            "could not enqueue the calendar sync of reservations %s and closures %s "
+            "(%s: %s); the repair job will sync them",
+            todo_reservations[:20],
+            todo_closures[:20],
+            type(error).__name__,
+            error,
+        )
+
+
+@task()
+def sync_mirror(reservation_ids: list[int], closure_ids: list[int]) -> None:
+    """In the worker: sync these reservations and closures; a failure is logged, not raised."""
+    try:
+        sync_reservations(reservation_ids)
+        sync_closures(closure_ids)
     except Exception:
         # The booking is committed; a calendar view must not turn it into an error.
         log.exception(
             "calendar sync failed for reservations %s and closures %s; run sync_calendars",
-            sorted(todo_reservations)[:20],
-            sorted(todo_closures)[:20],
+            sorted(reservation_ids)[:20],
+            sorted(closure_ids)[:20],
         )
 
 

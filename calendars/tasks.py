@@ -1,8 +1,9 @@
 """Repair of the django-scheduler mirror, run by the worker on a schedule.
 
-The mirror is synced after each commit (calendars.receivers); a sync that failed there is
-only logged. This job syncs again what changed since its previous run (with a margin), and
-drops the events of closures that are gone, so the calendars catch up by themselves.
+The worker syncs the mirror after each commit (`calendars.sync.sync_mirror`); a sync that
+failed there, or could not be enqueued, is only logged. This job syncs again what changed
+since its previous run (with a margin), and drops the events of closures that are gone,
+so the calendars catch up by themselves.
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ CATALOGUE: dict[str, Entry] = {
     "bad_years": Entry(400, _("Give years between %(first)d and %(last)d.")),
     "bad_group_by": Entry(400, _("Group by one or two different dimensions among: %(choices)s.")),
     "no_equipment": Entry(400, _("Choose at least one equipment.")),
+    "too_many_equipment": Entry(400, _("Ask for at most %(n)d equipment at once.")),
     "equipment_repeated": Entry(400, _("The same equipment is listed twice.")),
     "equipment_and_site": Entry(400, _("Close either an equipment or a site, not both.")),
     "school_holidays_unknown": Entry(
@@ -148,6 +149,7 @@ CATALOGUE: dict[str, Entry] = {
     "bad_request": Entry(400, _("Malformed request.")),
     "bad_host": Entry(400, _("This server does not answer to the host named in the request.")),
     "not_found": Entry(404, _("Not found.")),
+    "not_found.equipment": Entry(404, _("Unknown equipment: %(ids)s.")),
     "method_not_allowed": Entry(405, _("This method is not allowed here.")),
     "request_too_large": Entry(413, _("The request body is too large.")),
     "throttled": Entry(429, _("Too many attempts. Try again later.")),

@@ -201,6 +201,14 @@ class Reservation(models.Model):
             models.Index(fields=["equipment", "start"], name="reservation_equipment_start"),
             models.Index(fields=["project", "start"], name="reservation_project_start"),
             models.Index(fields=["start", "end"], name="reservation_period"),
+            # The no-show check before every read (services.noshows): the confirmed
+            # reservations already started are those in progress (the worker completes or
+            # releases the ended ones), not the future ones nor the history.
+            models.Index(
+                fields=["start"],
+                condition=Q(status="confirmed"),
+                name="reservation_confirmed_start",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from core.roles import is_platform_manager
 from core.timezones import local_tz
@@ -119,7 +118,12 @@ def availabilities(
 ) -> dict[int, dict[str, Any]]:
     """Busy intervals (reservations, their buffers, closures) and free intervals within
     opening hours of each equipment over [start, end), by equipment id: two queries
-    whatever the number of equipment."""
+    whatever the number of equipment.
+
+    Instants are given in `tz` by `astimezone`: `timezone.localtime` would look up the
+    active time zone for each of them (a thread-local read): a fifth of the
+    time of 20 equipment's week. No request activates another zone than TIME_ZONE.
+    """
     tz = local_tz()
     window = rules.Interval(start, end)
     ids = [e.pk for e in equipment]
@@ -132,8 +136,8 @@ def availabilities(
     ):
         busy[eq_id].append(
             {
-                "start": timezone.localtime(r_start),
-                "end": timezone.localtime(r_end),
+                "start": r_start.astimezone(tz),
+                "end": r_end.astimezone(tz),
                 "kind": "reservation",
                 "priority": priority,
             }
@@ -141,8 +145,8 @@ def availabilities(
         if r_blocked > r_end:
             busy[eq_id].append(
                 {
-                    "start": timezone.localtime(r_end),
-                    "end": timezone.localtime(r_blocked),
+                    "start": r_end.astimezone(tz),
+                    "end": r_blocked.astimezone(tz),
                     "kind": "buffer",
                 }
             )
@@ -159,8 +163,8 @@ def availabilities(
         for pk in closed_equipment(c, by_site, ids):
             busy[pk].append(
                 {
-                    "start": timezone.localtime(c.start),
-                    "end": timezone.localtime(c.end),
+                    "start": c.start.astimezone(tz),
+                    "end": c.end.astimezone(tz),
                     "kind": "closure",
                 }
             )
@@ -175,11 +179,11 @@ def availabilities(
         free = rules.subtract([o for o in opening if o.start < o.end], blocked[item.pk])
         found[item.pk] = {
             "equipment": item.pk,
-            "start": timezone.localtime(start),
-            "end": timezone.localtime(end),
+            "start": start.astimezone(tz),
+            "end": end.astimezone(tz),
             "busy": busy[item.pk],
             "free": [
-                {"start": timezone.localtime(f.start), "end": timezone.localtime(f.end)}
+                {"start": f.start.astimezone(tz), "end": f.end.astimezone(tz)}
                 for f in free
                 if f.start < f.end
             ],

@@ -14,7 +14,12 @@ from partners.api.views import (
 )
 from reports.api import UsageReportView
 from reservations.api.audit import AuditViewSet
-from reservations.api.booking import AvailabilityView, ClosureViewSet, ReservationViewSet
+from reservations.api.booking import (
+    AvailabilitiesView,
+    AvailabilityView,
+    ClosureViewSet,
+    ReservationViewSet,
+)
 from reservations.api.equipment import BookableEquipmentViewSet
 
 from .auth import TokenLoginView
@@ -46,5 +51,6 @@ urlpatterns = [
         AvailabilityView.as_view(),
         name="equipment-availability",
     ),
+    path("availability/", AvailabilitiesView.as_view(), name="availability"),
     path("", include(router.urls)),
 ]

@@ -8,8 +8,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
@@ -21,14 +23,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import CONFLICT
+from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
-from reservations.selectors import availability, reservations_visible_to
+from reservations.selectors import availabilities, availability, reservations_visible_to
 from reservations.services import (
     BookingOutcome,
     closure_create,
@@ -287,19 +289,18 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         values = data.validated_data
         start = parse_instant(values["start"], "start")
         end = parse_instant(values["end"], "end")
-        project = projects_visible_to(request.user).filter(pk=values["project"]).first()
+        # The members are not needed: the booking reads membership with the equipment.
+        visible = projects_visible_to(request.user).prefetch_related(None)
+        project = visible.filter(pk=values["project"]).first()
         if project is None:
             raise BookingError("invalid", fields={"project": [_("Unknown project.")]})
+        # Only ids: the booking reads and locks the equipment rows (an unknown id: invalid).
         ids = values.get("equipment_ids") or [values["equipment"]]
-        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
-        missing = [pk for pk in ids if pk not in found]
-        if missing:
-            raise BookingError("invalid", fields={"equipment": [_("Unknown equipment.")]})
         recurrence = values.get("recurrence") or {}
         outcome = reservation_create(
             user=request.user,
             project=project,
-            equipment=[found[pk] for pk in ids],
+            equipment=ids,
             start=start,
             end=end,
             title=values["title"],
@@ -393,34 +394,117 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(ReservationSerializer(decided).data)
 
 
+class AvailabilitySerializer(serializers.Serializer):
+    """Schema only: the busy and free intervals of one equipment (selectors.availability)."""
+
+    equipment = serializers.IntegerField()
+    busy = serializers.ListField(child=serializers.DictField())
+    free = serializers.ListField(child=serializers.DictField())
+
+
+WINDOW_PARAMETERS = [
+    OpenApiParameter("start", str, required=True),
+    OpenApiParameter("end", str, required=True),
+]
+# At most this many equipment per availability request: the whole campus fits in one.
+MAX_AVAILABILITY_EQUIPMENT = 200
+
+
+def availability_window(request: Request) -> tuple[datetime, datetime]:
+    """The window [start, end) asked for: at most 62 days (`bad_window`)."""
+    start = parse_instant(request.query_params.get("start"), "start")
+    end = parse_instant(request.query_params.get("end"), "end")
+    if start >= end or end - start > timedelta(days=62):
+        raise BookingError("bad_window")
+    return start, end
+
+
 class AvailabilityView(APIView):
     """Busy and free intervals of one equipment: everyone logged in sees busy time only."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("start", str, required=True),
-            OpenApiParameter("end", str, required=True),
-        ],
-        responses=inline_serializer(
-            "Availability",
-            {
-                "equipment": serializers.IntegerField(),
-                "busy": serializers.ListField(child=serializers.DictField()),
-                "free": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
-    )
+    @extend_schema(parameters=WINDOW_PARAMETERS, responses=AvailabilitySerializer)
     def get(self, request: Request, pk: int) -> Response:
         equipment = Equipment.objects.filter(pk=pk).first()
         if equipment is None:
             raise NotFound()
-        start = parse_instant(request.query_params.get("start"), "start")
-        end = parse_instant(request.query_params.get("end"), "end")
-        if start >= end or end - start > timedelta(days=62):
-            raise BookingError("bad_window")
+        start, end = availability_window(request)
         if equipment.requires_check_in:
             record_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
         return Response(availability(equipment, start, end))
+
+
+def equipment_ids_asked(request: Request) -> list[int]:
+    """The ids of `equipment`, comma-separated or repeated, in the order asked, once each."""
+    ids: list[int] = []
+    for value in request.query_params.getlist("equipment"):
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            if not (part.isascii() and part.isdigit()):
+                raise BookingError("bad_filter")
+            pk = int(part)
+            if pk not in ids:
+                ids.append(pk)
+    if not ids:
+        raise BookingError("no_equipment")
+    if len(ids) > MAX_AVAILABILITY_EQUIPMENT:
+        raise BookingError("too_many_equipment", params={"n": MAX_AVAILABILITY_EQUIPMENT})
+    return ids
+
+
+class AvailabilitiesView(APIView):
+    """Busy and free intervals of several equipment over one window, in one request.
+
+    `GET /api/v1/availability/?equipment=1,2,3&start=…&end=…` (or `equipment` repeated)
+    answers `{"results": [...]}`: one item per equipment, in the order asked (an id given
+    twice answers once), each shaped as `GET /api/v1/equipment/<id>/availability/`. The
+    same window rules (`bad_window`: at most 62 days); at most 200 equipment
+    (`too_many_equipment`); ids that are not numbers answer `bad_filter`, none at all
+    `no_equipment`. Unknown ids answer 404 with the code `not_found` and the unknown ids
+    in `missing`: every equipment, retired ones too, is visible to anyone logged in,
+    as in the single view. A fixed number of queries whatever the number of equipment.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "equipment",
+                str,
+                required=True,
+                description="Equipment ids, comma-separated or the parameter repeated "
+                f"(at most {MAX_AVAILABILITY_EQUIPMENT}).",
+            ),
+            *WINDOW_PARAMETERS,
+        ],
+        responses={
+            200: inline_serializer(
+                "Availabilities", {"results": AvailabilitySerializer(many=True)}
+            ),
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description=gettext_lazy(
+                    "Unknown equipment (`not_found`), their ids in `missing`."
+                ),
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        ids = equipment_ids_asked(request)
+        start, end = availability_window(request)
+        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise BookingError(
+                "not_found.equipment",
+                params={"ids": ", ".join(map(str, missing))},
+                missing=missing,
+            )
+        items = [found[pk] for pk in ids]
+        checked = [e.pk for e in items if e.requires_check_in]
+        if checked:
+            record_no_shows(now=timezone.now(), equipment_ids=checked)
+        answers = availabilities(items, start, end)
+        return Response({"results": [answers[pk] for pk in ids]})
 
 
 class ClosureSerializer(serializers.ModelSerializer):

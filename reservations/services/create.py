@@ -82,7 +82,7 @@ def reservation_create(
     *,
     user: Any,
     project: Project,
-    equipment: Iterable[Equipment],
+    equipment: Iterable[Equipment | int],
     start: datetime,
     end: datetime,
     title: str,
@@ -99,12 +99,16 @@ def reservation_create(
     None, it follows the project's kind: a class (pedagogical project) skips them, research
     and industry do not. Skipping is refused (`school_calendar_unknown`) for a series that
     goes beyond the published school calendar, rather than skipping only the known holidays.
+
+    `equipment` gives the equipment or only their ids: the rows are read (and locked) in
+    the transaction either way, so the API reads them once; an unknown id is refused
+    (`invalid`, field `equipment`).
     """
     items = list(equipment)  # read once: it may be any iterable
     request = _checked_request(
         user=user,
         project=project,
-        equipment=items,
+        equipment_ids=[e if isinstance(e, int) else e.pk for e in items],
         start=start,
         end=end,
         title=title,
@@ -120,12 +124,21 @@ def reservation_create(
         if not is_overlap_violation(error):
             raise
         # Another booking won the race between our checks and our insert.
-        refused = _lost_race(request, items)
+        refused = _lost_race(request, _rows(request.equipment_ids, items))
     except BookingError as error:
         refused = error
     raise with_alternatives(
         refused, user=user, project=project, now=now, override_by=user if override else None
     )
+
+
+def _rows(ids: list[int], items: list[Equipment | int]) -> list[Equipment]:
+    """The equipment of the request as rows, read only if the caller gave ids."""
+    rows = [e for e in items if isinstance(e, Equipment)]
+    if len(rows) == len(items):
+        return rows
+    found = Equipment.objects.in_bulk(ids)
+    return [found[pk] for pk in ids]
 
 
 def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:
@@ -154,11 +167,11 @@ def _lost_race(request: _Request, equipment: list[Equipment]) -> BookingError:
     return conflict(equipment[0], first_start, first_end)
 
 
-def _checked_request(*, user: Any, equipment: list[Equipment], **fields: Any) -> _Request:
+def _checked_request(*, user: Any, equipment_ids: list[int], **fields: Any) -> _Request:
     """Refuse a malformed request before any lock; expand a series in local time."""
-    if not equipment:
+    if not equipment_ids:
         raise BookingError("no_equipment")
-    if len({e.pk for e in equipment}) != len(equipment):
+    if len(set(equipment_ids)) != len(equipment_ids):
         raise BookingError("equipment_repeated")
     shape = rules.check_shape(fields["start"], fields["end"])
     if shape:
@@ -174,9 +187,7 @@ def _checked_request(*, user: Any, equipment: list[Equipment], **fields: Any) ->
         fields["skip_school_holidays"] = fields["project"].kind == ProjectKind.PEDAGOGICAL
     fields["skip_school_holidays"] = bool(rrule) and fields["skip_school_holidays"]
     occurrences = _occurrences(rrule, start, end, fields["skip_school_holidays"], local_tz())
-    return _Request(
-        user=user, equipment_ids=[e.pk for e in equipment], occurrences=occurrences, **fields
-    )
+    return _Request(user=user, equipment_ids=equipment_ids, occurrences=occurrences, **fields)
 
 
 def _occurrences(
@@ -228,6 +239,8 @@ def _book(request: _Request, now: datetime) -> BookingOutcome:
     tz = local_tz()
     ids = request.equipment_ids
     locked = {e.pk: e for e in load_equipment(ids, user=request.user, project=request.project)}
+    if len(locked) != len(ids):
+        raise BookingError("invalid", fields={"equipment": [_("Unknown equipment.")]})
     items = [locked[pk] for pk in ids]
     record_no_shows_locked(now=now, equipment_ids=[e.pk for e in items if e.requires_check_in])
     managed = managed_ids(items, request.user)

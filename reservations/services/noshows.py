@@ -6,12 +6,14 @@ grace after its start is a no-show, and the rest of its slot is free again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.models import AuditEntry
+from equipment.policy import effective_policy
 from reservations.models import Reservation, ReservationStatus, UsageRecord
 
 from .announce import reservations_did
@@ -38,10 +40,17 @@ def _overdue(now: datetime, equipment_ids: Sequence[int] | None) -> QuerySet[Res
 
 
 def record_no_shows_locked(
-    *, now: datetime, equipment_ids: Sequence[int] | None = None
+    *, now: datetime, equipment_ids: Sequence[int] | None = None, probe: bool = True
 ) -> list[Reservation]:
-    """Inside a transaction: turn reservations past their check-in grace into no-shows."""
+    """Inside a transaction: turn reservations past their check-in grace into no-shows.
+
+    First the light probe (`_any_overdue`, unless the caller just ran it): a booking
+    then pays one cheap query when nothing is overdue, and locks and reads the candidates
+    with their equipment only when something may be.
+    """
     if equipment_ids is not None and not equipment_ids:
+        return []
+    if probe and not _any_overdue(now, equipment_ids):
         return []
     candidates = _overdue(now, equipment_ids).select_for_update().select_related("equipment")
     changed: list[Reservation] = []
@@ -68,16 +77,48 @@ def record_no_shows(
     availability, the free-equipment filter, the alternatives, the pages and check-in
     call it; the booking services call `record_no_shows_locked` inside their
     transaction. So the API never waits for the `release_no_shows` command. It costs one
-    plain query when nothing is overdue, and opens a write transaction only when
-    something is.
+    light query when nothing is overdue (see `_any_overdue`), and opens a write
+    transaction only when something is.
     """
-    overdue = _overdue(now, equipment_ids).select_related("equipment")
-    if not any(
-        r.start + timedelta(minutes=r.equipment.policy.check_in_grace_minutes) <= now
-        for r in overdue
-    ):
+    if equipment_ids is not None and not equipment_ids:
         return []
-    return run_in_transaction(lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids))
+    if not _any_overdue(now, equipment_ids):
+        return []
+    return run_in_transaction(
+        lambda: record_no_shows_locked(now=now, equipment_ids=equipment_ids, probe=False)
+    )
+
+
+# More started reservations than this not checked in: leave it to the locked pass.
+_PROBE_ROWS = 100
+
+
+def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
+    """Whether a reservation may be past its grace: one query of a few rows, two columns.
+
+    When nothing is overdue, the candidates (started, not checked in) are those still
+    within their grace: a few. They are read latest first, with a limit, so that
+    PostgreSQL walks the index `reservation_confirmed_start` back from now and probes each
+    row's check-in by its unique index, instead of hashing every check-in ever recorded
+    (its choice without the limit, which grew with the history). The grace is each
+    equipment's policy, computed once per distinct set of overrides rather than per row.
+    """
+    rows = list(
+        _overdue(now, equipment_ids)
+        .order_by("-start")
+        .values_list("start", "equipment__policy_overrides")[:_PROBE_ROWS]
+    )
+    if len(rows) == _PROBE_ROWS:
+        return True  # the locked pass decides, row by row
+    graces: dict[str, timedelta] = {}
+    for start, overrides in rows:
+        key = json.dumps(overrides, sort_keys=True, default=str)
+        if key not in graces:
+            minutes = effective_policy(overrides).check_in_grace_minutes
+            graces[key] = timedelta(minutes=minutes)
+        if start + graces[key] <= now:
+            return True
+    return False
 
 
 def release_no_shows(*, now: datetime) -> dict[str, int]:

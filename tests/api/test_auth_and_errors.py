@@ -203,3 +203,37 @@ def test_rates_have_an_upper_bound(client_for, campus, rate):
     )
     assert response.status_code == 400, response.content
     assert "rates.teaching" in response.json()["fields"]
+
+
+@pytest.mark.django_db
+def test_token_authentication_costs_one_query_and_no_cache_outlives_a_revocation(
+    client_for, make_user, django_assert_num_queries
+):
+    """The token is read with its user in one query; nothing cached in between, so a new
+    password (even by a plain UPDATE), a deactivation or a revocation refuses the very
+    next request, in every process."""
+    from django.contrib.auth import get_user_model
+
+    from core.api_tokens import api_token_issue, api_tokens_revoke
+
+    user = make_user("alice")
+    client = client_for(user)
+    # The token with its user, then the list's count (no site yet: no page to read).
+    with django_assert_num_queries(2) as captured:
+        assert client.get("/api/v1/sites/").status_code == 200
+    auth = captured.captured_queries[0]["sql"]
+    assert "core_apitoken" in auth and "auth_user" in auth
+    User = get_user_model()
+    User.objects.filter(pk=user.pk).update(password="pbkdf2_sha256$1$x$y")
+    assert client.get("/api/v1/sites/").status_code == 401
+    user.refresh_from_db()
+    client = client_for(user)
+    assert client.get("/api/v1/sites/").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get("/api/v1/sites/").status_code == 401
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    key = api_token_issue(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/sites/").status_code == 200
+    api_tokens_revoke(user=user)
+    assert client.get("/api/v1/sites/").status_code == 401

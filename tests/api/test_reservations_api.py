@@ -6,6 +6,7 @@ Time is frozen at Monday 2026-11-23 08:00 Europe/Paris; dates are picked relativ
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -1592,3 +1593,44 @@ def test_alternatives_on_other_equipment_are_bookable_ones(client_for, campus):
     others = [a for a in body["alternatives"] if a["equipment"] != campus.rheometer.pk]
     assert [a["equipment"] for a in others] == [open_twin.pk], (shut.pk, others)
     assert booked(book(client, open_twin, campus.open_research, WED, "10:00", "12:00"))
+
+
+def statement(sql: str) -> str:
+    """A query as its verb and first table: `SELECT equipment_equipment`, `SAVEPOINT`."""
+    verb = sql.split()[0].upper()
+    table = re.search(r'(?:FROM|INTO)\s+"?(\w+)', sql)
+    return f"{verb} {table.group(1)}" if table and verb in ("SELECT", "INSERT") else verb
+
+
+def test_a_booking_costs_what_its_sql_costs(
+    client_for, campus, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Token and user; the project; then in the transaction the equipment locked with the
+    user's qualification, management and membership; the busy time and closures; the
+    reservation, its audit entry and its outbox row. After the commit, two enqueues: the
+    emails and the calendar mirror are the worker's."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    qualification_grant(
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 6, 1)
+    )
+    client = client_for(campus.researcher)
+    booked(book(client, campus.rheometer, campus.research, WED, "08:00", "09:00"))  # warm up
+    with (
+        django_assert_num_queries(11) as captured,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        booked(book(client, campus.hplc, campus.research, WED, "10:00", "12:00"))
+    # The test's own transaction turns the booking's into a savepoint.
+    assert [statement(q["sql"]) for q in captured.captured_queries] == [
+        "SELECT core_apitoken",
+        "SELECT reservations_project",
+        "SAVEPOINT",
+        "SELECT equipment_qualification",  # the equipment, locked, with the user's facts
+        "SELECT reservations_reservation",  # its busy time and closures
+        "INSERT reservations_reservation",
+        "INSERT core_auditentry",
+        "INSERT notifications_notification",
+        "RELEASE",
+        "INSERT django_tasks_database_dbtaskresult",
+        "INSERT django_tasks_database_dbtaskresult",
+    ]
