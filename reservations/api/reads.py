@@ -20,25 +20,28 @@ from core.api.pagination import Pagination
 
 class LocalStamps:
     """Format instants as DRF's `DateTimeField` and JSON encoder do (ISO 8601 in the
-    current time zone, `Z` for a zero offset), each distinct instant once.
+    current time zone, `Z` for a zero offset), each instant object once.
 
-    An availability answer repeats its instants (the window's bounds in every item, a
-    free interval ending where a reservation starts): a thousand instants in 20
-    equipment's week, formatted by DRF's encoder through its Python fallback one by one.
+    An availability answer repeats its instants (the window's bounds in every item, the
+    opening hours shared by equipment of one policy, a free interval ending where a
+    buffer starts): a thousand instants in 20 equipment's week, which DRF's encoder
+    would format one by one through its Python fallback. They are known by identity:
+    hashing an aware datetime costs as much as formatting it. Each is kept with its
+    text, so that no identity is reused while the stamps live.
     """
 
     def __init__(self) -> None:
         self.tz = timezone.get_current_timezone()
-        self.known: dict[datetime, str] = {}
+        self.known: dict[int, tuple[datetime, str]] = {}
 
     def __call__(self, moment: datetime) -> str:
-        # Equal instants hash alike whatever their offset, and give the same local text.
-        text = self.known.get(moment)
-        if text is None:
-            text = moment.astimezone(self.tz).isoformat()
-            if text.endswith("+00:00"):
-                text = text[:-6] + "Z"
-            self.known[moment] = text
+        known = self.known.get(id(moment))
+        if known is not None:
+            return known[1]
+        text = moment.astimezone(self.tz).isoformat()
+        if text.endswith("+00:00"):
+            text = text[:-6] + "Z"
+        self.known[id(moment)] = (moment, text)
         return text
 
 
