@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -114,20 +117,33 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
 
 
 def availabilities(
-    equipment: Sequence[Equipment], start: datetime, end: datetime
+    equipment: Sequence[Equipment],
+    start: datetime,
+    end: datetime,
+    *,
+    stamp: Callable[[datetime], Any] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Busy intervals (reservations, their buffers, closures) and free intervals within
     opening hours of each equipment over [start, end), by equipment id: two queries
     whatever the number of equipment.
 
-    Instants are given in `tz` by `astimezone`: `timezone.localtime` would look up the
-    active time zone for each of them (a thread-local read): a fifth of the
-    time of 20 equipment's week. No request activates another zone than TIME_ZONE.
+    Instants are given by `stamp`, by default in `tz` by `astimezone`:
+    `timezone.localtime` would look up the active time zone for each of them (a
+    thread-local read): a fifth of the time of 20 equipment's week. No request
+    activates another zone than TIME_ZONE. The API passes a formatter to text, so
+    that each instant is written once rather than by the JSON encoder's fallback.
+
+    The opening hours are computed once per distinct policy: equipment mostly share
+    theirs, and merging a policy deep-copies the platform defaults.
     """
     tz = local_tz()
+    if stamp is None:
+        stamp = partial(datetime.astimezone, tz=tz)
     window = rules.Interval(start, end)
     ids = [e.pk for e in equipment]
-    busy: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    # Each busy interval with its start as the database gave it: the order is the
+    # instants' (a local text would misorder the hour repeated when summer time ends).
+    busy: dict[int, list[tuple[datetime, dict[str, Any]]]] = {pk: [] for pk in ids}
     blocked: dict[int, list[rules.Interval]] = {pk: [] for pk in ids}
     for eq_id, r_start, r_end, r_blocked, priority in (
         Reservation.objects.overlapping(start, end, buffers=True)
@@ -135,20 +151,19 @@ def availabilities(
         .values_list("equipment_id", "start", "end", "blocked_until", "priority")
     ):
         busy[eq_id].append(
-            {
-                "start": r_start.astimezone(tz),
-                "end": r_end.astimezone(tz),
-                "kind": "reservation",
-                "priority": priority,
-            }
+            (
+                r_start,
+                {
+                    "start": stamp(r_start),
+                    "end": stamp(r_end),
+                    "kind": "reservation",
+                    "priority": priority,
+                },
+            )
         )
         if r_blocked > r_end:
             busy[eq_id].append(
-                {
-                    "start": r_end.astimezone(tz),
-                    "end": r_blocked.astimezone(tz),
-                    "kind": "buffer",
-                }
+                (r_end, {"start": stamp(r_end), "end": stamp(r_blocked), "kind": "buffer"})
             )
         blocked[eq_id].append(rules.Interval(r_start, r_blocked))
     by_site: dict[int, list[int]] = defaultdict(list)
@@ -162,30 +177,29 @@ def availabilities(
     for c in closures:
         for pk in closed_equipment(c, by_site, ids):
             busy[pk].append(
-                {
-                    "start": c.start.astimezone(tz),
-                    "end": c.end.astimezone(tz),
-                    "kind": "closure",
-                }
+                (c.start, {"start": stamp(c.start), "end": stamp(c.end), "kind": "closure"})
             )
             blocked[pk].append(rules.Interval(c.start, c.end))
     found: dict[int, dict[str, Any]] = {}
+    window_start, window_end = stamp(start), stamp(end)
+    opening_of: dict[str, list[rules.Interval]] = {}
     for item in equipment:
-        busy[item.pk].sort(key=lambda b: b["start"])
-        opening = [
-            rules.Interval(max(o.start, window.start), min(o.end, window.end))
-            for o in rules.opening_intervals(item.policy, start, end, tz)
-        ]
-        free = rules.subtract([o for o in opening if o.start < o.end], blocked[item.pk])
+        key = json.dumps(item.policy_overrides, sort_keys=True, default=str)
+        if key not in opening_of:
+            opening_of[key] = [
+                rules.Interval(max(o.start, window.start), min(o.end, window.end))
+                for o in rules.opening_intervals(item.policy, start, end, tz)
+                if o.start < o.end and o.start < window.end and window.start < o.end
+            ]
+        opening = opening_of[key]
+        free = rules.subtract(opening, blocked[item.pk])
         found[item.pk] = {
             "equipment": item.pk,
-            "start": start.astimezone(tz),
-            "end": end.astimezone(tz),
-            "busy": busy[item.pk],
+            "start": window_start,
+            "end": window_end,
+            "busy": [b for _, b in sorted(busy[item.pk], key=itemgetter(0))],
             "free": [
-                {"start": f.start.astimezone(tz), "end": f.end.astimezone(tz)}
-                for f in free
-                if f.start < f.end
+                {"start": stamp(f.start), "end": stamp(f.end)} for f in free if f.start < f.end
             ],
         }
     return found
