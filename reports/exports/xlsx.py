@@ -55,7 +55,7 @@ def write_xlsx(
     }
     for sheet in sheets:
         kinds = [c.kind for c in sheet.columns]
-        styles = [None if formats[k] is None else formats[k]._get_xf_index() for k in kinds]
+        styles = [formats[k] for k in kinds]
         part = 1
         worksheet = _new_worksheet(workbook, sheet, part, bold)
         rows = _RowWriter(worksheet, styles)
@@ -125,12 +125,15 @@ class _RowWriter:
     `_check_dimensions`): the test catches an upgrade that changes them.
     """
 
-    def __init__(self, worksheet: Any, styles: Sequence[int | None]) -> None:
+    def __init__(self, worksheet: Any, formats: Sequence[Any]) -> None:
         self.worksheet = worksheet
+        self.formats = formats
         self.preserve = utility._preserve_whitespace
-        # '<c r="B' and its style attribute, per column: the row number goes in between.
-        self.prefixes = [f'<c r="{utility.xl_col_to_name(col)}' for col in range(len(styles))]
-        self.numbers = ['"><v>' if s is None else f'" s="{s}"><v>' for s in styles]
+        # '<c r="B' and the style attribute's part, per column: the row number in between.
+        self.prefixes = [f'<c r="{utility.xl_col_to_name(col)}' for col in range(len(formats))]
+        # Known at a column's first number: xlsxwriter numbers the formats in the order
+        # its cells first use them, and the same order keeps styles.xml the same.
+        self.numbers: list[str | None] = [None] * len(formats)
         self.texts: dict[str, str] = {}
         self.last_row = -1
         self.last_col = -1
@@ -152,7 +155,16 @@ class _RowWriter:
             xml = self.texts[value] = f'" t="inlineStr"><is><t{space}>{string}</t></is></c>'
         return xml
 
+    def _style(self, col: int) -> str:
+        fmt = self.formats[col]
+        style = self.numbers[col] = '"><v>' if fmt is None else f'" s="{fmt._get_xf_index()}"><v>'
+        return style
+
     def write(self, row: int, cells: Sequence[Any]) -> None:
+        worksheet = self.worksheet
+        if row > worksheet.previous_row:
+            # Flush the header row (xlsxwriter's) first: it numbers the bold format first.
+            worksheet._write_single_row(row)
         number = str(row + 1)
         parts = [f'<row r="{number}">']
         append = parts.append
@@ -168,20 +180,19 @@ class _RowWriter:
             elif isinstance(value, bool):
                 append(f'{prefixes[col]}{number}" t="b"><v>{int(value)}</v></c>')
             else:
-                append(f"{prefixes[col]}{number}{numbers[col]}{float(value):.16G}</v></c>")
+                style = numbers[col] or self._style(col)
+                append(f"{prefixes[col]}{number}{style}{float(value):.16G}</v></c>")
         if last < 0:
             return  # xlsxwriter writes no element for a row without cells
         append("</row>")
-        worksheet = self.worksheet
-        if row > worksheet.previous_row:
-            worksheet._write_single_row(row)  # flushes the header row, written by xlsxwriter
         worksheet.fh.write("".join(parts))
         self.last_row = row
         if last > self.last_col:
             self.last_col = last
 
     def finish(self) -> None:
-        """Tell the worksheet how far the rows went (its <dimension> element)."""
+        """Tell the worksheet how far the rows went (its <dimension> element), and which
+        row had cells last, as its own write_*() would have."""
         if self.last_row >= 0:
             self.worksheet.previous_row = self.last_row
             self.worksheet._check_dimensions(self.last_row, self.last_col)

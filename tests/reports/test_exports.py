@@ -105,12 +105,9 @@ def test_xlsx_goes_on_over_further_sheets(monkeypatch, tmp_path):
 class _CellByCell:
     """The reference row writer: every cell through xlsxwriter's own write_*() methods."""
 
-    books: dict = {}  # worksheet -> its workbook, to find the formats by their index
-
-    def __init__(self, worksheet, styles):
+    def __init__(self, worksheet, formats):
         self.worksheet = worksheet
-        formats = {f._get_xf_index(): f for f in self.books[worksheet].formats if f.xf_index}
-        self.formats = [None if s is None else formats[s] for s in styles]
+        self.formats = formats
 
     def write(self, row, cells):
         for col, value in enumerate(cells):
@@ -158,14 +155,6 @@ def test_xlsx_rows_are_the_bytes_xlsxwriter_writes(monkeypatch, tmp_path):
             return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
 
     fast = written(tmp_path / "fast.xlsx")
-    new_worksheet = exports.xlsx._new_worksheet
-
-    def remember(workbook, sheet, part, bold):
-        worksheet = new_worksheet(workbook, sheet, part, bold)
-        _CellByCell.books[worksheet] = workbook
-        return worksheet
-
-    monkeypatch.setattr(exports.xlsx, "_new_worksheet", remember)
     monkeypatch.setattr(exports.xlsx, "_RowWriter", _CellByCell)
     reference = written(tmp_path / "reference.xlsx")
     assert b'<c r="B3"' in fast["xl/worksheets/sheet1.xml"]
