@@ -228,7 +228,8 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
 def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[EventData]:
     """Closures as confirmed events; whole local days become all-day events."""
     tz = local_tz()
-    url = _Labels().equipment_url(equipment.pk)
+    # Only the URL of _Labels: its translated labels cost more than a feed's closures.
+    url = settings.SITE_URL + reverse("equipment:detail", args=[equipment.pk])
     everywhere = _("All sites")
     events = []
     for closure in closures:

@@ -176,8 +176,9 @@ class DetailFormatter:
 
     # Typed (XLSX, JSON) ---------------------------------------------------------------
 
-    def typed_row(self, raw: Sequence[Any]) -> list[Any]:
-        """Numbers as numbers (hours and euros rounded as in the CSV), text unneutralised."""
+    def typed_row(self, raw: Sequence[Any], *, flag_as_number: bool = False) -> list[Any]:
+        """Numbers as numbers (hours and euros rounded as in the CSV), text unneutralised;
+        the late-cancellation flag a boolean, or 1/0 with `flag_as_number` (XLSX)."""
         pk, start, end, status, eq, project, user, title, booked, used, billable, late, rate = raw
         e = self.equipment.get(eq, ("", "", "", ""))
         p = self.projects.get(project, ("", "", "", ""))
@@ -203,7 +204,7 @@ class DetailFormatter:
             h(booked),
             h(used),
             h(billable),
-            bool(late),
+            (1 if late else 0) if flag_as_number else bool(late),
             rate / 100,
             rounding.euros_number(billable * rate),
         ]
@@ -312,7 +313,5 @@ def detail_json_chunks(
 
 def detail_sheet(rows: Iterable[Sequence[Any]]) -> Sheet:
     formatter = DetailFormatter()
-    typed = (
-        [int(v) if isinstance(v, bool) else v for v in formatter.typed_row(raw)] for raw in rows
-    )
+    typed = (formatter.typed_row(raw, flag_as_number=True) for raw in rows)
     return Sheet(title=_("Reservations"), columns=DETAIL_COLUMN_SPECS, rows=typed)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -98,3 +100,64 @@ def test_xlsx_goes_on_over_further_sheets(monkeypatch, tmp_path):
     # Text is never a formula.
     cell = load_workbook(target).worksheets[0]["B2"]
     assert cell.data_type == "s"
+
+
+class _CellByCell:
+    """The reference row writer: every cell through xlsxwriter's own write_*() methods."""
+
+    def __init__(self, worksheet, formats):
+        self.worksheet = worksheet
+        self.formats = formats
+
+    def write(self, row, cells):
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                self.worksheet.write_string(row, col, exports.neutralise(value))
+            elif isinstance(value, bool):
+                self.worksheet.write_boolean(row, col, value)
+            else:
+                self.worksheet.write_number(row, col, float(value), self.formats[col])
+
+    def finish(self):
+        pass
+
+
+def test_xlsx_rows_are_the_bytes_xlsxwriter_writes(monkeypatch, tmp_path):
+    """The fast row writer leans on xlsxwriter's internals: same XML as its own cells."""
+    columns = [
+        exports.Column("id", "int"),
+        exports.Column("name", "text"),
+        exports.Column("hours", "hours"),
+        exports.Column("rate", "money"),
+        exports.Column("ratio", "ratio"),
+        exports.Column("late", "int"),
+    ]
+    texts = ["Chaîne HPLC", 'a & b <c> "d"', " lead", "trail ", "=1+1", "", "x\x01y",
+             "_x0041_", "line\nbreak", "😀 ünïcode", "-5", "x" * 40_000]  # fmt: skip
+    rows = [
+        [n, texts[n % len(texts)], n / 7, Decimal("30.50"), 1 / 3 * n, bool(n % 2)]
+        for n in range(40)
+    ]
+    rows += [[None, "only text", None, None, None, None], [None] * 6, [1e16, None, 0, -1.5, 2, 3]]
+    rows += [[None] * 6, [None] * 6]  # trailing rows without cells: no element, no dimension
+
+    def written(target):
+        sheets = [
+            exports.Sheet(title="Usage", columns=columns, rows=rows, totals=["Total", None]),
+            exports.Sheet(title="Empty", columns=columns, rows=[]),
+            exports.Sheet(title="Blank", columns=columns, rows=[[None] * 6]),
+        ]
+        exports.write_xlsx(str(target), sheets)
+        with zipfile.ZipFile(target) as archive:
+            # core.xml holds the time of creation.
+            return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+    fast = written(tmp_path / "fast.xlsx")
+    monkeypatch.setattr(exports.xlsx, "_RowWriter", _CellByCell)
+    reference = written(tmp_path / "reference.xlsx")
+    assert b'<c r="B3"' in fast["xl/worksheets/sheet1.xml"]
+    assert fast.keys() == reference.keys()
+    for name in fast:
+        assert fast[name] == reference[name], name
