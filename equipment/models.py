@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .policy import Policy, effective_policy
+from .policy import Policy, effective_policy, overrides_key
 
 
 class Site(models.Model):
@@ -139,7 +138,7 @@ class Equipment(models.Model):
         Pages and services read it many times per row; the merge deep-copies the
         platform defaults, so it is kept with the overrides it came from.
         """
-        key = json.dumps(self.policy_overrides, sort_keys=True, default=str)
+        key = overrides_key(self.policy_overrides)
         cached = self.__dict__.get("_policy_cache")
         if cached is None or cached[0] != key:
             cached = (key, effective_policy(self.policy_overrides))

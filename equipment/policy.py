@@ -11,6 +11,7 @@ are both derived from it, so what is documented is what is enforced.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import time
@@ -359,6 +360,13 @@ def _to_time(hhmm: str) -> time:
         return time.max
     hours, minutes = hhmm.split(":")
     return time(int(hours), int(minutes))
+
+
+def overrides_key(overrides: dict[str, Any] | None) -> str:
+    """One text per set of overrides, for caching what is computed from a policy (equal
+    overrides, equal text; `effective_policy` deep-copies the defaults, so a page computes
+    it once per distinct key rather than once per equipment)."""
+    return json.dumps(overrides, sort_keys=True, default=str)
 
 
 def effective_policy(overrides: dict[str, Any] | None) -> Policy:

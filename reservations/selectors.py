@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -15,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from core.roles import is_platform_manager
 from core.timezones import local_tz
 from equipment.models import Equipment
-from equipment.policy import effective_policy
+from equipment.policy import effective_policy, overrides_key
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
@@ -184,7 +183,7 @@ def availabilities(
     window_start, window_end = stamp(start), stamp(end)
     opening_of: dict[str, list[rules.Interval]] = {}
     for item in equipment:
-        key = json.dumps(item.policy_overrides, sort_keys=True, default=str)
+        key = overrides_key(item.policy_overrides)
         if key not in opening_of:
             opening_of[key] = [
                 rules.Interval(max(o.start, window.start), min(o.end, window.end))
