@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
+from core.ids import is_id
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
@@ -43,7 +44,7 @@ from reservations.services import (
     reservation_reject,
     reservation_update,
 )
-from reservations.services.noshows import record_no_shows
+from reservations.services.noshows import record_no_shows, record_no_shows_of
 
 from .reads import (
     CountWhenNeededPagination,
@@ -446,28 +447,25 @@ class AvailabilityView(APIView):
         if equipment is None:
             raise NotFound()
         start, end = availability_window(request)
-        if equipment.requires_check_in:
-            record_no_shows(now=timezone.now(), equipment_ids=[equipment.pk])
+        record_no_shows_of([equipment], now=timezone.now())
         return Response(availabilities([equipment], start, end, stamp=LocalStamps())[equipment.pk])
 
 
 def equipment_ids_asked(request: Request) -> list[int]:
     """The ids of `equipment`, comma-separated or repeated, in the order asked, once each."""
-    ids: list[int] = []
+    ids: dict[int, None] = {}  # ordered, each once
     for value in request.query_params.getlist("equipment"):
         for part in (p.strip() for p in value.split(",")):
             if not part:
                 continue
-            if not (part.isascii() and part.isdigit()):
+            if not is_id(part):
                 raise BookingError("bad_filter")
-            pk = int(part)
-            if pk not in ids:
-                ids.append(pk)
+            ids[int(part)] = None
     if not ids:
         raise BookingError("no_equipment")
     if len(ids) > MAX_AVAILABILITY_EQUIPMENT:
         raise BookingError("too_many_equipment", params={"n": MAX_AVAILABILITY_EQUIPMENT})
-    return ids
+    return list(ids)
 
 
 class AvailabilitiesView(APIView):
@@ -518,9 +516,7 @@ class AvailabilitiesView(APIView):
                 missing=missing,
             )
         items = [found[pk] for pk in ids]
-        checked = [e.pk for e in items if e.requires_check_in]
-        if checked:
-            record_no_shows(now=timezone.now(), equipment_ids=checked)
+        record_no_shows_of(items, now=timezone.now())
         answers = availabilities(items, start, end, stamp=LocalStamps())
         return Response({"results": [answers[pk] for pk in ids]})
 

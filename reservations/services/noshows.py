@@ -6,14 +6,14 @@ grace after its start is a no-show, and the rest of its slot is free again.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.models import AuditEntry
-from equipment.policy import effective_policy
+from equipment.models import Equipment
+from equipment.policy import effective_policy, overrides_key
 from reservations.models import Reservation, ReservationStatus, UsageRecord
 
 from .announce import reservations_did
@@ -68,6 +68,15 @@ def record_no_shows_locked(
     return changed
 
 
+def record_no_shows_of(equipment: Iterable[Equipment], *, now: datetime) -> None:
+    """`record_no_shows` before a read of these equipment's bookings (SPEC §5: past its
+    check-in grace a booking is a no-show and no longer busy); nothing to do, and no query,
+    when none of them requires a check-in."""
+    checked = [e.pk for e in equipment if e.requires_check_in]
+    if checked:
+        record_no_shows(now=now, equipment_ids=checked)
+
+
 def record_no_shows(
     *, now: datetime, equipment_ids: Sequence[int] | None = None
 ) -> list[Reservation]:
@@ -112,7 +121,7 @@ def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
         return True  # the locked pass decides, row by row
     graces: dict[str, timedelta] = {}
     for start, overrides in rows:
-        key = json.dumps(overrides, sort_keys=True, default=str)
+        key = overrides_key(overrides)
         if key not in graces:
             minutes = effective_policy(overrides).check_in_grace_minutes
             graces[key] = timedelta(minutes=minutes)

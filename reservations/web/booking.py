@@ -36,7 +36,7 @@ from reservations.selectors import availabilities, reservations_visible_to
 from reservations.services import (
     reservation_create,
 )
-from reservations.services.noshows import record_no_shows
+from reservations.services.noshows import record_no_shows_of
 from reservations.web.common import (
     BOOKING_RESULT,
     code_labels,
@@ -102,10 +102,7 @@ def _preview(initial: dict[str, Any], now: datetime) -> dict[str, Any]:
         .order_by("code")[:PREVIEW_MAX]
     )
     kinds = {"reservation": _("booked"), "buffer": _("set-up time"), "closure": _("closed")}
-    checked = [e.pk for e in chosen if e.requires_check_in]
-    if checked:
-        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        record_no_shows(now=now, equipment_ids=checked)
+    record_no_shows_of(chosen, now=now)
     found = availabilities(chosen, first, last)
     tz = local_tz()
     opening = [

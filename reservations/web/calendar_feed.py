@@ -24,7 +24,7 @@ from equipment.models import Equipment
 from reservations.calendar_events import MAX_CALENDAR_DAYS, calendar_events
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import Grid
-from reservations.services.noshows import record_no_shows
+from reservations.services.noshows import record_no_shows_of
 
 
 def _day(value: str | None) -> date | None:
@@ -62,10 +62,7 @@ def events(request: HttpRequest) -> JsonResponse:
         items = items.filter(category_id__in=[int(v) for v in chosen["category"]])
     equipment = list(items.order_by("pk"))
     now = timezone.now()
-    checked = [e.pk for e in equipment if e.requires_check_in]
-    if checked:
-        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        record_no_shows(now=now, equipment_ids=checked)
+    record_no_shows_of(equipment, now=now)
     found = calendar_events(
         equipment=equipment, first_day=first, last_day=last, user=request.user, now=now
     )

@@ -15,7 +15,7 @@ from reservations.forms import (
     PlanningForm,
 )
 from reservations.planning import build_grid, monday_of
-from reservations.services.noshows import record_no_shows
+from reservations.services.noshows import record_no_shows_of
 from reservations.web.calendar_feed import calendar_settings
 
 
@@ -42,10 +42,7 @@ def planning(request: HttpRequest) -> HttpResponse:
     if category is not None:
         items = items.filter(category=category)
     equipment = list(items.order_by("site__name", "code"))
-    checked = [e.pk for e in equipment if e.requires_check_in]
-    if checked:
-        # Past its check-in grace a booking is a no-show and no longer busy (SPEC §5).
-        record_no_shows(now=now, equipment_ids=checked)
+    record_no_shows_of(equipment, now=now)
     grid = build_grid(equipment=equipment, first_day=first, days=count, user=request.user, now=now)
     step = timedelta(days=count)
 
