@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -250,11 +251,13 @@ def cancel_targets(
     whole_session: bool,
     *,
     lock: bool = False,
+    related: Sequence[str] = (),
 ) -> list[Reservation]:
     """What cancelling `reservation` with `scope` covers (see reservation_cancel), in pk order:
     the reservations still cancellable (permissions.can_be_cancelled, as a query) that
     the user may act on. The service reads them locked (`lock`); the confirmation page
-    reads the same to say what will be cancelled. An unknown scope covers nothing.
+    reads the same, with the `related` rows it shows, to say what will be cancelled. An
+    unknown scope covers nothing.
     """
     series_id = reservation.series_id
     if scope != "this" and series_id is None:
@@ -264,6 +267,8 @@ def cancel_targets(
     )
     if lock:
         targets = targets.select_for_update()
+    if related:  # what the confirmation page shows of each, read with them
+        targets = targets.select_related(*related)
     if scope == "this" and whole_session and reservation.session_id is not None:
         targets = targets.filter(
             session_id=reservation.session_id, start=reservation.start, end=reservation.end

@@ -263,23 +263,21 @@ def _visible_reservation(request: HttpRequest, pk: int) -> Reservation:
 def _occurrence_of(reservation: Reservation, user: Any, now: datetime) -> list[Reservation]:
     """What "this one" cancels, as the service reads it (services.changes.cancel_targets):
     the occurrence on every equipment of its session the user may still cancel."""
-    targets = cancel_targets(reservation, user, "this", now, whole_session=True)
-    return list(
-        Reservation.objects.filter(pk__in=[r.pk for r in targets])
-        .select_related(*RELATED)
-        .order_by("equipment__code", "pk")
-    )
+    targets = cancel_targets(reservation, user, "this", now, whole_session=True, related=RELATED)
+    return sorted(targets, key=lambda r: (r.equipment.code, r.pk))
 
 
 def _series_dates(reservation: Reservation, user: Any, now: datetime) -> dict[str, int]:
-    """How many dates "following" and "series" would cancel, as the service reads them."""
+    """How many dates "following" and "series" would cancel, as the service reads them
+    ("following" is the series from this date on: one read answers both)."""
     if reservation.series_id is None:
         return {}
-    dates = {}
-    for scope in ("following", "series"):
-        targets = cancel_targets(reservation, user, scope, now, whole_session=True)
-        dates[scope] = len({r.start for r in targets})
-    return dates
+    targets = cancel_targets(reservation, user, "series", now, whole_session=True)
+    starts = {r.start for r in targets}
+    return {
+        "following": len({start for start in starts if start >= reservation.start}),
+        "series": len(starts),
+    }
 
 
 @login_required
