@@ -120,6 +120,11 @@ def _location(*parts: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def equipment_url(pk: int) -> str:
+    """The equipment's page, as a feed's events link to it."""
+    return settings.SITE_URL + reverse("equipment:detail", args=[pk])
+
+
 class _Labels:
     """Translated labels and URLs, computed once per feed."""
 
@@ -142,7 +147,7 @@ class _Labels:
     def equipment_url(self, pk: int) -> str:
         url = self._equipment_urls.get(pk)
         if url is None:
-            url = self._equipment_urls[pk] = self.site + reverse("equipment:detail", args=[pk])
+            url = self._equipment_urls[pk] = equipment_url(pk)
         return url
 
 
@@ -228,8 +233,8 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
 def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[EventData]:
     """Closures as confirmed events; whole local days become all-day events."""
     tz = local_tz()
-    # Only the URL of _Labels: its translated labels cost more than a feed's closures.
-    url = settings.SITE_URL + reverse("equipment:detail", args=[equipment.pk])
+    # The URL without _Labels: its translated labels cost more than a feed's closures.
+    url = equipment_url(equipment.pk)
     everywhere = _("All sites")
     events = []
     for closure in closures:

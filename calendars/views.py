@@ -39,11 +39,6 @@ FEED_TOKEN_LOOKUP = 8
 _UNREAD = object()  # the reader's FeedState was not read with the token
 
 
-def feed_reader(request: HttpRequest) -> Any | None:
-    """The user a feed is for: the owner of a valid token, else the logged-in user."""
-    return _reader_and_state(request)[0]
-
-
 def _state_key_parts(request: HttpRequest) -> tuple[str, str]:
     """What goes before and after the reader's id in their FeedState key."""
     return f"{request.path}|", f"|{get_language()}"

@@ -60,7 +60,7 @@ INACTIVE = gettext_noop("the recipient's account is inactive")
 TURNED_OFF = gettext_noop("turned off by the recipient")
 GONE = gettext_noop("the reservations are gone")
 NOT_PENDING = gettext_noop("the requests are no longer pending")
-NOT_LIVE = gettext_noop("the reservations were cancelled")
+NOT_LIVE = gettext_noop("the reservations were cancelled, rejected, displaced or missed")
 NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of these requests")
 NOT_SENT = gettext_noop("the mail backend did not send the message")
 

@@ -76,14 +76,14 @@ def notification_preferences_set(
 ) -> dict[str, Any]:
     """Change what is given (None leaves it); `email` switches topics on or off by name
     (an unknown name is refused)."""
-    if language is not None:
-        user.preference = user_language_set(user=user, language=language)
     unknown = sorted(set(email or {}) - set(EmailTopic.values))
-    if unknown:
+    if unknown:  # refused before anything is written
         raise DomainError(
             "invalid",
             fields={"email": [_("Unknown notifications: %s.") % ", ".join(unknown)]},
         )
+    if language is not None:
+        user.preference = user_language_set(user=user, language=language)
     if attach_ics is not None or email:
         preference, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
         if attach_ics is not None:

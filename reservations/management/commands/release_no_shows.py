@@ -21,6 +21,7 @@ class Command(BaseCommand):
         counts = release_no_shows(now=timezone.now())
         no_show, completed = counts["no_show"], counts["completed"]
         self.stdout.write(
+            # Translators: two counts, each with its own plural ("3 absences, 1 terminée.").
             _("%(no_show)s, %(completed)s.")
             % {
                 "no_show": ngettext("%(n)d no-show", "%(n)d no-shows", no_show) % {"n": no_show},
