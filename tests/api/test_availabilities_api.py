@@ -211,6 +211,19 @@ def test_past_the_probe_s_limit_the_locked_pass_decides(client_for, campus, chec
     overdue = reservation_row(campus, at(9), 120, equipment=campus.hplc)  # grace until 9:30
     within = reservation_row(campus, at(9, 50), 60)  # the latest: grace until 10:20
     client = client_for(campus.outsider)
-    many(client, f"equipment={check_in.pk},{campus.hplc.pk}")
+    assert many(client, f"equipment={check_in.pk},{campus.hplc.pk}").status_code == 200
+    assert Reservation.objects.get(pk=overdue.pk).status == "no_show"
+    assert Reservation.objects.get(pk=within.pk).status == "confirmed"
+
+
+def test_the_probe_reads_each_equipment_s_own_grace(client_for, campus, check_in):
+    """The probe computes a grace per distinct policy: the latest candidate's 45 minutes
+    must not stand for another equipment's default 30."""
+    equipment_update(actor=SYSTEM, equipment=check_in, policy={"check_in_grace_minutes": 45})
+    equipment_update(actor=SYSTEM, equipment=campus.hplc, requires_check_in=True)
+    within = reservation_row(campus, at(9, 30), 120)  # 45 min of grace: until 10:15
+    overdue = reservation_row(campus, at(9, 20), 120, equipment=campus.hplc)  # until 9:50
+    client = client_for(campus.outsider)
+    assert many(client, f"equipment={check_in.pk},{campus.hplc.pk}").status_code == 200
     assert Reservation.objects.get(pk=overdue.pk).status == "no_show"
     assert Reservation.objects.get(pk=within.pk).status == "confirmed"

@@ -221,3 +221,12 @@ def test_another_partner_s_reservations_are_not_listed(client_for, week):
         "/api/v1/reservations/", {"equipment": week.rheometer.pk, **WEEK}
     )
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_the_list_s_columns_are_the_serializer_s_fields():
+    """The list answers from plain rows (reservations.api.reads): a field added to the
+    serializer and not to the columns would silently drop out of the list."""
+    from reservations.api.booking import ReservationSerializer
+    from reservations.api.reads import RESERVATION_COLUMNS
+
+    assert [name for name, _ in RESERVATION_COLUMNS] == list(ReservationSerializer.Meta.fields)
