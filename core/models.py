@@ -89,6 +89,8 @@ class AuditObject(models.TextChoices):
     PROJECT = "project", _("project")
     QUALIFICATION = "qualification", _("qualification")
     WAITLIST_ENTRY = "waitlist_entry", _("waitlist entry")
+    # A person: created by single sign-on, attached to a partner (SPEC §13).
+    USER = "user", _("person")
 
 
 class AuditEntry(models.Model):

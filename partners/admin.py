@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import Partner, Project
-from .services import PROJECT_FIELDS, partner_create, partner_update, project_create, project_update
+from .services import (
+    PROJECT_FIELDS,
+    normalize_email_domains,
+    partner_create,
+    partner_update,
+    project_create,
+    project_update,
+)
 
 
 class ServiceSavesRelated(admin.ModelAdmin):
@@ -24,15 +34,56 @@ class ServiceSavesRelated(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
 
+class DomainsField(forms.Field):
+    """The partner's email domains as one line, separated by commas or spaces."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = str(value or "")
+        return [d for d in text.replace(",", " ").split() if d]
+
+
+class PartnerForm(forms.ModelForm):
+    email_domains = DomainsField(
+        label=_("email domains"),
+        required=False,
+        help_text=_(
+            "Separated by commas, e.g. univ-tours.fr, univ-orleans.fr: single sign-on "
+            "attaches newcomers with such an address (or a subdomain's) to this partner."
+        ),
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["name", "kind", "rate_category", "referents", "email_domains"]
+
+    def clean_email_domains(self) -> list[str]:
+        # The service's own check, so that a taken domain is a message on the field.
+        try:
+            return normalize_email_domains(
+                self.cleaned_data["email_domains"], partner=self.instance
+            )
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["email_domains"]) from error
+
+
 @admin.register(Partner)
 class PartnerAdmin(ServiceSavesRelated):
-    list_display = ["name", "kind", "rate_category"]
+    form = PartnerForm
+    list_display = ["name", "kind", "rate_category", "domains"]
     list_filter = ["kind", "rate_category"]
     search_fields = ["name"]
     filter_horizontal = ["referents"]
 
+    @admin.display(description=_("email domains"))
+    def domains(self, obj: Partner) -> str:
+        return ", ".join(obj.email_domains or [])
+
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
-        fields = {k: form.cleaned_data[k] for k in ("name", "kind", "rate_category")}
+        keys = ("name", "kind", "rate_category", "email_domains")
+        fields = {k: form.cleaned_data[k] for k in keys}
         referents = form.cleaned_data.get("referents")
         if change:
             saved = partner_update(actor=request.user, partner=obj, referents=referents, **fields)

@@ -47,6 +47,10 @@ class Partner(models.Model):
         related_name="referent_of",
         verbose_name=_("referents"),
     )
+    # Lower-case domains ("univ-tours.fr"): a person whose first single sign-on login
+    # carries an address of one of them, or of a subdomain, is affiliated to the partner.
+    # partners.services keeps them valid and each domain to one partner.
+    email_domains = models.JSONField(_("email domains"), default=list, blank=True)
 
     class Meta:
         db_table = "reservations_partner"
@@ -159,3 +163,29 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language or '-'}"
+
+
+class Affiliation(models.Model):
+    """A person belongs to a partner (its staff, students, employees) without any role:
+    single sign-on attaches newcomers by their email's domain (SPEC §13). Rights come only
+    from projects, referents and equipment managers, never from an affiliation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="affiliations",
+        verbose_name=_("user"),
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="affiliations", verbose_name=_("partner")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["partner__name"]
+        verbose_name = _("affiliation")
+        verbose_name_plural = _("affiliations")
+        constraints = [models.UniqueConstraint(fields=["user", "partner"], name="affiliation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.partner}"

@@ -7,6 +7,7 @@ core.roles.SYSTEM. Feed tokens and the language are the user's own: `user` acts.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -14,13 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
 from core.errors import DomainError
 from core.models import AuditObject
 from core.roles import require
-from partners.models import FeedToken, Partner, Project, ProjectKind, UserPreference
+from partners.models import Affiliation, FeedToken, Partner, Project, ProjectKind, UserPreference
 from partners.permissions import (
     may_create_partner,
     may_create_project,
@@ -43,11 +45,18 @@ PROJECT_FIELDS = (
 
 @transaction.atomic
 def partner_create(
-    *, actor: Any, name: str, kind: str, rate_category: str, referents: Iterable[Any] = ()
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    rate_category: str,
+    referents: Iterable[Any] = (),
+    email_domains: Iterable[str] = (),
 ) -> Partner:
     """Create a partner with its referents (platform managers)."""
     require(may_create_partner(actor))
     partner = Partner(name=name, kind=kind, rate_category=rate_category)
+    partner.email_domains = normalize_email_domains(email_domains, partner=partner)
     partner.full_clean()
     partner.save()
     partner.referents.set(referents)
@@ -61,14 +70,74 @@ def partner_update(
     """Change a partner's fields, and its referents when given (platform managers)."""
     require(may_edit_partner(actor))
     for name, value in fields.items():
-        if name not in ("name", "kind", "rate_category"):
+        if name not in ("name", "kind", "rate_category", "email_domains"):
             raise TypeError(f"unknown partner field: {name}")
+        if name == "email_domains":
+            value = normalize_email_domains(value, partner=partner)
         setattr(partner, name, value)
     partner.full_clean()
     partner.save()
     if referents is not None:
         partner.referents.set(referents)
     return partner
+
+
+# A DNS name: labels of letters, digits and inner hyphens (IDNs in their xn-- form).
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def normalize_email_domains(domains: Iterable[str], *, partner: Partner) -> list[str]:
+    """The domains as stored: lower case, without a leading "@", sorted, each once; refused
+    when one is not a domain or already belongs to another partner (single sign-on would
+    not know whom to attach its people to)."""
+    if isinstance(domains, str):
+        domains = [domains]
+    cleaned = sorted({str(d).strip().lower().removeprefix("@").rstrip(".") for d in domains})
+    errors = [
+        _("“%(domain)s” is not a domain name.") % {"domain": d}
+        for d in cleaned
+        if not _DOMAIN.match(d)
+    ]
+    if not errors and cleaned:
+        for other in Partner.objects.exclude(pk=partner.pk).only("name", "email_domains"):
+            for taken in sorted(set(cleaned) & set(other.email_domains or [])):
+                errors.append(
+                    _("The domain %(domain)s already belongs to %(partner)s.")
+                    % {"domain": taken, "partner": other.name}
+                )
+    if errors:
+        raise ValidationError({"email_domains": errors})
+    return cleaned
+
+
+def partner_for_email(email: str) -> Partner | None:
+    """The partner whose domains hold the address's domain, the most precise first: a
+    partner of "etu.univ-tours.fr" wins over one of "univ-tours.fr" for a student."""
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+    if not domain:
+        return None
+    candidates = [".".join(domain.split(".")[i:]) for i in range(domain.count(".") + 1)]
+    owners: dict[str, Partner] = {}
+    for partner in Partner.objects.only("name", "email_domains"):
+        for owned in partner.email_domains or []:
+            owners[owned] = partner
+    return next((owners[c] for c in candidates if c in owners), None)
+
+
+@transaction.atomic
+def affiliate(*, user: Any, partner: Partner, actor: Any = None) -> bool:
+    """Attach the user to the partner (no role comes with it); False if already attached."""
+    _affiliation, created = Affiliation.objects.get_or_create(user=user, partner=partner)
+    if created:
+        audit.record_change(
+            object_type=AuditObject.USER,
+            object_id=user.pk,
+            action="affiliate",
+            at=timezone.now(),
+            by=actor,
+            changes={"partner": [None, partner.pk]},
+        )
+    return created
 
 
 def _check_project(project: Project) -> None:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "calendars",
     "notifications",
     "reports",
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

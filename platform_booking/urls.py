@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -32,8 +31,8 @@ urlpatterns = [
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Login (the local form and the configured single sign-on), logout, each protocol's URLs.
+    path("accounts/", include("accounts.urls")),
     # Django's paths for a local account's password change (SPEC §13), in the site's layout;
     # done, it shows the account page. Password reset by email comes with issue 13.
     path(

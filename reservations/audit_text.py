@@ -47,6 +47,8 @@ ACTIONS: dict[str, Promise] = {
     "grant": pgettext_lazy("audit action", "granted"),
     "renew": pgettext_lazy("audit action", "renewed"),
     "revoke": pgettext_lazy("audit action", "revoked"),
+    "affiliate": pgettext_lazy("audit action", "affiliation"),
+    "sign_up": pgettext_lazy("audit action", "first sign-on"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -58,6 +60,7 @@ FIELDS: dict[str, Promise] = {
     "checked_in_at": gettext_lazy("checked in at"),
     "checked_out_at": gettext_lazy("checked out at"),
     "reason": gettext_lazy("reason"),
+    "provider": gettext_lazy("identity provider"),
     "kind": gettext_lazy("kind"),
     "source": gettext_lazy("source"),
     "site": gettext_lazy("site"),

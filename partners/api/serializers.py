@@ -25,10 +25,17 @@ class PartnerSerializer(serializers.ModelSerializer):
     referents = serializers.PrimaryKeyRelatedField(
         many=True, queryset=_active_users, required=False
     )
+    email_domains = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        max_length=50,
+        help_text="Single sign-on attaches newcomers whose email is of one of these domains "
+        "(or a subdomain) to this partner; each domain belongs to one partner.",
+    )
 
     class Meta:
         model = Partner
-        fields = ["id", "name", "kind", "rate_category", "referents"]
+        fields = ["id", "name", "kind", "rate_category", "referents", "email_domains"]
 
     def create(self, validated_data: dict[str, Any]) -> Partner:
         return partner_create(**validated_data)
@@ -102,6 +109,11 @@ class MeSerializer(serializers.Serializer):
     )
     is_platform_manager = serializers.BooleanField()
     partners = MiniPartnerSerializer(many=True)
+    affiliations = MiniPartnerSerializer(
+        many=True,
+        help_text="Partners the person belongs to (single sign-on attaches them by their "
+        "email's domain); no right comes with it.",
+    )
     referent_of = serializers.ListField(child=serializers.IntegerField())
     projects = MiniProjectSerializer(many=True)
     managed_equipment = serializers.ListField(child=serializers.IntegerField())

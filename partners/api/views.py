@@ -122,6 +122,7 @@ def me_payload(user: Any) -> dict[str, Any]:
         "roles": roles,
         "is_platform_manager": is_platform_manager(user),
         "partners": partners,
+        "affiliations": list(Partner.objects.filter(affiliations__user=user).order_by("name")),
         "referent_of": referent_of,
         "projects": projects,
         "managed_equipment": managed,

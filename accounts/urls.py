@@ -1,0 +1,12 @@
+"""/accounts/: login and logout, and each configured single sign-on protocol's URLs."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+]
