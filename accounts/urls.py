@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from . import views
+from . import cas, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("cas/", include(cas.urlpatterns)),
 ]
