@@ -177,10 +177,8 @@ if CAS_SERVER_URL:
         raise ImproperlyConfigured(f"CAS_SERVER_URL must be an http(s) URL, got {CAS_SERVER_URL!r}")
     CAS_SERVER_URL = CAS_SERVER_URL.rstrip("/") + "/"  # its login, logout… are joined to it
 CAS_VERSION = env_str("CAS_VERSION", "3")
-if CAS_VERSION not in {"1", "2", "3", "CAS_2_SAML_1_0"}:
-    raise ImproperlyConfigured(
-        f"CAS_VERSION must be 1, 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}"
-    )
+if CAS_VERSION not in {"2", "3", "CAS_2_SAML_1_0"}:  # 1 releases no attributes
+    raise ImproperlyConfigured(f"CAS_VERSION must be 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}")
 CAS_LABEL = env_str("CAS_LABEL", "CAS")
 CAS_ATTRIBUTE_EMAIL = env_str("CAS_ATTRIBUTE_EMAIL", "mail")
 CAS_ATTRIBUTE_GIVEN_NAME = env_str("CAS_ATTRIBUTE_GIVEN_NAME", "givenName")
