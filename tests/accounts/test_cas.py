@@ -208,7 +208,10 @@ def test_a_logout_at_the_cas_server_ends_our_session_too(app, cas_server):
     assert other.me() is not None
 
 
-def test_a_forged_ticket_is_refused_without_a_login(app, cas_server):
+def test_a_forged_ticket_is_refused_without_a_login_nor_a_lockout(
+    app, cas_server, campus, client, settings
+):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 1
     browser = Browser(app, cas_server)
     users = User.objects.count()
 
@@ -219,6 +222,9 @@ def test_a_forged_ticket_is_refused_without_a_login(app, cas_server):
     assert browser.me() is None and User.objects.count() == users
     page = browser.get(f"{app}{answer.headers['Location']}").text
     assert "La connexion par CAS a échoué" in page
+    # No password was tried: the address (the loopback's, the client's too) is not locked.
+    login = {"username": campus.teacher.username, "password": "pw-" + campus.teacher.username}
+    assert client.post("/accounts/login/", login).status_code == 302
 
 
 def test_a_ticket_works_once_and_for_its_own_service_only(app, cas_server):
