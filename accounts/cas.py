@@ -1,31 +1,34 @@
-"""CAS single sign-on (SPEC §13), as Orléans and Tours run it: django-cas-ng's views and
-ticket check, our own user lookup.
+"""CAS single sign-on (SPEC §13), as Orléans and Tours run it, on django-cas-ng.
 
 On when `CAS_SERVER_URL` is set (README, "Single sign-on"). The browser goes to the CAS
-server's /login with our service URL (/accounts/cas/login/?next=…), comes back with a
-service ticket, and the backend has the CAS server validate it (CAS 3 `p3/serviceValidate`
-by default, which releases the attributes). The ticket's `<cas:user>` is the stable
-identifier; the email and names come from the attributes named by `CAS_ATTRIBUTE_*`.
-accounts.services.sign_in alone finds or creates the user: django-cas-ng never creates,
-matches or grants anything by itself (no user by username or email, no staff status or
-groups from affiliations).
+server's /login with our service URL (/accounts/cas/login/?next=…&state=…), comes back
+with a service ticket, and the backend has the CAS server validate it for that service
+URL (CAS 3 `p3/serviceValidate` by default, which releases the attributes). The ticket's
+`<cas:user>` is the stable identifier; the email and names come from the attributes named
+by `CAS_ATTRIBUTE_*`. accounts.services.sign_in alone finds or creates the user:
+django-cas-ng never creates, matches or grants anything by itself (no user by username or
+email, no staff status or groups from affiliations).
 
-Logout (POST /accounts/logout/ hands over to /accounts/cas/logout/) ends our session, then
-sends the browser to the CAS server's /logout, which ends the CAS session (its TGC) too.
-The CAS server's single logout requests (a POST of `logoutRequest` to the service URL when
-the person logs out of CAS elsewhere) end the session that ticket opened here.
+Ours: the login view (django-cas-ng's reads `next` unchecked and has no state), on
+django-cas-ng's CAS client, session tickets and single logout. django-cas-ng's: the
+logout, which ends our session and sends the browser to the CAS server's /logout, ending
+the CAS session (its TGC) too; POST /accounts/logout/ hands over to it. The CAS server's
+single logout requests (a POST of `logoutRequest` to the service URL when the person logs
+out of CAS elsewhere) end the session that ticket opened here.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any, cast
 from xml.etree.ElementTree import ParseError
 
 import requests
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import authenticate
+from django.contrib.auth import login as auth_login
 from django.http import (
     Http404,
     HttpRequest,
@@ -37,12 +40,15 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, path, reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django_cas_ng import backends as cas_backends
 from django_cas_ng import views as cas_views
+from django_cas_ng.models import SessionTicket
 from django_cas_ng.utils import get_cas_client
 
 from .models import Provider as Kind
@@ -51,6 +57,7 @@ from .services import Identity, IdentityRefused, sign_in
 
 logger = logging.getLogger(__name__)
 
+STATE_KEY = "cas_state"
 # Seconds to wait for the CAS server's ticket validation (python-cas sets no timeout).
 VALIDATION_TIMEOUT = 10
 
@@ -114,21 +121,25 @@ def _local_next(request: HttpRequest, url: str | None) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _with_next(request: HttpRequest, next_url: str, *, keep: bool = True) -> None:
-    """django-cas-ng reads `next` from the query string unchecked: give it the checked one
-    (keep: the other parameters, such as the ticket, stay)."""
-    query = request.GET.copy() if keep else QueryDict(mutable=True)
-    query["next"] = next_url
-    cast(Any, request).GET = query
+def _service_url(request: HttpRequest, next_url: str, state: str) -> str:
+    """Our callback as the CAS server knows it: the ticket is valid for this exact URL."""
+    query = urlencode({"next": next_url, "state": state})
+    return f"{request.build_absolute_uri(reverse('cas_login'))}?{query}"
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class LoginView(cas_views.LoginView):
+class LoginView(View):
     """GET: off to the CAS server, or back from it with a ticket. POST: the CAS server's
     single logout request (it cannot carry our CSRF token; the ticket it names is the
-    proof, as the CAS protocol has it)."""
+    proof, as the CAS protocol has it).
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    CAS has no state parameter: ours travels in the service URL, and a ticket comes back
+    only for the browser that set off (else someone could log a victim in as themselves
+    by sending them a ticket of their own). A callback without one (a portal linking to
+    the CAS server with our bare service URL) sets off again, with one; through the CAS
+    session that costs the person nothing."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not enabled():
             raise Http404
         return super().dispatch(request, *args, **kwargs)
@@ -138,17 +149,28 @@ class LoginView(cas_views.LoginView):
         if request.user.is_authenticated:
             # Not a CAS session: the provider remembered stays what it was.
             return HttpResponseRedirect(next_url)
-        _with_next(request, next_url)
-        try:
-            return super().get(request)
-        except PermissionDenied:
-            # A forged, replayed or foreign ticket, or a deactivated account.
+        ticket, state = request.GET.get("ticket"), request.GET.get("state")
+        if not ticket or state is None:
+            state = secrets.token_urlsafe(24)
+            request.session[STATE_KEY] = state
+            client = get_cas_client(service_url=_service_url(request, next_url, state))
+            return HttpResponseRedirect(client.get_login_url())
+        expected = request.session.pop(STATE_KEY, None)
+        user = None
+        if expected and constant_time_compare(state, expected):
+            service = _service_url(request, next_url, state)
+            user = authenticate(request, ticket=ticket, service=service)
+        if user is None:
+            # A forged, replayed or foreign ticket, another browser's, or a deactivated
+            # account.
             messages.error(request, _("The login through CAS failed. Please try again."))
             return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
-
-    def successful_login(self, request: HttpRequest, next_page: str) -> HttpResponse:
+        auth_login(request, user)
+        if key := request.session.session_key:  # set by the login (a new key)
+            # For the CAS server's single logout, which names the ticket.
+            SessionTicket.objects.create(session_key=key, ticket=ticket)
         remember(request, Kind.CAS.value)
-        return HttpResponseRedirect(next_page)
+        return HttpResponseRedirect(next_url)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         logout_request = request.POST.get("logoutRequest", "")
@@ -170,8 +192,11 @@ class LogoutView(cas_views.LogoutView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        # Never a `next` from the query string: the CAS server would send the browser there.
-        _with_next(request, reverse("login"), keep=False)
+        # Never a `next` from the query string (django-cas-ng reads it unchecked): the CAS
+        # server would send the browser there.
+        query = QueryDict(mutable=True)
+        query["next"] = reverse("login")
+        cast(Any, request).GET = query
         return super().get(request)
 
 

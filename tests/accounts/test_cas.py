@@ -80,6 +80,7 @@ class Browser:
     def ticket_url(self, cas_login_url: str, password: str = PASSWORD) -> str:
         """The CAS server's side: our service URL with a ticket (credentials asked only
         when the browser has no CAS session)."""
+        self.asked_credentials = False
         answer = self.get(cas_login_url)
         if answer.status_code == 200:
             self.asked_credentials = True
@@ -98,7 +99,6 @@ class Browser:
 
     def login(self, next_url: str = "/my/") -> requests.Response:
         """The whole round trip; the answer of our callback."""
-        self.asked_credentials = False
         return self.get(self.ticket_url(self.start(next_url)))
 
     def has_cas_session(self) -> bool:
@@ -208,14 +208,24 @@ def test_a_logout_at_the_cas_server_ends_our_session_too(app, cas_server):
     assert other.me() is not None
 
 
+def service_of(cas_login_url: str) -> str:
+    """The service URL (our callback, with `next` and our state) a CAS login URL names."""
+    return parse_qs(urlsplit(cas_login_url).query)["service"][0]
+
+
+def ticket_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["ticket"][0]
+
+
 def test_a_forged_ticket_is_refused_without_a_login_nor_a_lockout(
     app, cas_server, campus, client, settings
 ):
     settings.LOGIN_FAILURES_PER_ADDRESS = 1
     browser = Browser(app, cas_server)
     users = User.objects.count()
+    service = service_of(browser.start("/my/"))
 
-    answer = browser.get(f"{app}/accounts/cas/login/?next=/my/&ticket=ST-forged-123")
+    answer = browser.get(f"{service}&ticket=ST-forged-123")
 
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/accounts/login/?next=%2Fmy%2F"
@@ -227,29 +237,60 @@ def test_a_forged_ticket_is_refused_without_a_login_nor_a_lockout(
     assert client.post("/accounts/login/", login).status_code == 302
 
 
-def test_a_ticket_works_once_and_for_its_own_service_only(app, cas_server):
+def test_a_ticket_serves_once_the_browser_that_asked_for_it_and_its_service_only(app, cas_server):
     browser = Browser(app, cas_server)
     ticket_url = browser.ticket_url(browser.start("/my/"))
     assert browser.get(ticket_url).status_code == 302 and browser.me() is not None
 
-    # Replayed (from a browser's history, a log…): the CAS server validated it already.
+    # A ticket of one's own, not used yet, sent to a victim to log them in as oneself:
+    # not the state the victim's browser set off with (it did not).
+    attacker, victim = Browser(app, cas_server), Browser(app, cas_server)
+    bait = attacker.ticket_url(attacker.start("/my/"))
+    assert victim.get(bait).headers["Location"].startswith("/accounts/login/")
+    assert victim.me() is None
+
+    # Replayed in another browser (from a history, a log…): refused the same way.
     thief = Browser(app, cas_server)
     assert thief.get(ticket_url).headers["Location"].startswith("/accounts/login/")
     assert thief.me() is None
+    # With the thief's own state: the CAS server validated that ticket already, and for
+    # another service URL.
+    service = service_of(thief.start("/my/"))
+    answer = thief.get(f"{service}&ticket={ticket_of(ticket_url)}")
+    assert answer.headers["Location"].startswith("/accounts/login/")
+    assert thief.me() is None
 
-    # Presented to another service URL (here another `next`) than it was issued to.
+    # A ticket not used yet, presented to another service URL than it was issued to (the
+    # browser set off again meanwhile): the CAS server refuses it.
     other = Browser(app, cas_server)
-    ticket = parse_qs(urlsplit(other.ticket_url(other.start("/my/"))).query)["ticket"][0]
-    answer = other.get(f"{app}/accounts/cas/login/?next=/account/&ticket={ticket}")
+    unused = ticket_of(other.ticket_url(other.start("/my/")))
+    service = service_of(other.start("/my/"))
+    answer = other.get(f"{service}&ticket={unused}")
     assert answer.headers["Location"].startswith("/accounts/login/")
     assert other.me() is None
+
+
+def test_a_ticket_without_our_state_sets_off_again_through_the_cas_session(app, cas_server):
+    """A portal linking straight to the CAS server with our bare service URL: its ticket is
+    not used; the login sets off again (with a state), and the CAS session answers."""
+    browser = Browser(app, cas_server)
+    browser.ticket_url(browser.start())  # a CAS session, not logged in here
+    bare = quote(f"{app}/accounts/cas/login/?next=/my/", safe="")
+    from_portal = browser.get(f"{cas_server.url}login?service={bare}").headers["Location"]
+
+    answer = browser.get(from_portal)
+
+    assert answer.status_code == 302
+    again = answer.headers["Location"]
+    assert again.startswith(f"{cas_server.url}login?service=") and "state" in service_of(again)
+    assert browser.get(browser.ticket_url(again)).headers["Location"] == "/my/"
+    assert not browser.asked_credentials and browser.me() is not None
 
 
 def test_next_must_stay_on_this_site(app, cas_server):
     browser = Browser(app, cas_server)
     cas_login = browser.start("https://evil.example/steal")
-    service = parse_qs(urlsplit(cas_login).query)["service"][0]
-    assert parse_qs(urlsplit(service).query)["next"] == ["/equipment/"]
+    assert parse_qs(urlsplit(service_of(cas_login)).query)["next"] == ["/equipment/"]
 
     answer = browser.get(browser.ticket_url(cas_login))
 
