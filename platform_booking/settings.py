@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -171,11 +172,15 @@ LOGOUT_REDIRECT_URL = "login"
 # backend makes the user through accounts.services.sign_in only (never by username or
 # email, never staff or groups from the attributes). Its tables (tickets of the sessions,
 # for the CAS server's single logout) are there even when CAS is off.
+# The providers' origins: logging out (a form) is redirected there, which the Content
+# Security Policy's form-action must allow.
+_sso_origins: list[str] = []
 CAS_SERVER_URL = env_str("CAS_SERVER_URL", "").strip() or None
 if CAS_SERVER_URL:
     if not CAS_SERVER_URL.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"CAS_SERVER_URL must be an http(s) URL, got {CAS_SERVER_URL!r}")
     CAS_SERVER_URL = CAS_SERVER_URL.rstrip("/") + "/"  # its login, logout… are joined to it
+    _sso_origins.append("{0.scheme}://{0.netloc}".format(urlsplit(CAS_SERVER_URL)))
 CAS_VERSION = env_str("CAS_VERSION", "3")
 if CAS_VERSION not in {"2", "3", "CAS_2_SAML_1_0"}:  # 1 releases no attributes
     raise ImproperlyConfigured(f"CAS_VERSION must be 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}")
@@ -317,7 +322,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", *_sso_origins],
         "frame-ancestors": ["'none'"],
         **(
             {"report-uri": [env_str("CSP_REPORT_URI", "")]} if env_str("CSP_REPORT_URI", "") else {}

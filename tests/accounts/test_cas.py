@@ -4,11 +4,16 @@ followed one by one with `requests`, as a browser would."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 import requests
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
 from accounts.models import ExternalIdentity
@@ -323,3 +328,42 @@ def test_the_login_page_offers_cas_under_its_label_when_configured(db, client, s
     page = client.get("/accounts/login/?next=/my/").content.decode()
     assert 'href="/accounts/cas/login/?next=%2Fmy%2F"' in page
     assert "CAS" in page
+
+
+def read_settings(**env: str) -> dict:
+    """The CAS settings and the policy's form-action as the environment makes them."""
+    code = (
+        "import json; from platform_booking import settings as s; print(json.dumps(["
+        "s.CAS_SERVER_URL, s.CAS_VERSION, s.CAS_LABEL, s.CAS_ATTRIBUTE_EMAIL,"
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']]))"
+    )
+    base = {"PATH": os.environ.get("PATH", ""), "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=django_settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return {"out": json.loads(result.stdout) if result.returncode == 0 else None, **vars(result)}
+
+
+def test_the_environment_turns_cas_on_and_lets_logout_reach_its_server():
+    """Logging out is a form whose redirects end at the CAS server: the Content Security
+    Policy's form-action must allow its origin (Chromium refuses it otherwise)."""
+    assert read_settings()["out"] == [None, "3", "CAS", "mail", ["'self'"]]
+    on = read_settings(
+        CAS_SERVER_URL="https://cas.univ-orleans.fr/cas", CAS_LABEL="ENT", CAS_VERSION="2"
+    )
+    assert on["out"] == [
+        "https://cas.univ-orleans.fr/cas/",
+        "2",
+        "ENT",
+        "mail",
+        ["'self'", "https://cas.univ-orleans.fr"],
+    ]
+    for bad in ({"CAS_SERVER_URL": "cas.univ-orleans.fr"}, {"CAS_VERSION": "1"}):
+        refused = read_settings(**bad)
+        assert refused["out"] is None and "ImproperlyConfigured" in refused["stderr"]
