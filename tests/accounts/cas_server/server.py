@@ -69,6 +69,14 @@ class CASServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()  # never an orphan server, whatever stopped the start
+            raise
+
+    def _wait_until_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -80,7 +88,6 @@ class CASServer:
             except requests.RequestException:  # not listening yet, or its worker still loading
                 pass
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"the CAS server did not start: {self.log.read_text()}")
 
     def stop(self) -> None:
