@@ -47,8 +47,8 @@ from equipment.models import Equipment
 from partners.preferences import wants_email
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 
-from .emails import DISPLACEMENTS, RELATED, Alternatives, render
-from .models import TOPIC, Kind, Notification, Status
+from .emails import DISPLACEMENTS, RELATED, Alternatives, render, render_account
+from .models import ACCOUNT_KINDS, TOPIC, Kind, Notification, Status
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ NOT_PENDING = gettext_noop("the requests are no longer pending")
 NOT_LIVE = gettext_noop("the reservations were cancelled, rejected, displaced or missed")
 NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of these requests")
 NOT_SENT = gettext_noop("the mail backend did not send the message")
+NO_PASSWORD = gettext_noop("the account has no password to reset (it signs in elsewhere)")
+EXPIRED = gettext_noop("the password reset was asked for too long ago (PASSWORD_RESET_TIMEOUT)")
 
 
 @dataclass
@@ -249,13 +251,13 @@ def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[
         {pk for row in rows for pk in _ids(row)}
     )
     managed = _managed(rows, found)
-    alternatives = _alternatives(rows, found, managed)
+    alternatives = _alternatives(rows, found, managed, now=at)
     connection: Any = None
     try:
         for index, row in enumerate(rows):
             try:
                 items = _items(row, found, managed)
-                skip = _why_skipped(row, found, items)
+                skip = _why_skipped(row, found, items, now=batch.clock.now())
                 message = None if skip else _prepare(row, items, alternatives)
             except Exception as exc:  # this row's own fault: it alone fails this try
                 log.warning("notification %s could not be prepared", row.pk, exc_info=True)
@@ -305,7 +307,11 @@ def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[
 
 
 def _alternatives(
-    rows: list[Notification], found: dict[int, Reservation], managed: set[tuple[int, int]]
+    rows: list[Notification],
+    found: dict[int, Reservation],
+    managed: set[tuple[int, int]],
+    *,
+    now: datetime,
 ) -> Alternatives:
     """The alternatives of every reservation the batch tells displaced, computed together (one
     call per event: a closure displacing twenty people's bookings costs the queries of one).
@@ -316,7 +322,7 @@ def _alternatives(
         for row in rows:
             if row.kind in DISPLACEMENTS:
                 items = _items(row, found, managed)
-                if not _why_skipped(row, found, items):
+                if not _why_skipped(row, found, items, now=now):
                     by_event[row.event_at] += items
         for event_at, items in by_event.items():
             alternatives.add(items, now=event_at)
@@ -333,9 +339,14 @@ def _prepare(row: Notification, items: list[Reservation], alternatives: Alternat
     """The row's email, rendered and built to bytes: whatever is wrong with this message
     (a template, a translation, an .ics, an invalid address) fails here, as this row's own
     error, and not in the middle of the batch's SMTP session."""
+    if row.kind in ACCOUNT_KINDS:
+        message: EmailMessage = render_account(
+            row.kind, row.recipient, language=row.language, headers={"Message-ID": row.message_id}
+        )
+        return _built(message)
     if row.kind in DISPLACEMENTS:
         alternatives.add(items, now=row.event_at)
-    message: EmailMessage = render(
+    message = render(
         row.kind,
         row.recipient,
         items,
@@ -343,7 +354,13 @@ def _prepare(row: Notification, items: list[Reservation], alternatives: Alternat
         reason=row.reason,
         alternatives=alternatives,
         headers={"Message-ID": row.message_id},
+        language=row.language,
     )
+    return _built(message)
+
+
+def _built(message: EmailMessage) -> EmailMessage:
+    """The message, once checked to build (addresses, encoding) before the SMTP session."""
     encoding = message.encoding or settings.DEFAULT_CHARSET
     for address in [message.from_email, *message.recipients()]:
         sanitize_address(address, encoding)  # ValueError: Invalid address "x@"
@@ -387,14 +404,19 @@ def _items(
     return items
 
 
-def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[Any]) -> str:
-    """Why this row is not sent ("" when it is)."""
+def _why_skipped(
+    row: Notification, found: dict[int, Reservation], items: list[Any], *, now: datetime
+) -> str:
+    """Why this row is not sent ("" when it is); `now`: the database's clock."""
     user = row.recipient
     if not user.email:
         return NO_ADDRESS
     if not user.is_active:
         return INACTIVE
-    if not wants_email(user, TOPIC[Kind(row.kind)]):  # ValueError for an unknown kind
+    kind = Kind(row.kind)  # ValueError for an unknown kind
+    if kind in ACCOUNT_KINDS:
+        return _why_account_skipped(row, now=now)
+    if not wants_email(user, TOPIC[kind]):
         return TURNED_OFF
     if items:
         return ""
@@ -406,6 +428,18 @@ def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[A
     if row.kind == Kind.REMINDER and any(pk in found for pk in _ids(row)):
         return NOT_LIVE
     return GONE
+
+
+def _why_account_skipped(row: Notification, *, now: datetime) -> str:
+    """A password reset is sent whatever the recipient's preferences (they asked for it), but
+    not to an account that has no password (it became single sign-on only), nor once
+    PASSWORD_RESET_TIMEOUT passed since it was asked for (retries, a stopped worker):
+    whoever asked has given up, and a link arriving days later surprises more than helps."""
+    if not row.recipient.has_usable_password():
+        return NO_PASSWORD
+    if row.created_at + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT) <= now:
+        return EXPIRED
+    return ""
 
 
 def _error(exc: BaseException) -> str:

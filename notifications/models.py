@@ -29,9 +29,17 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", _("reminder")
     # Reserved for the waitlist (issue 14): a waiting request was booked.
     WAITLIST_BOOKED = "waitlist_booked", _("waitlist request booked")
+    # About the recipient's account, not reservations (SPEC §13): no `reservation_ids`.
+    PASSWORD_RESET = "password_reset", _("password reset")
 
 
-# The user's email preference (partners.preferences.EmailTopic) each kind answers to.
+# Kinds about the recipient's account: they name no reservation, and the recipient cannot
+# turn them off (they answer the recipient's own request).
+ACCOUNT_KINDS = {Kind.PASSWORD_RESET}
+
+
+# The user's email preference (partners.preferences.EmailTopic) each reservation kind answers
+# to; the account kinds (ACCOUNT_KINDS) answer to none and are always sent.
 TOPIC = {
     Kind.CONFIRMED: EmailTopic.CONFIRMATION,
     Kind.PENDING: EmailTopic.CONFIRMATION,
@@ -70,6 +78,9 @@ class Notification(models.Model):
     # The clock of the service that made the change (alternatives are dated by it).
     event_at = models.DateTimeField(_("event at"))
     reason = models.TextField(_("reason"), blank=True)
+    # The language of the request that caused the row ("" when none): the email's language
+    # when the recipient chose none (a password reset asked for from an English page).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     # Set for notifications that must exist once only (a day's reminder).
     key = models.CharField(_("key"), max_length=100, null=True, blank=True, unique=True)
 
@@ -115,7 +126,13 @@ SWITCHED_OFF = gettext_noop("emails are switched off (dummy backend)")
 
 
 def new_notification(
-    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
+    kind: str,
+    user_id: int,
+    reservation_ids: list[int],
+    *,
+    event_at: datetime,
+    reason: str,
+    language: str = "",
 ) -> Notification:
     """An unsaved outbox row, due at once."""
     clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
@@ -127,6 +144,7 @@ def new_notification(
         reservation_ids=reservation_ids,
         event_at=event_at,
         reason=reason,
+        language=language,
         status=Status.SKIPPED if off else Status.PENDING,
         last_error=SWITCHED_OFF if off else "",
         next_attempt_at=clock,

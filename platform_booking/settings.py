@@ -165,6 +165,13 @@ AUTHENTICATION_BACKENDS = ["platform_booking.login_guard.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "equipment:catalogue"
 LOGOUT_REDIRECT_URL = "login"
+# Password reset by email (platform_booking.password_reset): the link works once, for this
+# many seconds after the email is made (Django's default: 3 days); an email still not sent
+# by then is dropped. At most so many emails per account, and requests per client address,
+# over the last hour (silently: the page says the same).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 20)
 
 # --- Language and time ---------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")

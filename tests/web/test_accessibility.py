@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from reservations.models import Reservation
 from reservations.services import closure_create
@@ -67,6 +70,11 @@ def furnished(busy):  # noqa: F811
     return busy
 
 
+def reset_link(user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
+
+
 def main_pages(campus) -> dict[str, tuple[str, object, int]]:
     """name: (path, user, expected status) of each page checked, as the user who uses it."""
     series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
@@ -83,6 +91,9 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "reports": ("/reports/", campus.admin, 200),
         "account": ("/account/", campus.researcher, 200),
         "login": ("/accounts/login/", None, 200),
+        "password_reset": ("/accounts/password_reset/", None, 200),
+        # The email's link: redirected to the form choosing the new password.
+        "password_reset_confirm": (reset_link(campus.researcher), None, 200),
         "404": ("/no-such-page/", campus.researcher, 404),
         "book": (f"/book/?equipment={campus.hplc.pk}", campus.researcher, 200),
         "partner": ("/my/partner/", campus.referent, 200),
@@ -103,6 +114,8 @@ PAGES = [
     "reports",
     "account",
     "login",
+    "password_reset",
+    "password_reset_confirm",
     "404",
     "book",
     "partner",
