@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import oidc, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # OpenID Connect (accounts.oidc): 404 unless configured.
+    path("oidc/login/", oidc.LoginView.as_view(), name="oidc_login"),
+    path("oidc/callback/", oidc.LoginCallbackView.as_view(), name="oidc_callback"),
+    path("oidc/logout/", oidc.LogoutView.as_view(), name="oidc_logout"),
 ]

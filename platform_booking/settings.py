@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -172,6 +173,25 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
 PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 20)
+
+# --- Single sign-on: OpenID Connect (SPEC §13, README "Single sign-on") -------------
+# On when the first three are set; the endpoints come from the provider's discovery
+# document (OIDC_ISSUER/.well-known/openid-configuration). The backend answers only the
+# callback of accounts.oidc (never a password), so it stays listed when OIDC is off.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_LABEL = env_str("OIDC_LABEL", "OpenID Connect")
+_oidc_issuer = urlsplit(OIDC_ISSUER)
+if OIDC_ISSUER and not (
+    _oidc_issuer.scheme == "https"
+    or (_oidc_issuer.scheme == "http" and _oidc_issuer.hostname in ("127.0.0.1", "localhost"))
+):
+    raise ImproperlyConfigured(f"OIDC_ISSUER must be an https:// URL, got {OIDC_ISSUER!r}")
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, got {OIDC_SCOPES!r}")
+AUTHENTICATION_BACKENDS.append("accounts.oidc.OIDCBackend")
 
 # --- Language and time ---------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
