@@ -47,6 +47,8 @@ ACTIONS: dict[str, Promise] = {
     "grant": pgettext_lazy("audit action", "granted"),
     "renew": pgettext_lazy("audit action", "renewed"),
     "revoke": pgettext_lazy("audit action", "revoked"),
+    "document_add": pgettext_lazy("audit action", "document added"),
+    "document_delete": pgettext_lazy("audit action", "document removed"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -90,6 +92,7 @@ FIELDS: dict[str, Promise] = {
     "members": gettext_lazy("members"),
     "user": gettext_lazy("user"),
     "valid_until": gettext_lazy("valid until"),
+    "document": gettext_lazy("document"),
 }
 
 INSTANTS = {"start", "end", "checked_in_at", "checked_out_at"}
