@@ -13,7 +13,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 
@@ -202,6 +205,22 @@ class EquipmentDocumentAdmin(admin.ModelAdmin):
     search_fields = ["title", "original_filename", "equipment__code", "equipment__name"]
     list_select_related = ["equipment"]
     autocomplete_fields = ["equipment"]
+
+    # Shown (never edited) once attached; the file by its checked download, not a URL of
+    # the private storage, which has none.
+    shown = ["equipment", "title", "kind", "download", "content_type", "size"]
+    shown += ["uploaded_by", "uploaded_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown if obj is not None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown if obj is not None else []
+
+    @admin.display(description=_("file"))
+    def download(self, document: EquipmentDocument) -> str:
+        url = reverse("equipment:document_download", args=[document.equipment_id, document.pk])
+        return format_html('<a href="{}">{}</a>', url, document.original_filename)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -196,3 +196,52 @@ def test_others_may_not_remove(campus, private_media, django_capture_on_commit_c
     assert refused.value.code == "permission_denied"
     assert EquipmentDocument.objects.filter(pk=document.pk).exists()
     assert (Path(private_media) / document.file.name).exists()
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(client, campus):
+    campus.admin.is_superuser = True
+    campus.admin.save()
+    client.force_login(campus.admin)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_admin_attaches_through_the_service(superuser_client, campus, private_media):
+    data = {"equipment": campus.hplc.pk, "title": "Manuel", "kind": "manual"}
+    response = superuser_client.post(
+        "/admin/equipment/equipmentdocument/add/", {**data, "file": upload("m.pdf", PDF)}
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    document = EquipmentDocument.objects.get()
+    assert (document.content_type, document.uploaded_by) == ("application/pdf", campus.admin)
+    assert (Path(private_media) / document.file.name).read_bytes() == PDF
+    assert AuditEntry.objects.filter(action="document_add", by=campus.admin).exists()
+    refused = superuser_client.post(
+        "/admin/equipment/equipmentdocument/add/", {**data, "file": upload("m.pdf", EXE)}
+    )
+    assert refused.status_code == 200  # the form again, with the refusal on its field
+    assert "[unsupported_file_type]" in refused.content.decode()
+    assert EquipmentDocument.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_removes_through_the_service_and_never_edits(
+    superuser_client, campus, private_media, django_capture_on_commit_callbacks
+):
+    document = add(campus, campus.eq_manager)
+    page = superuser_client.get(f"/admin/equipment/equipmentdocument/{document.pk}/change/")
+    assert page.status_code == 200 and 'name="title"' not in page.content.decode()
+    assert f'href="/equipment/{campus.hplc.pk}/documents/{document.pk}/"' in page.content.decode()
+    assert superuser_client.get("/admin/equipment/equipmentdocument/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(
+            f"/admin/equipment/equipmentdocument/{document.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not EquipmentDocument.objects.exists()
+    assert not (Path(private_media) / document.file.name).exists()
+    assert AuditEntry.objects.filter(action="document_delete", by=campus.admin).exists()
