@@ -128,6 +128,15 @@ CATALOGUE: dict[str, Entry] = {
     "too_many_occurrences.repeats": Entry(
         400, _("The file repeats events too often: more than %(max)d occurrences.")
     ),
+    # --- equipment documents (SPEC §13) -------------------------------------------------------
+    "file_too_large.document": Entry(413, _("The file is larger than %(size)s.")),
+    "unsupported_file_type": Entry(
+        400,
+        _(
+            "Only PDF and office documents are accepted (%(extensions)s), and the file's "
+            "content must match its extension."
+        ),
+    ),
     # --- access (SPEC §6) --------------------------------------------------------------------
     "not_authenticated": Entry(401, _("Log in first.")),
     "authentication_failed": Entry(401, _("Incorrect authentication credentials.")),

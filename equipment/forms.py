@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Site
+from .documents import ACCEPT
+from .models import Category, EquipmentDocument, Site
 
 
 class SiteCategoryFilterForm(forms.Form):
@@ -48,4 +49,16 @@ class CatalogueFilterForm(SiteCategoryFilterForm):
         required=False,
         label=_("I am qualified"),
         help_text=_("Only equipment that needs no qualification or that I am qualified for."),
+    )
+
+
+class DocumentForm(forms.Form):
+    """A document to attach: its title, its kind and its file."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=EquipmentDocument.Kind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+        help_text=_("PDF or an office document (Word, Excel, PowerPoint, OpenDocument)."),
     )

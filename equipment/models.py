@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .documents import extension_of, private_storage
 from .policy import Policy, effective_policy, overrides_key
 
 
@@ -190,3 +192,52 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.equipment.code} ({self.valid_until})"
+
+
+def document_path(document: EquipmentDocument, filename: str) -> str:
+    """Where a document's file is stored: under its equipment, by a random name (the name
+    given at upload is kept in `original_filename`, never used as a path)."""
+    return f"equipment/{document.equipment_id}/{uuid.uuid4().hex}{extension_of(filename)}"
+
+
+class EquipmentDocument(models.Model):
+    """A file the equipment's managers attach: an operating procedure, a safety data sheet,
+    a manual (SPEC §13). Any logged-in user reads it; only through a view that checks."""
+
+    class Kind(models.TextChoices):
+        PROCEDURE = "procedure", _("operating procedure")
+        SAFETY_DATA_SHEET = "safety_data_sheet", _("safety data sheet")
+        MANUAL = "manual", _("manual")
+        OTHER = "other", _("other")
+
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("equipment"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(
+        _("file"), upload_to=document_path, storage=private_storage, max_length=255
+    )
+    original_filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        ordering = ["equipment_id", "title", "pk"]
+        verbose_name = _("equipment document")
+        verbose_name_plural = _("equipment documents")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.original_filename})"

@@ -41,6 +41,16 @@ def may_grant_qualification(user: Any, equipment: Equipment) -> bool:
     return may_manage_equipment(user, equipment)
 
 
+def may_manage_documents(user: Any, equipment: Equipment) -> bool:
+    """Its managers attach and remove its documents; everyone logged in reads them."""
+    return may_manage_equipment(user, equipment)
+
+
+def may_read_documents(user: Any) -> bool:
+    """Anyone logged in: everyone who sees the inventory (SPEC §6, §13)."""
+    return bool(user is not None and user.is_authenticated)
+
+
 def may_create_site(user: Any) -> bool:
     """Platform managers."""
     return is_platform_manager(user)

@@ -7,23 +7,27 @@ actor may not do; the platform's own jobs pass core.roles.SYSTEM.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
 from core import audit
+from core.errors import DomainError
 from core.events import equipment_sited
 from core.models import AuditObject
 from core.roles import require
 
-from .models import Category, Equipment, Qualification, Site
+from .documents import check_document_file, extension_of, private_storage
+from .models import Category, Equipment, EquipmentDocument, Qualification, Site
 from .permissions import (
     may_change_managers,
     may_create_category,
@@ -33,6 +37,7 @@ from .permissions import (
     may_edit_equipment,
     may_edit_site,
     may_grant_qualification,
+    may_manage_documents,
 )
 from .policy import PolicyError, merge_overrides
 
@@ -325,3 +330,93 @@ def qualification_revoke(*, actor: Any, qualification: Qualification) -> None:
     }
     _audit_qualification(qualification, "revoke", changes, actor=actor)
     qualification.delete()
+
+
+# --- documents (SPEC §13) ----------------------------------------------------------------
+
+
+def _clean_filename(name: str) -> str:
+    """The name given at upload, as shown and offered again at download: its last part
+    only, without control characters, at most 255 characters with its extension kept."""
+    name = PurePath((name or "").replace("\\", "/")).name
+    name = "".join(c for c in name if c.isprintable()).strip() or "document"
+    if len(name) > 255:
+        extension = extension_of(name)[:20]
+        name = name[: 255 - len(extension)] + extension
+    return name
+
+
+def _audit_document(document: EquipmentDocument, action: str, *, actor: Any) -> None:
+    described = f"{document.title} ({document.original_filename})"
+    before, after = (None, described) if action == "document_add" else (described, None)
+    audit.record_change(
+        object_type=AuditObject.EQUIPMENT,
+        object_id=document.equipment_id,
+        action=action,
+        changes={"document": [before, after]},
+        by=actor,
+        equipment_id=document.equipment_id,
+        site_id=document.equipment.site_id,
+    )
+
+
+@transaction.atomic
+def document_add(
+    *,
+    actor: Any,
+    equipment: Equipment,
+    file: File,
+    title: str,
+    kind: str,
+    now: datetime,
+) -> EquipmentDocument:
+    """Attach a document to an equipment (its managers): a PDF or an office file, checked by
+    its extension and its content (equipment.documents), within
+    settings.EQUIPMENT_DOCUMENT_MAX_BYTES.
+
+    Refuses `permission_denied` (403), `file_too_large` (413), `unsupported_file_type`
+    (400), and a ValidationError for the title or kind. The file is streamed to the private
+    storage, never read whole into memory.
+    """
+    require(may_manage_documents(actor, equipment))
+    filename = _clean_filename(file.name or "")
+    content_type = check_document_file(file, filename)
+    document = EquipmentDocument(
+        equipment=equipment,
+        title=(title or "").strip(),
+        kind=kind,
+        original_filename=filename,
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=audit.actor_of(actor),
+        uploaded_at=now,
+    )
+    document.full_clean(exclude=["file"])
+    document.file.save(filename, file, save=False)
+    try:
+        document.save()
+        _audit_document(document, "document_add", actor=actor)
+    except BaseException:
+        # Nothing refers to the file: do not leave it behind.
+        private_storage.delete(str(document.file.name))
+        raise
+    return document
+
+
+@transaction.atomic
+def document_delete(*, actor: Any, document: EquipmentDocument) -> None:
+    """Remove a document (its equipment's managers); its file goes once the removal commits,
+    so a rolled-back removal still has its file."""
+    current = (
+        EquipmentDocument.objects.select_for_update()
+        .select_related("equipment")
+        .filter(pk=document.pk)
+        .first()
+    )
+    if current is None:
+        raise DomainError("not_found")
+    require(may_manage_documents(actor, current.equipment))
+    name = str(current.file.name)
+    _audit_document(current, "document_delete", actor=actor)
+    current.delete()
+    transaction.on_commit(lambda: private_storage.delete(name))

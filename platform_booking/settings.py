@@ -149,7 +149,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A body larger than these answers 413 before it is read: Django's limit for forms and
 # request.body, and a larger one for file uploads (multipart), which Django streams to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 2_621_440)
-MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 10 * 1024 * 1024)
+# The largest equipment document (SPEC §13); a larger file answers 413 `file_too_large`.
+EQUIPMENT_DOCUMENT_MAX_BYTES = env_int("EQUIPMENT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# A multipart body carries the file and a little more (boundaries, the other fields): a
+# document within its limit must never be stopped by the body's (`request_too_large`).
+MAX_UPLOAD_BODY_BYTES = env_int(
+    "MAX_UPLOAD_BODY_BYTES", max(10 * 1024 * 1024, EQUIPMENT_DOCUMENT_MAX_BYTES + 1024 * 1024)
+)
+if EQUIPMENT_DOCUMENT_MAX_BYTES <= 0 or MAX_UPLOAD_BODY_BYTES <= EQUIPMENT_DOCUMENT_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "Need 0 < EQUIPMENT_DOCUMENT_MAX_BYTES < MAX_UPLOAD_BODY_BYTES (leave room for the "
+        f"rest of the form), got {EQUIPMENT_DOCUMENT_MAX_BYTES} and {MAX_UPLOAD_BODY_BYTES}."
+    )
 # Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
 RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 30)
 
@@ -220,6 +231,13 @@ STORAGES = {
         )
     },
 }
+
+# --- Private files -------------------------------------------------------------
+# Equipment documents (SPEC §13) live here, served only by views that check the reader:
+# never under STATIC_ROOT, and no URL serves this directory. Back it up beside the database.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media"))).resolve()
+if PRIVATE_MEDIA_ROOT.is_relative_to(STATIC_ROOT.resolve()):
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not lie under the static files.")
 
 # --- Email -------------------------------------------------------------------
 _email_url = env_str("EMAIL_URL", "console://" if DEBUG else "")
@@ -368,6 +386,7 @@ SPECTACULAR_SETTINGS = {
         "PartnerKindEnum": "partners.models.Partner.Kind",
         "RateCategoryEnum": "partners.models.Partner.RateCategory",
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
+        "DocumentKindEnum": "equipment.models.EquipmentDocument.Kind",
     },
 }
 

@@ -6,18 +6,27 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
+from core.api.parsers import MultiPartParser
 from core.api.viewsets import ReferenceViewSet
+from core.errors import DomainError
 from core.roles import require
-from equipment.models import Category, Equipment, Qualification, Site
+from equipment.documents import CONTENT_TYPES
+from equipment.models import Category, Equipment, EquipmentDocument, Qualification, Site
 from equipment.permissions import (
     may_change_managers,
     may_create_category,
@@ -26,11 +35,22 @@ from equipment.permissions import (
     may_edit_category,
     may_edit_equipment,
     may_edit_site,
+    may_manage_documents,
+    may_read_documents,
 )
-from equipment.selectors import equipment_list, qualifications_visible_to
+from equipment.selectors import (
+    document_of,
+    equipment_list,
+    qualifications_visible_to,
+    with_documents,
+)
+from equipment.services import document_add, document_delete
+from equipment.views import document_response
 
 from .serializers import (
     CategorySerializer,
+    DocumentUploadSerializer,
+    EquipmentDocumentSerializer,
     EquipmentSerializer,
     QualificationSerializer,
     SiteSerializer,
@@ -109,7 +129,7 @@ class EquipmentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Equipment]:
-        return equipment_list()
+        return with_documents(equipment_list())
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         require(may_create_equipment(request.user))
@@ -141,3 +161,99 @@ class QualificationViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Qualification.objects.none()
         return qualifications_visible_to(self.request.user)
+
+
+# --- documents (SPEC §13) ------------------------------------------------------------------
+
+
+class FileOrJsonNegotiation(BaseContentNegotiation):
+    """A download answers the file, and its refusals in JSON, whatever `Accept` asks: no
+    406 for a client that asks for `application/pdf`."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+_TOO_LARGE = OpenApiResponse(
+    description="`file_too_large`: the file is larger than EQUIPMENT_DOCUMENT_MAX_BYTES; "
+    "`request_too_large`: the whole body is larger than MAX_UPLOAD_BODY_BYTES."
+)
+
+
+def _equipment_or_404(pk: int) -> Equipment:
+    equipment = Equipment.objects.filter(pk=pk).first()
+    if equipment is None:
+        raise DomainError("not_found")
+    return equipment
+
+
+def _document_or_404(pk: int, document_id: int) -> EquipmentDocument:
+    document = document_of(equipment_id=pk, document_id=document_id)
+    if document is None:
+        raise DomainError("not_found")
+    return document
+
+
+class EquipmentDocumentsView(APIView):
+    """`POST /api/v1/equipment/<id>/documents/`: attach a document (its managers)."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="equipment_documents_create",
+        summary="Attach a document to an equipment",
+        description="Multipart `file`, `title`, `kind`, by the equipment's managers. PDF and "
+        "office formats (doc, docx, xls, xlsx, ppt, pptx, odt, ods, odp), checked by their "
+        "extension and content: otherwise 400 `unsupported_file_type`.",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: EquipmentDocumentSerializer, 413: _TOO_LARGE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        equipment = _equipment_or_404(pk)
+        # Refused before the body is read: who may not attach gets 403, not a 400.
+        require(may_manage_documents(request.user, equipment))
+        upload = DocumentUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        document = document_add(
+            actor=request.user, equipment=equipment, now=timezone.now(), **upload.validated_data
+        )
+        output = EquipmentDocumentSerializer(document, context={"request": request})
+        return Response(output.data, status=201)
+
+
+class EquipmentDocumentView(APIView):
+    """`DELETE /api/v1/equipment/<id>/documents/<document_id>/`: remove one (its managers)."""
+
+    @extend_schema(
+        operation_id="equipment_documents_destroy",
+        summary="Remove a document of an equipment",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request: Request, pk: int, document_id: int) -> Response:
+        document = _document_or_404(pk, document_id)
+        require(may_manage_documents(request.user, document.equipment))
+        document_delete(actor=request.user, document=document)
+        return Response(status=204)
+
+
+class EquipmentDocumentDownloadView(APIView):
+    """`GET /api/v1/equipment/<id>/documents/<document_id>/download/`: the file, for anyone
+    logged in; streamed, as an attachment (equipment.views.document_response)."""
+
+    content_negotiation_class = FileOrJsonNegotiation
+
+    @extend_schema(
+        operation_id="equipment_documents_download",
+        summary="Download a document of an equipment",
+        request=None,
+        responses={(200, content_type): OpenApiTypes.BINARY for content_type in CONTENT_TYPES},
+    )
+    def get(self, request: Request, pk: int, document_id: int) -> HttpResponseBase:
+        document = _document_or_404(pk, document_id)
+        if not may_read_documents(request.user):
+            raise DomainError("not_found")
+        return document_response(document)

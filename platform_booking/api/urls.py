@@ -4,7 +4,14 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
-from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
+from equipment.api.views import (
+    CategoryViewSet,
+    EquipmentDocumentDownloadView,
+    EquipmentDocumentsView,
+    EquipmentDocumentView,
+    QualificationViewSet,
+    SiteViewSet,
+)
 from partners.api.views import (
     FeedTokenView,
     MeView,
@@ -52,5 +59,20 @@ urlpatterns = [
         name="equipment-availability",
     ),
     path("availability/", AvailabilitiesView.as_view(), name="availability"),
+    path(
+        "equipment/<int:pk>/documents/",
+        EquipmentDocumentsView.as_view(),
+        name="equipment-documents",
+    ),
+    path(
+        "equipment/<int:pk>/documents/<int:document_id>/",
+        EquipmentDocumentView.as_view(),
+        name="equipment-document",
+    ),
+    path(
+        "equipment/<int:pk>/documents/<int:document_id>/download/",
+        EquipmentDocumentDownloadView.as_view(),
+        name="equipment-document-download",
+    ),
     path("", include(router.urls)),
 ]
