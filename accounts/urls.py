@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from . import views
+from . import saml, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # SAML 2: its views answer 404 unless SAML_IDP_METADATA is set.
+    path("saml/", include(saml.urlpatterns)),
 ]
