@@ -298,7 +298,7 @@ _SUBJECT_FIELDS = ("issuer", "name_id", "session_index", "not_on_or_after")
 def _logout_client(config: Any, subject: Mapping[str, Any]) -> Saml2Client:
     """A client that knows the session the identity provider opened for this person."""
     client = _client(config)
-    client.users.add_information_about_person({**_session_info({**subject, "ava": {}})})
+    client.users.add_information_about_person(_session_info({**subject, "ava": {}}))
     return client
 
 
@@ -318,12 +318,12 @@ def logout(request: HttpRequest) -> HttpResponse:
     home = resolve_url(settings.LOGOUT_REDIRECT_URL)
     if not subject:
         return HttpResponseRedirect(home)
-    config = saml_config.sp_config()
-    if not _idp_has_slo(config, subject["issuer"]):
-        return HttpResponseRedirect(home)  # our session alone: the provider keeps its own
-    client = _logout_client(config, subject)
     signed = bool(getattr(settings, "SAML_SP_KEY_FILE", ""))
     try:
+        config = saml_config.sp_config()
+        if not _idp_has_slo(config, subject["issuer"]):
+            return HttpResponseRedirect(home)  # ours alone: the provider keeps its session
+        client = _logout_client(config, subject)
         result = client.do_logout(
             decode(subject["name_id"]),
             [subject["issuer"]],

@@ -12,6 +12,7 @@ SAML_METADATA_REFRESH seconds, when the metadata may have changed (new keys).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -25,7 +26,10 @@ from django.http import HttpRequest
 from saml2.config import SPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 
+logger = logging.getLogger(__name__)
+
 PREFIX = "/accounts/saml/"
+RETRY_SECONDS = 300  # after a failed reload of the metadata
 ATTRIBUTE_MAPS = os.path.join(os.path.dirname(saml2.__file__), "attributemaps")
 
 _lock = threading.Lock()
@@ -138,7 +142,15 @@ def sp_config(request: HttpRequest | None = None) -> SPConfig:
         if hit is not None and time.monotonic() - hit[0] < refresh:
             return hit[1]
         config = SPConfig()
-        config.load(config_dict())
+        try:
+            config.load(config_dict())
+        except Exception:
+            if hit is None:
+                raise
+            # The federation's server is down: keep the metadata we have, try again soon.
+            logger.exception("SAML metadata not reloaded; the previous one is kept")
+            _cached[key] = (time.monotonic() - refresh + RETRY_SECONDS, hit[1])
+            return hit[1]
         _cached.clear()
         _cached[key] = (time.monotonic(), config)
         return config

@@ -11,7 +11,8 @@ behind a small WSGI app on 127.0.0.1 (a free port), with keys made at start.
 The answer is a page with a form that posts the signed Response to the service provider's
 ACS, as a browser would. Knobs the tests turn: `users` (attributes and NameID of each
 person), `audience` (answer for another service provider), `tamper` (change the answer
-after signing it), `logins` (how many times a password was asked).
+after signing it), `sign` (off: an unsigned answer), `logins` (how many times a password
+was asked).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class SamlIdP:
         self.sessions: dict[str, str] = {}
         self.audience: str | None = None
         self.tamper: tuple[str, str] | None = None
+        self.sign = True
         self.logins = 0
         self.logouts = 0
         self.server = make_server("127.0.0.1", 0, self.app, WSGIServer, _QuietHandler)
@@ -263,8 +265,8 @@ class SamlIdP:
             userid=username,
             name_id=name_id,
             authn={"class_ref": AUTHN_PASSWORD, "authn_auth": self.entity_id},
-            sign_response=True,
-            sign_assertion=True,
+            sign_response=self.sign,
+            sign_assertion=self.sign,
             **args,
         )
         xml = str(response)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from saml2.saml import NAMEID_FORMAT_TRANSIENT
 
+from accounts import saml_config
 from accounts.models import ExternalIdentity
 from accounts.saml import identity_from
 from accounts.services import IdentityRefused
@@ -49,6 +50,7 @@ def saml(idp, settings, campus):
     idp.users.clear()
     idp.sessions.clear()
     idp.audience = idp.tamper = None
+    idp.sign = True
     idp.users["amartin"] = Person(
         password="secret",
         attributes={
@@ -182,6 +184,15 @@ def test_a_tampered_answer_is_refused(saml, idp, caplog):
     assert not ExternalIdentity.objects.exists()
 
 
+def test_an_unsigned_answer_is_refused(saml, idp, caplog):
+    idp.sign = False
+    _, fields = form_fields(answer_page(Client(), requests.Session(), idp))
+    assert "Signature" not in base64.b64decode(fields["SAMLResponse"]).decode()
+    assert post_answer(fields).status_code == 403
+    assert "Neither the response nor the assertions are signed" in caplog.text
+    assert not ExternalIdentity.objects.exists()
+
+
 def test_an_answer_for_another_service_provider_is_refused(saml, idp, caplog):
     idp.audience = OTHER_SP
     _, fields = form_fields(answer_page(Client(), requests.Session(), idp))
@@ -290,6 +301,25 @@ def test_the_login_page_shows_saml_when_configured(saml, settings):
     assert "/accounts/saml/login/" not in Client().get("/accounts/login/").content.decode()
     assert Client().get(SP + "login/").status_code == 404
     assert Client().get(SP + "metadata/").status_code == 404
+
+
+def test_the_metadata_may_be_a_file(saml, idp, settings, tmp_path):
+    source = tmp_path / "idp.xml"
+    source.write_text(idp.metadata())
+    settings.SAML_IDP_METADATA = str(source)
+    start = Client().get(SP + "login/")
+    assert start.status_code == 302 and start["Location"].startswith(f"{idp.base}/sso?")
+
+
+def test_a_failed_metadata_reload_keeps_the_metadata_we_have(saml, settings, monkeypatch):
+    before = saml_config.sp_config()
+    settings.SAML_METADATA_REFRESH = 0
+
+    def unreachable():
+        raise OSError("the federation's server is down")
+
+    monkeypatch.setattr(saml_config, "config_dict", unreachable)
+    assert saml_config.sp_config() is before
 
 
 def test_the_identifier_is_never_the_email_alone():
