@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from . import oidc, views
+from . import oidc, saml, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("oidc/login/", oidc.LoginView.as_view(), name="oidc_login"),
     path("oidc/callback/", oidc.LoginCallbackView.as_view(), name="oidc_callback"),
     path("oidc/logout/", oidc.LogoutView.as_view(), name="oidc_logout"),
+    # SAML 2: its views answer 404 unless SAML_IDP_METADATA is set.
+    path("saml/", include(saml.urlpatterns)),
 ]

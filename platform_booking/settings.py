@@ -204,6 +204,19 @@ if "openid" not in OIDC_SCOPES.split():
     raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, got {OIDC_SCOPES!r}")
 AUTHENTICATION_BACKENDS.append("accounts.oidc.OIDCBackend")
 
+# --- Single sign-on: SAML 2 (SPEC §13; README "Single sign-on") ----------------------
+# On when SAML_IDP_METADATA is set: the identity provider's (or federation's) metadata,
+# a URL or a file. The backend finds users through accounts.services.sign_in only.
+SAML_IDP_METADATA = env_str("SAML_IDP_METADATA", "")
+SAML_IDP_METADATA_CERT = env_str("SAML_IDP_METADATA_CERT", "")  # checks a signed download
+SAML_IDP_ENTITY_ID = env_str("SAML_IDP_ENTITY_ID", "")  # when the metadata lists several
+SAML_SP_ENTITY_ID = env_str("SAML_SP_ENTITY_ID", f"{SITE_URL}/accounts/saml/metadata/")
+SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "")
+SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "")
+SAML_LABEL = env_str("SAML_LABEL", "SAML")
+SAML_METADATA_REFRESH = env_int("SAML_METADATA_REFRESH", 6 * 3600)  # seconds
+AUTHENTICATION_BACKENDS += ["accounts.saml.SamlBackend"]
+
 # --- Language and time ---------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -436,5 +449,7 @@ LOGGING = {
         # The pool warns at every failed reconnection; platform_booking.outage logs one line
         # when an outage starts and one when it ends instead.
         "psycopg.pool": {"level": "ERROR"},
+        # pysaml2's schema library logs its own loading at INFO.
+        "xmlschema": {"level": "WARNING"},
     },
 }
