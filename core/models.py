@@ -89,6 +89,7 @@ class AuditObject(models.TextChoices):
     PROJECT = "project", _("project")
     QUALIFICATION = "qualification", _("qualification")
     WAITLIST_ENTRY = "waitlist_entry", _("waitlist entry")
+    TRAINING_REQUEST = "training_request", _("training request")
 
 
 class AuditEntry(models.Model):

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Category, Equipment, Qualification, Site
+from .models import Category, Equipment, Qualification, Site, TrainingRequest
 from .policy import PolicyError, merge_overrides
 from .services import (
     CATEGORY_FIELDS,
@@ -163,3 +163,39 @@ class QualificationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Qualification]) -> None:
         for qualification in queryset.select_related("equipment"):
             qualification_revoke(actor=request.user, qualification=qualification)
+
+
+TRAINING_REQUEST_FIELDS = (
+    "user",
+    "equipment",
+    "status",
+    "message",
+    "created_at",
+    "decided_by",
+    "decided_at",
+    "valid_until",
+    "reason",
+)
+
+
+@admin.register(TrainingRequest)
+class TrainingRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are made, accepted, declined and cancelled on the pages and the API
+    (equipment.services), which qualify, audit and notify; the admin only shows them."""
+
+    list_display = ["user", "equipment", "status", "created_at", "decided_by", "valid_until"]
+    list_filter = ["status", "equipment__site", "equipment"]
+    search_fields = ["user__username", "user__last_name", "equipment__code"]
+    list_select_related = ["user", "equipment", "decided_by"]
+    date_hierarchy = "created_at"
+    fields = TRAINING_REQUEST_FIELDS
+    readonly_fields = TRAINING_REQUEST_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

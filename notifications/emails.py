@@ -1,4 +1,5 @@
-"""Emails about reservations, rendered at delivery in the recipient's language.
+"""Emails about reservations and training requests, rendered at delivery in the
+recipient's language.
 
 Nothing here sends: notifications.delivery claims the outbox rows, renders them with
 `render` and sends them. `build_messages` renders the bookers' emails of an event directly
@@ -40,6 +41,9 @@ SUBJECTS = {
     Kind.CANCELLED: lambda: _("Reservation cancelled"),
     Kind.REMINDER: lambda: _("Reminder: your reservation tomorrow"),
     Kind.WAITLIST_BOOKED: lambda: _("Your waiting request is booked"),
+    Kind.TRAINING_REQUEST: lambda: _("Training request to decide"),
+    Kind.TRAINING_ACCEPTED: lambda: _("Training request accepted"),
+    Kind.TRAINING_DECLINED: lambda: _("Training request declined"),
 }
 
 # The event attached to the booker's email: an invitation for live reservations, a
@@ -156,6 +160,55 @@ def render(
         if kind in CALENDAR_KINDS and wants_ics(recipient):
             _attach_calendars(message, reservations)
     return message
+
+
+def render_training(
+    kind: str,
+    recipient: Any,
+    request: Any,
+    *,
+    reason: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """The email telling `recipient` of a training request (`kind` one of the training
+    kinds), in their language: to a manager, who asks and the link to the queue; to the
+    requester, the validity date granted or the reason for declining."""
+    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+        equipment = request.equipment
+        names = {"equipment": f"{equipment.code} – {equipment.name}"}
+        link = settings.SITE_URL
+        if kind == Kind.TRAINING_REQUEST:
+            requester = request.user
+            lines = [
+                _("%(name)s asks to be trained on %(equipment)s.")
+                % {**names, "name": requester.get_full_name() or requester.get_username()}
+            ]
+            if request.message:
+                lines += ["", _("Their message: %(message)s") % {"message": request.message}]
+            link += reverse("web:training_queue")
+        elif kind == Kind.TRAINING_ACCEPTED:
+            day = date_format(request.valid_until, "DATE_FORMAT")  # in the recipient's language
+            lines = [
+                _(
+                    "Your training request for %(equipment)s is accepted: you are qualified "
+                    "until %(day)s and may book it."
+                )
+                % {**names, "day": day}
+            ]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        else:
+            lines = [_("Your training request for %(equipment)s is declined.") % names]
+            if reason:
+                lines += ["", _("Reason: %(reason)s") % {"reason": reason}]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        body = "\n".join([_("Hello,"), "", *lines, "", link])
+        return EmailMessage(
+            str(SUBJECTS[Kind(kind)]()),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient.email],
+            headers=headers,
+        )
 
 
 def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:

@@ -29,6 +29,13 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", _("reminder")
     # Reserved for the waitlist (issue 14): a waiting request was booked.
     WAITLIST_BOOKED = "waitlist_booked", _("waitlist request booked")
+    # Training requests (SPEC §13): about `training_request`, not reservations.
+    TRAINING_REQUEST = "training_request", _("training request to decide (to the managers)")
+    TRAINING_ACCEPTED = "training_accepted", _("training request accepted")
+    TRAINING_DECLINED = "training_declined", _("training request declined")
+
+
+TRAINING_KINDS = {Kind.TRAINING_REQUEST, Kind.TRAINING_ACCEPTED, Kind.TRAINING_DECLINED}
 
 
 # The user's email preference (partners.preferences.EmailTopic) each kind answers to.
@@ -44,6 +51,9 @@ TOPIC = {
     Kind.CANCELLED: EmailTopic.CANCELLATION,
     Kind.REMINDER: EmailTopic.REMINDER,
     Kind.WAITLIST_BOOKED: EmailTopic.WAITLIST_BOOKED,
+    Kind.TRAINING_REQUEST: EmailTopic.TRAINING_REQUEST,
+    Kind.TRAINING_ACCEPTED: EmailTopic.TRAINING_DECISION,
+    Kind.TRAINING_DECLINED: EmailTopic.TRAINING_DECISION,
 }
 
 
@@ -67,6 +77,15 @@ class Notification(models.Model):
         verbose_name=_("recipient"),
     )
     reservation_ids = models.JSONField(_("reservations"), default=list)
+    # For the training kinds, the request they tell of (its reservation_ids stay empty).
+    training_request = models.ForeignKey(
+        "equipment.TrainingRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("training request"),
+    )
     # The clock of the service that made the change (alternatives are dated by it).
     event_at = models.DateTimeField(_("event at"))
     reason = models.TextField(_("reason"), blank=True)
@@ -115,7 +134,13 @@ SWITCHED_OFF = gettext_noop("emails are switched off (dummy backend)")
 
 
 def new_notification(
-    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
+    kind: str,
+    user_id: int,
+    reservation_ids: list[int],
+    *,
+    event_at: datetime,
+    reason: str,
+    training_request_id: int | None = None,
 ) -> Notification:
     """An unsaved outbox row, due at once."""
     clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
@@ -125,6 +150,7 @@ def new_notification(
         kind=kind,
         recipient_id=user_id,
         reservation_ids=reservation_ids,
+        training_request_id=training_request_id,
         event_at=event_at,
         reason=reason,
         status=Status.SKIPPED if off else Status.PENDING,

@@ -4,7 +4,12 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
-from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
+from equipment.api.views import (
+    CategoryViewSet,
+    QualificationViewSet,
+    SiteViewSet,
+    TrainingRequestViewSet,
+)
 from partners.api.views import (
     FeedTokenView,
     MeView,
@@ -30,6 +35,8 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("partners", PartnerViewSet, basename="partner")
 router.register("equipment", BookableEquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
+# Before "qualifications": its detail route would read "requests" as a qualification's id.
+router.register("qualifications/requests", TrainingRequestViewSet, basename="qualification-request")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")

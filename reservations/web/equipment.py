@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from equipment.permissions import may_manage_equipment
 from equipment.policy_text import describe_policy
-from equipment.selectors import equipment_list
+from equipment.selectors import equipment_list, training_state
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of, opening_week
@@ -74,6 +74,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "equipment": equipment,
             "policy_lines": describe_policy(equipment.policy),
             "can_manage": may_manage_equipment(request.user, equipment),
+            # Who may ask for training on it (SPEC §13), and what became of their requests.
+            "training": training_state(request.user, equipment, on=today)
+            if equipment.requires_qualification
+            else None,
             # The admin's own test: staff with the change permission (others are refused).
             "can_edit_in_admin": request.user.is_staff
             and request.user.has_perm("equipment.change_equipment"),
