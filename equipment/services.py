@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
@@ -393,7 +394,8 @@ def training_request_create(
         user=user, equipment=equipment, valid_until__gt=today
     ).first()
     if held is not None:
-        raise DomainError("already_qualified", params={"day": held.valid_until.isoformat()})
+        day = date_format(held.valid_until, "DATE_FORMAT")  # in the reader's language
+        raise DomainError("already_qualified", params={"day": day})
     pending = TrainingRequest.objects.filter(
         user=user, equipment=equipment, status=TrainingRequest.Status.PENDING
     )
