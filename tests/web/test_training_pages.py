@@ -142,3 +142,29 @@ def test_the_queue_is_for_managers_and_their_equipment(client, campus, make_user
     client.post(f"{QUEUE}{request.pk}/accept/", {"valid_until": "2027-01-01"})
     request.refresh_from_db()
     assert request.status == "accepted"
+
+
+def test_the_admin_shows_training_requests_read_only(client, campus):
+    request = ask(campus)
+    client.force_login(campus.admin)
+    campus.admin.is_superuser = True
+    campus.admin.save()
+    listing = client.get("/admin/equipment/trainingrequest/")
+    assert listing.status_code == 200 and "WL-HPLC-01" in listing.content.decode()
+    detail = client.get(f"/admin/equipment/trainingrequest/{request.pk}/change/")
+    assert detail.status_code == 200 and "Thèse" in detail.content.decode()
+    assert client.get("/admin/equipment/trainingrequest/add/").status_code == 403
+    client.post(f"/admin/equipment/trainingrequest/{request.pk}/change/", {"status": "accepted"})
+    client.post(f"/admin/equipment/trainingrequest/{request.pk}/delete/", {"post": "yes"})
+    request.refresh_from_db()
+    assert request.status == "pending"
+
+
+def test_the_managers_read_the_requests_in_the_audit_trail(client_for, campus, make_user):
+    request = ask(campus)
+    other_manager = make_user("autre_gestionnaire")
+    campus.rheometer.managers.add(other_manager)
+    params = {"object": "training_request", "object_id": request.pk}
+    entries = client_for(campus.eq_manager).get("/api/v1/audit/", params).json()["results"]
+    assert [e["action"] for e in entries] == ["request"]
+    assert client_for(other_manager).get("/api/v1/audit/", params).json()["results"] == []
