@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 
 from .documents import ACCEPT, check_document_file
-from .models import Category, Equipment, EquipmentDocument, Qualification, Site
+from .models import Category, Equipment, EquipmentDocument, Qualification, Site, TrainingRequest
 from .permissions import may_manage_documents
 from .policy import PolicyError, merge_overrides
 from .services import (
@@ -248,3 +248,39 @@ class EquipmentDocumentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EquipmentDocument]) -> None:
         for document in queryset:
             document_delete(actor=request.user, document=document)
+
+
+TRAINING_REQUEST_FIELDS = (
+    "user",
+    "equipment",
+    "status",
+    "message",
+    "created_at",
+    "decided_by",
+    "decided_at",
+    "valid_until",
+    "reason",
+)
+
+
+@admin.register(TrainingRequest)
+class TrainingRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are made, accepted, declined and cancelled on the pages and the API
+    (equipment.services), which qualify, audit and notify; the admin only shows them."""
+
+    list_display = ["user", "equipment", "status", "created_at", "decided_by", "valid_until"]
+    list_filter = ["status", "equipment__site", "equipment"]
+    search_fields = ["user__username", "user__last_name", "equipment__code"]
+    list_select_related = ["user", "equipment", "decided_by"]
+    date_hierarchy = "created_at"
+    fields = TRAINING_REQUEST_FIELDS
+    readonly_fields = TRAINING_REQUEST_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

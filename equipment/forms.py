@@ -62,3 +62,25 @@ class DocumentForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
         help_text=_("PDF or an office document (Word, Excel, PowerPoint, OpenDocument)."),
     )
+
+
+class TrainingRequestForm(forms.Form):
+    """Ask for training on an equipment (its page), with an optional note to its managers."""
+
+    message = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=_("Message to the managers (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class TrainingAcceptForm(forms.Form):
+    valid_until = forms.DateField(
+        label=_("Qualified until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TrainingDeclineForm(forms.Form):
+    # Blank is the service's to refuse, with its own words (code `required`).
+    reason = forms.CharField(max_length=2000, required=False, label=_("Reason"))

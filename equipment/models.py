@@ -241,3 +241,63 @@ class EquipmentDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.original_filename})"
+
+
+class TrainingRequest(models.Model):
+    """A user's request to be trained on an equipment that requires a qualification (SPEC §13).
+
+    Its managers accept it with a validity date, which grants the qualification, or decline
+    it with a reason; the requester may cancel it while it waits.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        CANCELLED = "cancelled", _("cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="training_requests",
+        verbose_name=_("user"),
+    )
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="training_requests",
+        verbose_name=_("equipment"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=2000)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("training request")
+        verbose_name_plural = _("training requests")
+        constraints = [
+            # Two requests of one user waiting on one equipment would be decided twice.
+            models.UniqueConstraint(
+                fields=["user", "equipment"],
+                condition=Q(status="pending"),
+                name="training_request_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["equipment", "status"], name="training_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.equipment.code} ({self.status})"

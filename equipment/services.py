@@ -15,24 +15,28 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from schedule.models import Calendar
 
 from core import audit
 from core.errors import DomainError
-from core.events import equipment_sited
+from core.events import equipment_sited, training_requests_changed
 from core.models import AuditObject
 from core.roles import require
 
 from .documents import check_document_file, extension_of, private_storage
-from .models import Category, Equipment, EquipmentDocument, Qualification, Site
+from .models import Category, Equipment, EquipmentDocument, Qualification, Site, TrainingRequest
 from .permissions import (
+    may_cancel_training_request,
     may_change_managers,
     may_create_category,
     may_create_equipment,
     may_create_site,
+    may_decide_training_request,
     may_edit_category,
     may_edit_equipment,
     may_edit_site,
@@ -420,3 +424,175 @@ def document_delete(*, actor: Any, document: EquipmentDocument) -> None:
     _audit_document(current, "document_delete", actor=actor)
     current.delete()
     transaction.on_commit(lambda: private_storage.delete(name))
+
+
+# --- training requests (SPEC §13) ---------------------------------------------------------
+
+
+def _audit_training(
+    request: TrainingRequest,
+    action: str,
+    changes: dict[str, Any],
+    *,
+    actor: Any,
+    now: datetime,
+    reason: str = "",
+) -> None:
+    audit.record(
+        [
+            audit.entry(
+                object_type=AuditObject.TRAINING_REQUEST,
+                object_id=request.pk,
+                action=action,
+                at=now,
+                by=actor,
+                changes=changes,
+                reason=reason,
+                equipment_id=request.equipment_id,
+            )
+        ]
+    )
+
+
+# The longest message or reason kept (the columns are text; this keeps them readable).
+TRAINING_TEXT_MAX = 2000
+
+
+def _check_length(name: str, text: str) -> None:
+    if len(text) > TRAINING_TEXT_MAX:
+        detail = _("At most %(n)d characters.") % {"n": TRAINING_TEXT_MAX}
+        raise DomainError("invalid", detail, fields={name: [detail]})
+
+
+def _announce(action: str, request: TrainingRequest, *, actor: Any, now: datetime) -> None:
+    training_requests_changed.send(
+        sender=TrainingRequest, action=action, requests=[request], actor=actor, now=now
+    )
+
+
+@transaction.atomic
+def training_request_create(
+    *, user: Any, equipment: Equipment, message: str = "", now: datetime
+) -> TrainingRequest:
+    """Ask to be trained on an equipment that requires a qualification.
+
+    Refused (400) when the equipment requires none (`qualification_not_required`), when
+    the user holds a qualification valid beyond today (`already_qualified`; one ending
+    today may be renewed), and when a request of theirs already waits
+    (`training_request_pending`, which a unique constraint also guarantees).
+    """
+    if not equipment.requires_qualification:
+        raise DomainError("qualification_not_required")
+    today = timezone.localdate(now)
+    held = Qualification.objects.filter(
+        user=user, equipment=equipment, valid_until__gt=today
+    ).first()
+    if held is not None:
+        day = date_format(held.valid_until, "DATE_FORMAT")  # in the reader's language
+        raise DomainError("already_qualified", params={"day": day})
+    pending = TrainingRequest.objects.filter(
+        user=user, equipment=equipment, status=TrainingRequest.Status.PENDING
+    )
+    if pending.exists():
+        raise DomainError("training_request_pending")
+    message = (message or "").strip()
+    _check_length("message", message)
+    request = TrainingRequest(user=user, equipment=equipment, message=message, created_at=now)
+    try:
+        # A request made at the same time by another tab passed the check above: the
+        # constraint refuses the second, explained with the same code.
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:
+        raise DomainError("training_request_pending") from None
+    _audit_training(
+        request,
+        "request",
+        {"status": [None, request.status], "user": [None, user.pk]},
+        actor=user,
+        now=now,
+    )
+    _announce("created", request, actor=user, now=now)
+    return request
+
+
+def _locked_pending(request: TrainingRequest) -> TrainingRequest:
+    """The request as it is now, locked; refused unless it still waits."""
+    current = (
+        TrainingRequest.objects.select_for_update()
+        .select_related("user", "equipment")
+        .get(pk=request.pk)
+    )
+    if current.status != TrainingRequest.Status.PENDING:
+        raise DomainError("training_request_decided")
+    return current
+
+
+@transaction.atomic
+def training_request_accept(
+    *, actor: Any, training_request: TrainingRequest, valid_until: date, now: datetime
+) -> TrainingRequest:
+    """Accept a pending request: the requester is qualified until `valid_until` (through
+    `qualification_grant`, which audits the grant or renewal)."""
+    if not may_decide_training_request(actor, training_request):
+        raise DomainError("permission_denied.decide")
+    request = _locked_pending(training_request)
+    if valid_until < timezone.localdate(now):
+        raise DomainError(
+            "invalid.valid_until", fields={"valid_until": [str(_("The date is in the past."))]}
+        )
+    qualification_grant(
+        actor=actor, user=request.user, equipment=request.equipment, valid_until=valid_until
+    )
+    request.status = TrainingRequest.Status.ACCEPTED
+    request.valid_until = valid_until
+    request.decided_by = audit.actor_of(actor)
+    request.decided_at = now
+    request.save(update_fields=["status", "valid_until", "decided_by", "decided_at"])
+    changes = {"status": ["pending", request.status], "valid_until": [None, valid_until]}
+    _audit_training(request, "accept", changes, actor=actor, now=now)
+    _announce("accepted", request, actor=actor, now=now)
+    return request
+
+
+@transaction.atomic
+def training_request_decline(
+    *, actor: Any, training_request: TrainingRequest, reason: str, now: datetime
+) -> TrainingRequest:
+    """Decline a pending request; the requester is told the reason, which is required."""
+    if not may_decide_training_request(actor, training_request):
+        raise DomainError("permission_denied.decide")
+    request = _locked_pending(training_request)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            "required.training_reason", fields={"reason": [str(_("This field is required."))]}
+        )
+    _check_length("reason", reason)
+    request.status = TrainingRequest.Status.DECLINED
+    request.reason = reason
+    request.decided_by = audit.actor_of(actor)
+    request.decided_at = now
+    request.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    changes = {"status": ["pending", request.status]}
+    _audit_training(request, "decline", changes, actor=actor, now=now, reason=reason)
+    _announce("declined", request, actor=actor, now=now)
+    return request
+
+
+@transaction.atomic
+def training_request_cancel(
+    *, actor: Any, training_request: TrainingRequest, now: datetime
+) -> TrainingRequest:
+    """Withdraw one's own pending request."""
+    if not may_cancel_training_request(actor, training_request):
+        raise DomainError("permission_denied.cancel_training")
+    request = _locked_pending(training_request)
+    request.status = TrainingRequest.Status.CANCELLED
+    request.decided_at = now
+    request.save(update_fields=["status", "decided_at"])
+    _audit_training(
+        request, "cancel", {"status": ["pending", request.status]}, actor=actor, now=now
+    )
+    _announce("cancelled", request, actor=actor, now=now)
+    return request

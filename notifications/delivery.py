@@ -47,8 +47,8 @@ from equipment.models import Equipment
 from partners.preferences import wants_email
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 
-from .emails import DISPLACEMENTS, RELATED, Alternatives, render, render_account
-from .models import ACCOUNT_KINDS, TOPIC, Kind, Notification, Status
+from .emails import DISPLACEMENTS, RELATED, Alternatives, render, render_account, render_training
+from .models import ACCOUNT_KINDS, TOPIC, TRAINING_KINDS, Kind, Notification, Status
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of the
 NOT_SENT = gettext_noop("the mail backend did not send the message")
 NO_PASSWORD = gettext_noop("the account has no password to reset (it signs in elsewhere)")
 EXPIRED = gettext_noop("the password reset was asked for too long ago (PASSWORD_RESET_TIMEOUT)")
+TRAINING_GONE = gettext_noop("the training request is gone")
+TRAINING_DECIDED = gettext_noop("the training request is no longer pending")
+NOT_TRAINER = gettext_noop("the recipient no longer manages the equipment of this training request")
 
 
 @dataclass
@@ -244,20 +247,23 @@ def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[
     batch = _Batch(taken, lease, at)
     rows = list(
         Notification.objects.filter(pk__in=taken)
-        .select_related("recipient__preference")
+        .select_related(
+            "recipient__preference", "training_request__equipment", "training_request__user"
+        )
         .order_by("pk")
     )
     found = Reservation.objects.select_related(*RELATED).in_bulk(
         {pk for row in rows for pk in _ids(row)}
     )
     managed = _managed(rows, found)
+    trainers = _training_managers(rows)
     alternatives = _alternatives(rows, found, managed, now=at)
     connection: Any = None
     try:
         for index, row in enumerate(rows):
             try:
                 items = _items(row, found, managed)
-                skip = _why_skipped(row, found, items, now=batch.clock.now())
+                skip = _why_skipped(row, found, items, now=batch.clock.now(), trainers=trainers)
                 message = None if skip else _prepare(row, items, alternatives)
             except Exception as exc:  # this row's own fault: it alone fails this try
                 log.warning("notification %s could not be prepared", row.pk, exc_info=True)
@@ -346,6 +352,16 @@ def _prepare(row: Notification, items: list[Reservation], alternatives: Alternat
         return _built(message)
     if row.kind in DISPLACEMENTS:
         alternatives.add(items, now=row.event_at)
+    if row.kind in TRAINING_KINDS:
+        return _built(
+            render_training(
+                row.kind,
+                row.recipient,
+                row.training_request,
+                reason=row.reason,
+                headers={"Message-ID": row.message_id},
+            )
+        )
     message = render(
         row.kind,
         row.recipient,
@@ -404,8 +420,42 @@ def _items(
     return items
 
 
+def _training_managers(rows: list[Notification]) -> set[tuple[int, int]]:
+    """(equipment, user) pairs of the recipients of training requests who manage it now."""
+    asked = {
+        (row.training_request.equipment_id, row.recipient_id)
+        for row in rows
+        if row.kind == Kind.TRAINING_REQUEST and row.training_request is not None
+    }
+    if not asked:
+        return set()
+    pairs = Equipment.managers.through.objects.filter(
+        equipment_id__in={pair[0] for pair in asked}, user_id__in={pair[1] for pair in asked}
+    ).values_list("equipment_id", "user_id")
+    return set(pairs)
+
+
+def _why_training_skipped(row: Notification, trainers: set[tuple[int, int]]) -> str:
+    """Why this notification of a training request is not sent ("" when it is): a manager is
+    told only of a request that still waits, on equipment they still manage."""
+    request = row.training_request
+    if request is None:
+        return TRAINING_GONE
+    if row.kind == Kind.TRAINING_REQUEST:
+        if request.status != request.Status.PENDING:
+            return TRAINING_DECIDED
+        if (request.equipment_id, row.recipient_id) not in trainers:
+            return NOT_TRAINER
+    return ""
+
+
 def _why_skipped(
-    row: Notification, found: dict[int, Reservation], items: list[Any], *, now: datetime
+    row: Notification,
+    found: dict[int, Reservation],
+    items: list[Any],
+    *,
+    now: datetime,
+    trainers: set[tuple[int, int]] | None = None,
 ) -> str:
     """Why this row is not sent ("" when it is); `now`: the database's clock."""
     user = row.recipient
@@ -418,6 +468,8 @@ def _why_skipped(
         return _why_account_skipped(row, now=now)
     if not wants_email(user, TOPIC[kind]):
         return TURNED_OFF
+    if kind in TRAINING_KINDS:
+        return _why_training_skipped(row, trainers or set())
     if items:
         return ""
     if row.kind == Kind.PENDING_REQUEST and any(pk in found for pk in _ids(row)):

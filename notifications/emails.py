@@ -44,6 +44,9 @@ SUBJECTS = {
     Kind.CANCELLED: lambda: _("Reservation cancelled"),
     Kind.REMINDER: lambda: _("Reminder: your reservation tomorrow"),
     Kind.WAITLIST_BOOKED: lambda: _("Your waiting request is booked"),
+    Kind.TRAINING_REQUEST: lambda: _("Training request to decide"),
+    Kind.TRAINING_ACCEPTED: lambda: _("Training request accepted"),
+    Kind.TRAINING_DECLINED: lambda: _("Training request declined"),
     Kind.PASSWORD_RESET: lambda: _("Reset your password"),
 }
 
@@ -252,3 +255,52 @@ def build_messages(
         render(booker_kind(event, items), user, items, now=now, alternatives=alternatives)
         for user, items in by_user.items()
     ]
+
+
+def render_training(
+    kind: str,
+    recipient: Any,
+    request: Any,
+    *,
+    reason: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """The email telling `recipient` of a training request (`kind` one of the training
+    kinds), in their language: to a manager, who asks and the link to the queue; to the
+    requester, the validity date granted or the reason for declining."""
+    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+        equipment = request.equipment
+        names = {"equipment": f"{equipment.code} – {equipment.name}"}
+        link = settings.SITE_URL
+        if kind == Kind.TRAINING_REQUEST:
+            requester = request.user
+            lines = [
+                _("%(name)s asks to be trained on %(equipment)s.")
+                % {**names, "name": requester.get_full_name() or requester.get_username()}
+            ]
+            if request.message:
+                lines += ["", _("Their message: %(message)s") % {"message": request.message}]
+            link += reverse("web:training_queue")
+        elif kind == Kind.TRAINING_ACCEPTED:
+            day = date_format(request.valid_until, "DATE_FORMAT")  # in the recipient's language
+            lines = [
+                _(
+                    "Your training request for %(equipment)s is accepted: you are qualified "
+                    "until %(day)s and may book it."
+                )
+                % {**names, "day": day}
+            ]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        else:
+            lines = [_("Your training request for %(equipment)s is declined.") % names]
+            if reason:
+                lines += ["", _("Reason: %(reason)s") % {"reason": reason}]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        body = "\n".join([_("Hello,"), "", *lines, "", link])
+        return EmailMessage(
+            str(SUBJECTS[Kind(kind)]()),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient.email],
+            headers=headers,
+        )

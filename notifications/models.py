@@ -31,6 +31,13 @@ class Kind(models.TextChoices):
     WAITLIST_BOOKED = "waitlist_booked", _("waitlist request booked")
     # About the recipient's account, not reservations (SPEC §13): no `reservation_ids`.
     PASSWORD_RESET = "password_reset", _("password reset")
+    # Training requests (SPEC §13): about `training_request`, not reservations.
+    TRAINING_REQUEST = "training_request", _("training request to decide (to the managers)")
+    TRAINING_ACCEPTED = "training_accepted", _("training request accepted")
+    TRAINING_DECLINED = "training_declined", _("training request declined")
+
+
+TRAINING_KINDS = {Kind.TRAINING_REQUEST, Kind.TRAINING_ACCEPTED, Kind.TRAINING_DECLINED}
 
 
 # Kinds about the recipient's account: they name no reservation, and the recipient cannot
@@ -52,6 +59,9 @@ TOPIC = {
     Kind.CANCELLED: EmailTopic.CANCELLATION,
     Kind.REMINDER: EmailTopic.REMINDER,
     Kind.WAITLIST_BOOKED: EmailTopic.WAITLIST_BOOKED,
+    Kind.TRAINING_REQUEST: EmailTopic.TRAINING_REQUEST,
+    Kind.TRAINING_ACCEPTED: EmailTopic.TRAINING_DECISION,
+    Kind.TRAINING_DECLINED: EmailTopic.TRAINING_DECISION,
 }
 
 
@@ -81,6 +91,15 @@ class Notification(models.Model):
     # The language of the request that caused the row ("" when none): the email's language
     # when the recipient chose none (a password reset asked for from an English page).
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # For the training kinds, the request they tell of (its reservation_ids stay empty).
+    training_request = models.ForeignKey(
+        "equipment.TrainingRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("training request"),
+    )
     # Set for notifications that must exist once only (a day's reminder).
     key = models.CharField(_("key"), max_length=100, null=True, blank=True, unique=True)
 
@@ -133,6 +152,7 @@ def new_notification(
     event_at: datetime,
     reason: str,
     language: str = "",
+    training_request_id: int | None = None,
 ) -> Notification:
     """An unsaved outbox row, due at once."""
     clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
@@ -145,6 +165,7 @@ def new_notification(
         event_at=event_at,
         reason=reason,
         language=language,
+        training_request_id=training_request_id,
         status=Status.SKIPPED if off else Status.PENDING,
         last_error=SWITCHED_OFF if off else "",
         next_attempt_at=clock,

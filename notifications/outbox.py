@@ -73,6 +73,48 @@ def _pending_requests(reservations: Sequence[Any], *, event_at: datetime) -> lis
     ]
 
 
+def record_training(
+    action: str, requests: Sequence[Any], *, now: datetime | None = None
+) -> list[Notification]:
+    """A created training request: one notification per manager of its equipment; an
+    accepted or declined one: one to the requester (with the validity date or the reason)."""
+    event_at = now or timezone.now()
+    rows = []
+    if action == "created":
+        managers = list(
+            Equipment.managers.through.objects.filter(
+                equipment_id__in={r.equipment_id for r in requests}
+            ).values_list("equipment_id", "user_id")
+        )
+        for request in requests:
+            rows += [
+                new_notification(
+                    Kind.TRAINING_REQUEST,
+                    user_id,
+                    [],
+                    event_at=event_at,
+                    reason="",
+                    training_request_id=request.pk,
+                )
+                for equipment_id, user_id in managers
+                if equipment_id == request.equipment_id
+            ]
+    elif action in {"accepted", "declined"}:
+        kind = Kind.TRAINING_ACCEPTED if action == "accepted" else Kind.TRAINING_DECLINED
+        rows += [
+            new_notification(
+                kind,
+                request.user_id,
+                [],
+                event_at=event_at,
+                reason=request.reason if action == "declined" else "",
+                training_request_id=request.pk,
+            )
+            for request in requests
+        ]
+    return save(rows)
+
+
 def save(rows: list[Notification]) -> list[Notification]:
     """Insert the rows and have them delivered once the transaction commits."""
     if not rows:

@@ -22,7 +22,14 @@ equipment_urls = (
     ],
     "equipment",
 )
-web_urls = ([*booking_pages.urlpatterns, *closure_pages.urlpatterns], "web")
+web_urls = (
+    [
+        *booking_pages.urlpatterns,
+        *closure_pages.urlpatterns,
+        *inventory_pages.manage_urlpatterns,
+    ],
+    "web",
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -16,7 +16,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
-from equipment.models import Category, Equipment, EquipmentDocument, Qualification, Site
+from core.ids import MAX_ID
+from equipment.models import (
+    Category,
+    Equipment,
+    EquipmentDocument,
+    Qualification,
+    Site,
+    TrainingRequest,
+)
 from equipment.policy import (
     DAY_MINUTES,
     END_TIME_PATTERN,
@@ -306,3 +314,52 @@ class QualificationSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> Qualification:
         return qualification_grant(**validated_data)
+
+
+# --- training requests (SPEC §13); writes go through equipment.services ---------------------
+
+
+class TrainingRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRequest
+        fields = [
+            "id",
+            "user",
+            "equipment",
+            "status",
+            "message",
+            "reason",
+            "valid_until",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainingRequestCreateInput(serializers.Serializer):
+    equipment = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Its id.")
+    message = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="A note to the equipment's managers.",
+    )
+
+
+class TrainingAcceptInput(serializers.Serializer):
+    valid_until = serializers.DateField(
+        help_text="The qualification granted lasts until this day (today or later)."
+    )
+
+
+class TrainingDeclineInput(serializers.Serializer):
+    # Checked by the service (code `required`), so that a blank reason answers its own code.
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why, told to the requester (required).",
+    )

@@ -1,4 +1,4 @@
-"""Inventory endpoints: sites, categories, equipment, qualifications."""
+"""Inventory endpoints: sites, categories, equipment, qualifications, training requests."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
@@ -22,11 +24,20 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from core.api.parsers import MultiPartParser
+from core.api.schema import ErrorSerializer
 from core.api.viewsets import ReferenceViewSet
 from core.errors import DomainError
+from core.ids import is_id
 from core.roles import require
 from equipment.documents import CONTENT_TYPES
-from equipment.models import Category, Equipment, EquipmentDocument, Qualification, Site
+from equipment.models import (
+    Category,
+    Equipment,
+    EquipmentDocument,
+    Qualification,
+    Site,
+    TrainingRequest,
+)
 from equipment.permissions import (
     may_change_managers,
     may_create_category,
@@ -42,9 +53,17 @@ from equipment.selectors import (
     document_of,
     equipment_list,
     qualifications_visible_to,
+    training_requests_visible_to,
     with_documents,
 )
-from equipment.services import document_add, document_delete
+from equipment.services import (
+    document_add,
+    document_delete,
+    training_request_accept,
+    training_request_cancel,
+    training_request_create,
+    training_request_decline,
+)
 from equipment.views import document_response
 
 from .serializers import (
@@ -54,6 +73,10 @@ from .serializers import (
     EquipmentSerializer,
     QualificationSerializer,
     SiteSerializer,
+    TrainingAcceptInput,
+    TrainingDeclineInput,
+    TrainingRequestCreateInput,
+    TrainingRequestSerializer,
 )
 
 
@@ -257,3 +280,128 @@ class EquipmentDocumentDownloadView(APIView):
         if not may_read_documents(request.user):
             raise DomainError("not_found")
         return document_response(document)
+
+
+class TrainingRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Training requests (SPEC §13): a user's own, and those on the equipment they manage
+    (every one for platform managers); anyone else's answer 404."""
+
+    serializer_class = TrainingRequestSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[TrainingRequest]:
+        if getattr(self, "swagger_fake_view", False):
+            return TrainingRequest.objects.none()
+        qs = training_requests_visible_to(self.request.user)
+        if self.action != "list":
+            return qs
+        params = self.request.query_params
+        wanted = params.get("status")
+        if wanted:
+            if wanted not in TrainingRequest.Status.values:
+                unknown = _("Unknown status.")
+                raise DomainError("invalid", unknown, fields={"status": [unknown]})
+            qs = qs.filter(status=wanted)
+        equipment = params.get("equipment")
+        if equipment:
+            if not is_id(equipment):
+                raise DomainError("bad_filter", fields={"equipment": [_("Expected an id.")]})
+            qs = qs.filter(equipment_id=int(equipment))
+        return qs.order_by("-created_at", "-id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=TrainingRequest.Status.values, description="Only these."
+            ),
+            OpenApiParameter("equipment", int, description="Only those on this equipment."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=TrainingRequestCreateInput,
+        responses={
+            201: TrainingRequestSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description=gettext_lazy("Unknown equipment (`not_found`).")
+            ),
+        },
+        description=(
+            "Ask to be trained on an equipment. Refused with 400 and the code "
+            "`qualification_not_required`, `already_qualified` or `training_request_pending` "
+            "(one pending request per user and equipment)."
+        ),
+    )
+    def create(self, request: Request) -> Response:
+        data = TrainingRequestCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        # Every equipment is visible to everyone logged in (SPEC §6): only an unknown id is not.
+        equipment = Equipment.objects.filter(pk=values["equipment"]).first()
+        if equipment is None:
+            raise DomainError("not_found.equipment", params={"ids": values["equipment"]})
+        created = training_request_create(
+            user=request.user, equipment=equipment, message=values["message"], now=timezone.now()
+        )
+        created = training_requests_visible_to(request.user).get(pk=created.pk)
+        return Response(TrainingRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TrainingAcceptInput,
+        responses=TrainingRequestSerializer,
+        description=(
+            "Accept (the equipment's managers): the requester is qualified until `valid_until`. "
+            "Only pending requests (`training_request_decided`)."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        training_request = self.get_object()
+        data = TrainingAcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = training_request_accept(
+            actor=request.user,
+            training_request=training_request,
+            valid_until=data.validated_data["valid_until"],
+            now=timezone.now(),
+        )
+        return self._answer(done)
+
+    @extend_schema(
+        request=TrainingDeclineInput,
+        responses=TrainingRequestSerializer,
+        description="Decline (the equipment's managers) with a `reason` told to the requester.",
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        training_request = self.get_object()
+        data = TrainingDeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = training_request_decline(
+            actor=request.user,
+            training_request=training_request,
+            reason=data.validated_data["reason"],
+            now=timezone.now(),
+        )
+        return self._answer(done)
+
+    @extend_schema(
+        request=None,
+        responses=TrainingRequestSerializer,
+        description="Withdraw one's own pending request (the requester only).",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        training_request = self.get_object()
+        done = training_request_cancel(
+            actor=request.user, training_request=training_request, now=timezone.now()
+        )
+        return self._answer(done)
+
+    def _answer(self, done: TrainingRequest) -> Response:
+        done = training_requests_visible_to(self.request.user).get(pk=done.pk)
+        return Response(TrainingRequestSerializer(done).data)

@@ -11,6 +11,7 @@ from equipment.api.views import (
     EquipmentDocumentView,
     QualificationViewSet,
     SiteViewSet,
+    TrainingRequestViewSet,
 )
 from partners.api.views import (
     FeedTokenView,
@@ -37,6 +38,8 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("partners", PartnerViewSet, basename="partner")
 router.register("equipment", BookableEquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
+# Before "qualifications": its detail route would read "requests" as a qualification's id.
+router.register("qualifications/requests", TrainingRequestViewSet, basename="qualification-request")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")

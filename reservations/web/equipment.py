@@ -16,7 +16,7 @@ from django.utils import timezone
 from equipment.forms import DocumentForm
 from equipment.permissions import may_manage_documents, may_manage_equipment
 from equipment.policy_text import describe_policy
-from equipment.selectors import equipment_list, with_documents
+from equipment.selectors import equipment_list, training_state, with_documents
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of, opening_week
@@ -80,6 +80,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": equipment.documents.all(),
             "manages_documents": manages_documents,
             "document_form": DocumentForm() if manages_documents else None,
+            # Who may ask for training on it (SPEC §13), and what became of their requests.
+            "training": training_state(request.user, equipment, on=today)
+            if equipment.requires_qualification
+            else None,
             # The admin's own test: staff with the change permission (others are refused).
             "can_edit_in_admin": request.user.is_staff
             and request.user.has_perm("equipment.change_equipment"),

@@ -14,6 +14,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from equipment.services import training_request_create
 from reservations.models import Reservation
 from reservations.services import closure_create
 
@@ -67,6 +68,8 @@ def furnished(busy):  # noqa: F811
         reason="Nettoyage",
         now=NOW,
     )
+    # A training request in the managers' queue (the outsider is not qualified on the HPLC).
+    training_request_create(user=busy.outsider, equipment=busy.hplc, message="TP", now=NOW)
     return busy
 
 
@@ -88,6 +91,8 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "approvals": ("/manage/approvals/", campus.eq_manager, 200),
         "closures": ("/manage/closures/", campus.eq_manager, 200),
         "audit": ("/manage/audit/", campus.eq_manager, 200),
+        "training": ("/manage/training/", campus.eq_manager, 200),
+        "training_asked": (f"/equipment/{campus.hplc.pk}/", campus.outsider, 200),
         "reports": ("/reports/", campus.admin, 200),
         "account": ("/account/", campus.researcher, 200),
         "login": ("/accounts/login/", None, 200),
@@ -111,6 +116,8 @@ PAGES = [
     "approvals",
     "closures",
     "audit",
+    "training",
+    "training_asked",
     "reports",
     "account",
     "login",
@@ -200,7 +207,7 @@ def test_the_calendar_title_is_whole_on_a_phone(open_page, furnished, name):
         page.locator(".ec-toolbar button.ec-next").click()
 
 
-@pytest.mark.parametrize("name", ["approvals", "closures"])
+@pytest.mark.parametrize("name", ["approvals", "closures", "training"])
 def test_manager_tables_label_their_cells_for_phone_cards(open_page, furnished, name):
     path, user, _ = main_pages(furnished)[name]
     page = open_page(path, user)
