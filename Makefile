@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/platform_booking
 
-.PHONY: install messages browser run test test-sqlite test-postgres lint bench clean
+.PHONY: install messages browser xmlsec run test test-sqlite test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,11 +26,15 @@ messages: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# SAML single sign-on (pysaml2) signs and checks its messages with the xmlsec1 program.
+xmlsec:
+	@command -v xmlsec1 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null)
+
 # Links in emails and feeds point to the address actually served; the demo loads without
 # printing its emails, so the last lines before the server's are the URL and the logins.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: export ALLOWED_HOSTS ?= localhost,127.0.0.1,[::1],$(HOST)
-run: messages
+run: messages $(if $(SAML_IDP_METADATA),xmlsec)
 	@echo "Loading the demo into $${DATABASE_URL:-sqlite:///db.sqlite3}…"
 	@DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
 	@DEBUG=1 $(BIN)/python manage.py demo_data
@@ -52,10 +56,10 @@ lint: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 # Real faults (marker `faults`) need PostgreSQL's server binaries: run once, on PostgreSQL.
-test-sqlite: messages browser
+test-sqlite: messages browser xmlsec
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not faults and not schemathesis"
 
-test-postgres: messages browser
+test-postgres: messages browser xmlsec
 	scripts/ensure-postgres.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough and not slow_security"
 

@@ -163,7 +163,8 @@ class LoginView(View):
         if user is None:
             # A forged, replayed or foreign ticket, another browser's, or a deactivated
             # account.
-            messages.error(request, _("The login through CAS failed. Please try again."))
+            message = _("The login through %(provider)s failed. Please try again.")
+            messages.error(request, message % {"provider": settings.CAS_LABEL})
             return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
         auth_login(request, user)
         if key := request.session.session_key:  # set by the login (a new key)

@@ -114,6 +114,22 @@ CATALOGUE: dict[str, Entry] = {
     "check_in_closed": Entry(400, _("Check in from shortly before the start until the end.")),
     "already_checked_in": Entry(400, _("This reservation is already checked in.")),
     "not_checked_in": Entry(400, _("Check in before checking out.")),
+    # --- training requests (SPEC §13) --------------------------------------------------------
+    "qualification_not_required": Entry(
+        400, _("This equipment requires no qualification: book it directly.")
+    ),
+    "already_qualified": Entry(
+        400, _("You are already qualified on this equipment until %(day)s.")
+    ),
+    # One pending request per user and equipment (a unique constraint guards it too).
+    "training_request_pending": Entry(
+        400, _("A training request for this equipment is already waiting for a decision.")
+    ),
+    "training_request_decided": Entry(
+        400, _("Only pending training requests can be accepted, declined or cancelled.")
+    ),
+    "invalid.valid_until": Entry(400, _("The validity date cannot be in the past.")),
+    "required.training_reason": Entry(400, _("Give the requester a reason for declining.")),
     # --- .ics import (SPEC §4) ---------------------------------------------------------------
     "file_too_large": Entry(400, _("The file is larger than %(size)d MB.")),
     "invalid_ics": Entry(400, _("This is not an iCalendar file: %(error)s")),
@@ -128,6 +144,15 @@ CATALOGUE: dict[str, Entry] = {
     "too_many_occurrences.repeats": Entry(
         400, _("The file repeats events too often: more than %(max)d occurrences.")
     ),
+    # --- equipment documents (SPEC §13) -------------------------------------------------------
+    "file_too_large.document": Entry(413, _("The file is larger than %(size)s.")),
+    "unsupported_file_type": Entry(
+        400,
+        _(
+            "Only PDF and office documents are accepted (%(extensions)s), and the file's "
+            "content must match its extension."
+        ),
+    ),
     # --- access (SPEC §6) --------------------------------------------------------------------
     "not_authenticated": Entry(401, _("Log in first.")),
     "authentication_failed": Entry(401, _("Incorrect authentication credentials.")),
@@ -140,6 +165,9 @@ CATALOGUE: dict[str, Entry] = {
         403, _("Only the equipment's managers may override a rule.")
     ),
     "permission_denied.decide": Entry(403, _("Only the equipment's managers decide on requests.")),
+    "permission_denied.cancel_training": Entry(
+        403, _("Only the requester may cancel a training request.")
+    ),
     "permission_denied.close": Entry(403, _("You may not close this equipment or site.")),
     "permission_denied.reopen": Entry(403, _("You may not remove this closure.")),
     "permission_denied.reports": Entry(

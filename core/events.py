@@ -33,3 +33,9 @@ closures_changed = Signal()
 # An equipment was created or moved to another site: site-wide closures of those sites
 # now concern it. Arguments: equipment, site_ids (the previous and the new site).
 equipment_sited = Signal()
+
+# Training requests (SPEC §13) were created, accepted, declined or cancelled. Arguments:
+#   action: "created", "accepted", "declined" or "cancelled";
+#   requests: the TrainingRequest rows concerned, as the service holds them;
+#   actor: the user who acted; now: the service's clock.
+training_requests_changed = Signal()

@@ -91,6 +91,7 @@ class AuditObject(models.TextChoices):
     WAITLIST_ENTRY = "waitlist_entry", _("waitlist entry")
     # A person: created by single sign-on, attached to a partner (SPEC §13).
     USER = "user", _("person")
+    TRAINING_REQUEST = "training_request", _("training request")
 
 
 class AuditEntry(models.Model):

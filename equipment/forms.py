@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Site
+from .documents import ACCEPT
+from .models import Category, EquipmentDocument, Site
 
 
 class SiteCategoryFilterForm(forms.Form):
@@ -49,3 +50,37 @@ class CatalogueFilterForm(SiteCategoryFilterForm):
         label=_("I am qualified"),
         help_text=_("Only equipment that needs no qualification or that I am qualified for."),
     )
+
+
+class DocumentForm(forms.Form):
+    """A document to attach: its title, its kind and its file."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=EquipmentDocument.Kind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+        help_text=_("PDF or an office document (Word, Excel, PowerPoint, OpenDocument)."),
+    )
+
+
+class TrainingRequestForm(forms.Form):
+    """Ask for training on an equipment (its page), with an optional note to its managers."""
+
+    message = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=_("Message to the managers (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class TrainingAcceptForm(forms.Form):
+    valid_until = forms.DateField(
+        label=_("Qualified until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TrainingDeclineForm(forms.Form):
+    # Blank is the service's to refuse, with its own words (code `required`).
+    reason = forms.CharField(max_length=2000, required=False, label=_("Reason"))

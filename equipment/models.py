@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .documents import extension_of, private_storage
 from .policy import Policy, effective_policy, overrides_key
 
 
@@ -190,3 +192,112 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.equipment.code} ({self.valid_until})"
+
+
+def document_path(document: EquipmentDocument, filename: str) -> str:
+    """Where a document's file is stored: under its equipment, by a random name (the name
+    given at upload is kept in `original_filename`, never used as a path)."""
+    return f"equipment/{document.equipment_id}/{uuid.uuid4().hex}{extension_of(filename)}"
+
+
+class EquipmentDocument(models.Model):
+    """A file the equipment's managers attach: an operating procedure, a safety data sheet,
+    a manual (SPEC §13). Any logged-in user reads it; only through a view that checks."""
+
+    class Kind(models.TextChoices):
+        PROCEDURE = "procedure", _("operating procedure")
+        SAFETY_DATA_SHEET = "safety_data_sheet", _("safety data sheet")
+        MANUAL = "manual", _("manual")
+        OTHER = "other", _("other")
+
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("equipment"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(
+        _("file"), upload_to=document_path, storage=private_storage, max_length=255
+    )
+    original_filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        ordering = ["equipment_id", "title", "pk"]
+        verbose_name = _("equipment document")
+        verbose_name_plural = _("equipment documents")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.original_filename})"
+
+
+class TrainingRequest(models.Model):
+    """A user's request to be trained on an equipment that requires a qualification (SPEC §13).
+
+    Its managers accept it with a validity date, which grants the qualification, or decline
+    it with a reason; the requester may cancel it while it waits.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        CANCELLED = "cancelled", _("cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="training_requests",
+        verbose_name=_("user"),
+    )
+    equipment = models.ForeignKey(
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="training_requests",
+        verbose_name=_("equipment"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=2000)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("training request")
+        verbose_name_plural = _("training requests")
+        constraints = [
+            # Two requests of one user waiting on one equipment would be decided twice.
+            models.UniqueConstraint(
+                fields=["user", "equipment"],
+                condition=Q(status="pending"),
+                name="training_request_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["equipment", "status"], name="training_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.equipment.code} ({self.status})"

@@ -6,11 +6,11 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from core.roles import is_platform_manager
 
-from .models import Equipment, Qualification
+from .models import Equipment, EquipmentDocument, Qualification, TrainingRequest
 
 # Letters that decomposition leaves whole but people type as two.
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d"})
@@ -96,3 +96,63 @@ def qualifications_visible_to(user: Any) -> QuerySet[Qualification]:
     if is_platform_manager(user):
         return qs
     return qs.filter(Q(user=user) | Q(equipment__managers=user)).distinct()
+
+
+def with_documents(equipment: QuerySet[Equipment]) -> QuerySet[Equipment]:
+    """The equipment with their documents fetched in one more query, whatever their number
+    (the API's `documents`, the equipment page)."""
+    return equipment.prefetch_related(
+        Prefetch("documents", queryset=EquipmentDocument.objects.order_by("title", "pk"))
+    )
+
+
+def document_of(*, equipment_id: int, document_id: int) -> EquipmentDocument | None:
+    """One document of one equipment (None if there is no such pair)."""
+    return (
+        EquipmentDocument.objects.select_related("equipment")
+        .filter(pk=document_id, equipment_id=equipment_id)
+        .first()
+    )
+
+
+def training_requests_visible_to(user: Any) -> QuerySet[TrainingRequest]:
+    """Platform managers see every training request; others their own and those on the
+    equipment they manage (SPEC §6)."""
+    qs = TrainingRequest.objects.select_related("user", "equipment", "decided_by")
+    if is_platform_manager(user):
+        return qs
+    if not getattr(user, "pk", None):
+        return qs.none()
+    managed = Equipment.objects.filter(managers=user).values("pk")
+    return qs.filter(Q(user=user) | Q(equipment__in=managed))
+
+
+def training_requests_to_decide(user: Any) -> QuerySet[TrainingRequest]:
+    """The pending requests on the equipment the user manages (all for platform managers):
+    the managers' queue, oldest first."""
+    qs = TrainingRequest.objects.select_related("user", "equipment").filter(
+        status=TrainingRequest.Status.PENDING
+    )
+    if not is_platform_manager(user):
+        if not getattr(user, "pk", None):
+            return qs.none()
+        qs = qs.filter(equipment__in=Equipment.objects.filter(managers=user).values("pk"))
+    return qs.order_by("created_at", "pk")
+
+
+def training_state(user: Any, equipment: Equipment, *, on: date) -> dict[str, Any]:
+    """What the equipment page says of the user's training on it: their qualification (if
+    any), their pending request, and their latest decided one."""
+    qualification = Qualification.objects.filter(user=user, equipment=equipment).first()
+    requests = list(TrainingRequest.objects.filter(user=user, equipment=equipment)[:5])
+    pending = next((r for r in requests if r.status == TrainingRequest.Status.PENDING), None)
+    qualified = qualification is not None and qualification.valid_until >= on
+    return {
+        "qualification": qualification,
+        "qualified": qualified,
+        # Who holds a qualification beyond today need not ask (see training_request_create).
+        "may_request": pending is None
+        and not (qualification is not None and qualification.valid_until > on),
+        "pending": pending,
+        "latest": next((r for r in requests if r.status != TrainingRequest.Status.PENDING), None),
+    }

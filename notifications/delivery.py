@@ -47,8 +47,8 @@ from equipment.models import Equipment
 from partners.preferences import wants_email
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 
-from .emails import DISPLACEMENTS, RELATED, Alternatives, render
-from .models import TOPIC, Kind, Notification, Status
+from .emails import DISPLACEMENTS, RELATED, Alternatives, render, render_account, render_training
+from .models import ACCOUNT_KINDS, TOPIC, TRAINING_KINDS, Kind, Notification, Status
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,11 @@ NOT_PENDING = gettext_noop("the requests are no longer pending")
 NOT_LIVE = gettext_noop("the reservations were cancelled, rejected, displaced or missed")
 NOT_MANAGER = gettext_noop("the recipient no longer manages the equipment of these requests")
 NOT_SENT = gettext_noop("the mail backend did not send the message")
+NO_PASSWORD = gettext_noop("the account has no password to reset (it signs in elsewhere)")
+EXPIRED = gettext_noop("the password reset was asked for too long ago (PASSWORD_RESET_TIMEOUT)")
+TRAINING_GONE = gettext_noop("the training request is gone")
+TRAINING_DECIDED = gettext_noop("the training request is no longer pending")
+NOT_TRAINER = gettext_noop("the recipient no longer manages the equipment of this training request")
 
 
 @dataclass
@@ -242,20 +247,23 @@ def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[
     batch = _Batch(taken, lease, at)
     rows = list(
         Notification.objects.filter(pk__in=taken)
-        .select_related("recipient__preference")
+        .select_related(
+            "recipient__preference", "training_request__equipment", "training_request__user"
+        )
         .order_by("pk")
     )
     found = Reservation.objects.select_related(*RELATED).in_bulk(
         {pk for row in rows for pk in _ids(row)}
     )
     managed = _managed(rows, found)
-    alternatives = _alternatives(rows, found, managed)
+    trainers = _training_managers(rows)
+    alternatives = _alternatives(rows, found, managed, now=at)
     connection: Any = None
     try:
         for index, row in enumerate(rows):
             try:
                 items = _items(row, found, managed)
-                skip = _why_skipped(row, found, items)
+                skip = _why_skipped(row, found, items, now=batch.clock.now(), trainers=trainers)
                 message = None if skip else _prepare(row, items, alternatives)
             except Exception as exc:  # this row's own fault: it alone fails this try
                 log.warning("notification %s could not be prepared", row.pk, exc_info=True)
@@ -305,7 +313,11 @@ def _deliver_batch(*, ids: Iterable[int] | None, now: datetime | None) -> tuple[
 
 
 def _alternatives(
-    rows: list[Notification], found: dict[int, Reservation], managed: set[tuple[int, int]]
+    rows: list[Notification],
+    found: dict[int, Reservation],
+    managed: set[tuple[int, int]],
+    *,
+    now: datetime,
 ) -> Alternatives:
     """The alternatives of every reservation the batch tells displaced, computed together (one
     call per event: a closure displacing twenty people's bookings costs the queries of one).
@@ -316,7 +328,7 @@ def _alternatives(
         for row in rows:
             if row.kind in DISPLACEMENTS:
                 items = _items(row, found, managed)
-                if not _why_skipped(row, found, items):
+                if not _why_skipped(row, found, items, now=now):
                     by_event[row.event_at] += items
         for event_at, items in by_event.items():
             alternatives.add(items, now=event_at)
@@ -333,9 +345,24 @@ def _prepare(row: Notification, items: list[Reservation], alternatives: Alternat
     """The row's email, rendered and built to bytes: whatever is wrong with this message
     (a template, a translation, an .ics, an invalid address) fails here, as this row's own
     error, and not in the middle of the batch's SMTP session."""
+    if row.kind in ACCOUNT_KINDS:
+        message: EmailMessage = render_account(
+            row.kind, row.recipient, language=row.language, headers={"Message-ID": row.message_id}
+        )
+        return _built(message)
     if row.kind in DISPLACEMENTS:
         alternatives.add(items, now=row.event_at)
-    message: EmailMessage = render(
+    if row.kind in TRAINING_KINDS:
+        return _built(
+            render_training(
+                row.kind,
+                row.recipient,
+                row.training_request,
+                reason=row.reason,
+                headers={"Message-ID": row.message_id},
+            )
+        )
+    message = render(
         row.kind,
         row.recipient,
         items,
@@ -343,7 +370,13 @@ def _prepare(row: Notification, items: list[Reservation], alternatives: Alternat
         reason=row.reason,
         alternatives=alternatives,
         headers={"Message-ID": row.message_id},
+        language=row.language,
     )
+    return _built(message)
+
+
+def _built(message: EmailMessage) -> EmailMessage:
+    """The message, once checked to build (addresses, encoding) before the SMTP session."""
     encoding = message.encoding or settings.DEFAULT_CHARSET
     for address in [message.from_email, *message.recipients()]:
         sanitize_address(address, encoding)  # ValueError: Invalid address "x@"
@@ -387,15 +420,56 @@ def _items(
     return items
 
 
-def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[Any]) -> str:
-    """Why this row is not sent ("" when it is)."""
+def _training_managers(rows: list[Notification]) -> set[tuple[int, int]]:
+    """(equipment, user) pairs of the recipients of training requests who manage it now."""
+    asked = {
+        (row.training_request.equipment_id, row.recipient_id)
+        for row in rows
+        if row.kind == Kind.TRAINING_REQUEST and row.training_request is not None
+    }
+    if not asked:
+        return set()
+    pairs = Equipment.managers.through.objects.filter(
+        equipment_id__in={pair[0] for pair in asked}, user_id__in={pair[1] for pair in asked}
+    ).values_list("equipment_id", "user_id")
+    return set(pairs)
+
+
+def _why_training_skipped(row: Notification, trainers: set[tuple[int, int]]) -> str:
+    """Why this notification of a training request is not sent ("" when it is): a manager is
+    told only of a request that still waits, on equipment they still manage."""
+    request = row.training_request
+    if request is None:
+        return TRAINING_GONE
+    if row.kind == Kind.TRAINING_REQUEST:
+        if request.status != request.Status.PENDING:
+            return TRAINING_DECIDED
+        if (request.equipment_id, row.recipient_id) not in trainers:
+            return NOT_TRAINER
+    return ""
+
+
+def _why_skipped(
+    row: Notification,
+    found: dict[int, Reservation],
+    items: list[Any],
+    *,
+    now: datetime,
+    trainers: set[tuple[int, int]] | None = None,
+) -> str:
+    """Why this row is not sent ("" when it is); `now`: the database's clock."""
     user = row.recipient
     if not user.email:
         return NO_ADDRESS
     if not user.is_active:
         return INACTIVE
-    if not wants_email(user, TOPIC[Kind(row.kind)]):  # ValueError for an unknown kind
+    kind = Kind(row.kind)  # ValueError for an unknown kind
+    if kind in ACCOUNT_KINDS:
+        return _why_account_skipped(row, now=now)
+    if not wants_email(user, TOPIC[kind]):
         return TURNED_OFF
+    if kind in TRAINING_KINDS:
+        return _why_training_skipped(row, trainers or set())
     if items:
         return ""
     if row.kind == Kind.PENDING_REQUEST and any(pk in found for pk in _ids(row)):
@@ -406,6 +480,18 @@ def _why_skipped(row: Notification, found: dict[int, Reservation], items: list[A
     if row.kind == Kind.REMINDER and any(pk in found for pk in _ids(row)):
         return NOT_LIVE
     return GONE
+
+
+def _why_account_skipped(row: Notification, *, now: datetime) -> str:
+    """A password reset is sent whatever the recipient's preferences (they asked for it), but
+    not to an account that has no password (it became single sign-on only), nor once
+    PASSWORD_RESET_TIMEOUT passed since it was asked for (retries, a stopped worker):
+    whoever asked has given up, and a link arriving days later surprises more than helps."""
+    if not row.recipient.has_usable_password():
+        return NO_PASSWORD
+    if row.created_at + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT) <= now:
+        return EXPIRED
+    return ""
 
 
 def _error(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""Emails about reservations, rendered at delivery in the recipient's language.
+"""Emails about reservations and about the recipient's account (a password reset), rendered
+at delivery in the recipient's language.
 
 Nothing here sends: notifications.delivery claims the outbox rows, renders them with
 `render` and sends them. `build_messages` renders the bookers' emails of an event directly
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
 from django.utils.formats import date_format
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from calendars.email_ics import email_calendar, email_method
@@ -40,6 +44,10 @@ SUBJECTS = {
     Kind.CANCELLED: lambda: _("Reservation cancelled"),
     Kind.REMINDER: lambda: _("Reminder: your reservation tomorrow"),
     Kind.WAITLIST_BOOKED: lambda: _("Your waiting request is booked"),
+    Kind.TRAINING_REQUEST: lambda: _("Training request to decide"),
+    Kind.TRAINING_ACCEPTED: lambda: _("Training request accepted"),
+    Kind.TRAINING_DECLINED: lambda: _("Training request declined"),
+    Kind.PASSWORD_RESET: lambda: _("Reset your password"),
 }
 
 # The event attached to the booker's email: an invitation for live reservations, a
@@ -120,10 +128,12 @@ def render(
     reason: str = "",
     alternatives: Alternatives | None = None,
     headers: dict[str, str] | None = None,
+    language: str = "",
 ) -> EmailMessage:
     """The email telling `recipient` of `kind` about these reservations, in their language."""
-    # French by default, the recipient's own language when they chose one.
-    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+    # The recipient's own language when they chose one, else the language of the request
+    # that caused it (when known), else French.
+    with translation.override(email_language(recipient, language)):
         lines = []
         if kind == Kind.PENDING_REQUEST:
             lines += [_("These reservations wait for your approval:"), ""]
@@ -158,6 +168,61 @@ def render(
     return message
 
 
+def email_language(recipient: Any, language: str = "") -> str:
+    """The recipient's choice, else `language` (the asking request's) if offered, else the
+    platform's."""
+    if not language or language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    return user_language(recipient) or language
+
+
+def render_account(
+    kind: str, recipient: Any, *, language: str = "", headers: dict[str, str] | None = None
+) -> EmailMessage:
+    """An email about the recipient's account (ACCOUNT_KINDS): the password reset link.
+
+    The link is made now, at delivery, and nowhere stored: Django's token (the user's id,
+    the time, a digest of their password hash, last login and email) works until
+    PASSWORD_RESET_TIMEOUT from now, and no longer once the password changed (once used).
+    """
+    if kind != Kind.PASSWORD_RESET:
+        raise ValueError(f"not an account kind: {kind!r}")
+    with translation.override(email_language(recipient, language)):
+        path = reverse(
+            "password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(recipient.pk)),
+                "token": default_token_generator.make_token(recipient),
+            },
+        )
+        until = timezone.localtime(
+            timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+        )
+        lines = [
+            _("Hello,"),
+            "",
+            _(
+                "Someone, probably you, asked to reset the password of your account "
+                "%(username)s on the equipment booking platform. To choose a new password, "
+                "open this link:"
+            )
+            % {"username": recipient.get_username()},
+            "",
+            settings.SITE_URL + path,
+            "",
+            _("The link works once, until %(until)s.")
+            % {"until": date_format(until, "SHORT_DATETIME_FORMAT")},
+            _("If you did not ask for it, ignore this email: your password stays as it is."),
+        ]
+        return EmailMessage(
+            str(SUBJECTS[Kind(kind)]()),
+            "\n".join(lines),
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient.email],
+            headers=headers,
+        )
+
+
 def _attach_calendars(message: EmailMessage, reservations: Sequence[Any]) -> None:
     items = [r for r in reservations if email_method(r) is not None]
     now = timezone.now()  # DTSTAMP: when the message is made (RFC 5546)
@@ -190,3 +255,52 @@ def build_messages(
         render(booker_kind(event, items), user, items, now=now, alternatives=alternatives)
         for user, items in by_user.items()
     ]
+
+
+def render_training(
+    kind: str,
+    recipient: Any,
+    request: Any,
+    *,
+    reason: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """The email telling `recipient` of a training request (`kind` one of the training
+    kinds), in their language: to a manager, who asks and the link to the queue; to the
+    requester, the validity date granted or the reason for declining."""
+    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+        equipment = request.equipment
+        names = {"equipment": f"{equipment.code} – {equipment.name}"}
+        link = settings.SITE_URL
+        if kind == Kind.TRAINING_REQUEST:
+            requester = request.user
+            lines = [
+                _("%(name)s asks to be trained on %(equipment)s.")
+                % {**names, "name": requester.get_full_name() or requester.get_username()}
+            ]
+            if request.message:
+                lines += ["", _("Their message: %(message)s") % {"message": request.message}]
+            link += reverse("web:training_queue")
+        elif kind == Kind.TRAINING_ACCEPTED:
+            day = date_format(request.valid_until, "DATE_FORMAT")  # in the recipient's language
+            lines = [
+                _(
+                    "Your training request for %(equipment)s is accepted: you are qualified "
+                    "until %(day)s and may book it."
+                )
+                % {**names, "day": day}
+            ]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        else:
+            lines = [_("Your training request for %(equipment)s is declined.") % names]
+            if reason:
+                lines += ["", _("Reason: %(reason)s") % {"reason": reason}]
+            link += reverse("equipment:detail", args=[equipment.pk])
+        body = "\n".join([_("Hello,"), "", *lines, "", link])
+        return EmailMessage(
+            str(SUBJECTS[Kind(kind)]()),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient.email],
+            headers=headers,
+        )

@@ -29,9 +29,24 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", _("reminder")
     # Reserved for the waitlist (issue 14): a waiting request was booked.
     WAITLIST_BOOKED = "waitlist_booked", _("waitlist request booked")
+    # About the recipient's account, not reservations (SPEC §13): no `reservation_ids`.
+    PASSWORD_RESET = "password_reset", _("password reset")
+    # Training requests (SPEC §13): about `training_request`, not reservations.
+    TRAINING_REQUEST = "training_request", _("training request to decide (to the managers)")
+    TRAINING_ACCEPTED = "training_accepted", _("training request accepted")
+    TRAINING_DECLINED = "training_declined", _("training request declined")
 
 
-# The user's email preference (partners.preferences.EmailTopic) each kind answers to.
+TRAINING_KINDS = {Kind.TRAINING_REQUEST, Kind.TRAINING_ACCEPTED, Kind.TRAINING_DECLINED}
+
+
+# Kinds about the recipient's account: they name no reservation, and the recipient cannot
+# turn them off (they answer the recipient's own request).
+ACCOUNT_KINDS = {Kind.PASSWORD_RESET}
+
+
+# The user's email preference (partners.preferences.EmailTopic) each reservation kind answers
+# to; the account kinds (ACCOUNT_KINDS) answer to none and are always sent.
 TOPIC = {
     Kind.CONFIRMED: EmailTopic.CONFIRMATION,
     Kind.PENDING: EmailTopic.CONFIRMATION,
@@ -44,6 +59,9 @@ TOPIC = {
     Kind.CANCELLED: EmailTopic.CANCELLATION,
     Kind.REMINDER: EmailTopic.REMINDER,
     Kind.WAITLIST_BOOKED: EmailTopic.WAITLIST_BOOKED,
+    Kind.TRAINING_REQUEST: EmailTopic.TRAINING_REQUEST,
+    Kind.TRAINING_ACCEPTED: EmailTopic.TRAINING_DECISION,
+    Kind.TRAINING_DECLINED: EmailTopic.TRAINING_DECISION,
 }
 
 
@@ -70,6 +88,18 @@ class Notification(models.Model):
     # The clock of the service that made the change (alternatives are dated by it).
     event_at = models.DateTimeField(_("event at"))
     reason = models.TextField(_("reason"), blank=True)
+    # The language of the request that caused the row ("" when none): the email's language
+    # when the recipient chose none (a password reset asked for from an English page).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # For the training kinds, the request they tell of (its reservation_ids stay empty).
+    training_request = models.ForeignKey(
+        "equipment.TrainingRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("training request"),
+    )
     # Set for notifications that must exist once only (a day's reminder).
     key = models.CharField(_("key"), max_length=100, null=True, blank=True, unique=True)
 
@@ -115,7 +145,14 @@ SWITCHED_OFF = gettext_noop("emails are switched off (dummy backend)")
 
 
 def new_notification(
-    kind: str, user_id: int, reservation_ids: list[int], *, event_at: datetime, reason: str
+    kind: str,
+    user_id: int,
+    reservation_ids: list[int],
+    *,
+    event_at: datetime,
+    reason: str,
+    language: str = "",
+    training_request_id: int | None = None,
 ) -> Notification:
     """An unsaved outbox row, due at once."""
     clock = timezone.now()  # the outbox runs on the real clock, whatever the service's
@@ -127,6 +164,8 @@ def new_notification(
         reservation_ids=reservation_ids,
         event_at=event_at,
         reason=reason,
+        language=language,
+        training_request_id=training_request_id,
         status=Status.SKIPPED if off else Status.PENDING,
         last_error=SWITCHED_OFF if off else "",
         next_attempt_at=clock,

@@ -4,6 +4,8 @@ Recording is cheap: one insert (and, for requests awaiting approval, one read of
 equipment's managers); the email is rendered by the worker at delivery. Once the change
 commits, the new rows are handed to the task queue for prompt delivery; should that fail
 or the process stop in between, the worker's periodic sweep delivers them anyway.
+
+A password reset (SPEC §13) is recorded the same way, by `password_reset_request`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,6 +73,48 @@ def _pending_requests(reservations: Sequence[Any], *, event_at: datetime) -> lis
     ]
 
 
+def record_training(
+    action: str, requests: Sequence[Any], *, now: datetime | None = None
+) -> list[Notification]:
+    """A created training request: one notification per manager of its equipment; an
+    accepted or declined one: one to the requester (with the validity date or the reason)."""
+    event_at = now or timezone.now()
+    rows = []
+    if action == "created":
+        managers = list(
+            Equipment.managers.through.objects.filter(
+                equipment_id__in={r.equipment_id for r in requests}
+            ).values_list("equipment_id", "user_id")
+        )
+        for request in requests:
+            rows += [
+                new_notification(
+                    Kind.TRAINING_REQUEST,
+                    user_id,
+                    [],
+                    event_at=event_at,
+                    reason="",
+                    training_request_id=request.pk,
+                )
+                for equipment_id, user_id in managers
+                if equipment_id == request.equipment_id
+            ]
+    elif action in {"accepted", "declined"}:
+        kind = Kind.TRAINING_ACCEPTED if action == "accepted" else Kind.TRAINING_DECLINED
+        rows += [
+            new_notification(
+                kind,
+                request.user_id,
+                [],
+                event_at=event_at,
+                reason=request.reason if action == "declined" else "",
+                training_request_id=request.pk,
+            )
+            for request in requests
+        ]
+    return save(rows)
+
+
 def save(rows: list[Notification]) -> list[Notification]:
     """Insert the rows and have them delivered once the transaction commits."""
     if not rows:
@@ -95,3 +141,34 @@ def enqueue(ids: list[int]) -> None:
             type(error).__name__,
             error,
         )
+
+
+def password_reset_request(*, user: Any, language: str = "") -> Notification | None:
+    """Record the password reset email of `user` (an active account with a usable password,
+    as Django's PasswordResetForm.get_users finds them), delivered by the worker, which
+    makes the link then. `language` is the asking page's, for a user who chose none.
+
+    At most PASSWORD_RESET_PER_HOUR per user over the last hour: past it, nothing is recorded
+    and None answered (the page says the same either way). The count is the outbox's own
+    rows, so it holds across servers; the user's row is locked while counting, so that two
+    concurrent requests cannot both take the last one.
+    """
+    with transaction.atomic():
+        # Locks the user's row (PostgreSQL; SQLite serialises the writers anyway).
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        since = timezone.now() - timedelta(hours=1)
+        recent = Notification.objects.filter(
+            kind=Kind.PASSWORD_RESET, recipient_id=user.pk, created_at__gt=since
+        ).count()
+        if recent >= settings.PASSWORD_RESET_PER_HOUR:
+            return None
+        row = new_notification(
+            Kind.PASSWORD_RESET,
+            user.pk,
+            [],
+            event_at=timezone.now(),
+            reason="",
+            language=language,
+        )
+        (saved,) = save([row])
+    return saved

@@ -1,13 +1,13 @@
-"""Record the notifications of what the reservation services announce, in their
-transaction (SPEC §12): the worker delivers them after the commit."""
+"""Record the notifications of what the reservation and training-request services announce,
+in their transaction (SPEC §12): the worker delivers them after the commit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.events import reservations_changed
+from core.events import reservations_changed, training_requests_changed
 
-from .outbox import record
+from .outbox import record, record_training
 
 # What the bookers are told of; "updated" (a new title), "no_show" and "completed" are not
 # news to them.
@@ -21,5 +21,16 @@ def on_reservations_changed(
         record(action, reservations, now=now, reason=kwargs.get("reason") or "")
 
 
+def on_training_requests_changed(
+    sender: Any, *, action: str, requests: list[Any], now: Any = None, **kwargs: Any
+) -> None:
+    # A cancelled request is no news to anyone: its managers' queue simply loses it.
+    if action in {"created", "accepted", "declined"}:
+        record_training(action, requests, now=now)
+
+
 def connect() -> None:
     reservations_changed.connect(on_reservations_changed, dispatch_uid="notifications.outbox")
+    training_requests_changed.connect(
+        on_training_requests_changed, dispatch_uid="notifications.outbox.training"
+    )

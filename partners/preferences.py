@@ -30,15 +30,27 @@ class EmailTopic(models.TextChoices):
     CANCELLATION = "cancellation", gettext_lazy("Cancellation of my bookings")
     REMINDER = "reminder", gettext_lazy("Reminder the day before")
     WAITLIST_BOOKED = "waitlist_booked", gettext_lazy("A waiting request of mine was booked")
+    TRAINING_REQUEST = (
+        "training_request",
+        gettext_lazy("Training requests awaiting my decision (equipment I manage)"),
+    )
+    TRAINING_DECISION = (
+        "training_decision",
+        gettext_lazy("Decision on my training requests"),
+    )
+
+
+# Sent only to managers of some equipment: the account page offers them to managers only.
+MANAGER_TOPICS = {EmailTopic.PENDING_REQUEST, EmailTopic.TRAINING_REQUEST}
 
 
 def email_topics(user: Any) -> list[EmailTopic]:
-    """The notifications the account page offers this user, in order: the approval requests
-    only to a manager of some equipment (no one else is sent them). The API names every
-    topic for everyone, so that its answer keeps one shape and a setting made before a
-    user becomes a manager holds once they are."""
+    """The notifications the account page offers this user, in order: the approval and
+    training requests only to a manager of some equipment (no one else is sent them). The
+    API names every topic for everyone, so that its answer keeps one shape and a setting
+    made before a user becomes a manager holds once they are."""
     manager = bool(getattr(user, "pk", None)) and user.managed_equipment.exists()
-    return [topic for topic in EmailTopic if manager or topic != EmailTopic.PENDING_REQUEST]
+    return [topic for topic in EmailTopic if manager or topic not in MANAGER_TOPICS]
 
 
 def notification_preferences(

@@ -161,18 +161,25 @@ def _limit(key: str) -> int:
 def record_failure(request: HttpRequest, username: str | None) -> None:
     """Count a failed login; lock the account or the address that reached its limit."""
     window = int(settings.LOGIN_FAILURE_WINDOW)
+    for key in _keys(request, username):
+        if count_in_window(f"{PREFIX}:count:{key}", window) >= _limit(key):
+            lockout = int(settings.LOGIN_LOCKOUT_SECONDS)
+            # add, not set: further failures while locked do not push the end back.
+            cache.add(f"{PREFIX}:lock:{key}", _now() + lockout, timeout=lockout)
+
+
+def count_in_window(counter: str, window: int) -> float:
+    """Count one more event of `counter` in the shared cache; answer how many happened over
+    the last `window` seconds, this one included (the sliding window's approximation of the
+    module's docstring: this bucket, plus the previous one weighted by its overlap)."""
     now = _now()
     bucket = int(now // window)
     # The share of the sliding window [now - window, now] still over the previous bucket.
     overlap = 1 - (now - bucket * window) / window
-    for key in _keys(request, username):
-        # Kept two windows: the next bucket still reads this one.
-        count = _increment(f"{PREFIX}:count:{key}:{bucket}", 2 * window)
-        previous = int(cache.get(f"{PREFIX}:count:{key}:{bucket - 1}", 0))
-        if count + previous * overlap >= _limit(key):
-            lockout = int(settings.LOGIN_LOCKOUT_SECONDS)
-            # add, not set: further failures while locked do not push the end back.
-            cache.add(f"{PREFIX}:lock:{key}", _now() + lockout, timeout=lockout)
+    # Kept two windows: the next bucket still reads this one.
+    count = _increment(f"{counter}:{bucket}", 2 * window)
+    previous = int(cache.get(f"{counter}:{bucket - 1}", 0))
+    return count + previous * overlap
 
 
 def _increment(counter: str, timeout: int) -> int:

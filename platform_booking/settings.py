@@ -149,7 +149,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A body larger than these answers 413 before it is read: Django's limit for forms and
 # request.body, and a larger one for file uploads (multipart), which Django streams to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 2_621_440)
-MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 10 * 1024 * 1024)
+# The largest equipment document (SPEC §13); a larger file answers 413 `file_too_large`.
+EQUIPMENT_DOCUMENT_MAX_BYTES = env_int("EQUIPMENT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# A multipart body carries the file and a little more (boundaries, the other fields): a
+# document within its limit must never be stopped by the body's (`request_too_large`).
+MAX_UPLOAD_BODY_BYTES = env_int(
+    "MAX_UPLOAD_BODY_BYTES", max(10 * 1024 * 1024, EQUIPMENT_DOCUMENT_MAX_BYTES + 1024 * 1024)
+)
+if EQUIPMENT_DOCUMENT_MAX_BYTES <= 0 or MAX_UPLOAD_BODY_BYTES <= EQUIPMENT_DOCUMENT_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "Need 0 < EQUIPMENT_DOCUMENT_MAX_BYTES < MAX_UPLOAD_BODY_BYTES (leave room for the "
+        f"rest of the form), got {EQUIPMENT_DOCUMENT_MAX_BYTES} and {MAX_UPLOAD_BODY_BYTES}."
+    )
 # Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
 RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 30)
 
@@ -166,6 +177,45 @@ AUTHENTICATION_BACKENDS = ["platform_booking.login_guard.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "equipment:catalogue"
 LOGOUT_REDIRECT_URL = "login"
+# Password reset by email (platform_booking.password_reset): the link works once, for this
+# many seconds after the email is made (Django's default: 3 days); an email still not sent
+# by then is dropped. At most so many emails per account, and requests per client address,
+# over the last hour (silently: the page says the same).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 20)
+
+# --- Single sign-on: OpenID Connect (SPEC §13, README "Single sign-on") -------------
+# On when the first three are set; the endpoints come from the provider's discovery
+# document (OIDC_ISSUER/.well-known/openid-configuration). The backend answers only the
+# callback of accounts.oidc (never a password), so it stays listed when OIDC is off.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_LABEL = env_str("OIDC_LABEL", "OpenID Connect")
+_oidc_issuer = urlsplit(OIDC_ISSUER)
+if OIDC_ISSUER and not (
+    _oidc_issuer.scheme == "https"
+    or (_oidc_issuer.scheme == "http" and _oidc_issuer.hostname in ("127.0.0.1", "localhost"))
+):
+    raise ImproperlyConfigured(f"OIDC_ISSUER must be an https:// URL, got {OIDC_ISSUER!r}")
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES must include openid, got {OIDC_SCOPES!r}")
+AUTHENTICATION_BACKENDS.append("accounts.oidc.OIDCBackend")
+
+# --- Single sign-on: SAML 2 (SPEC §13; README "Single sign-on") ----------------------
+# On when SAML_IDP_METADATA is set: the identity provider's (or federation's) metadata,
+# a URL or a file. The backend finds users through accounts.services.sign_in only.
+SAML_IDP_METADATA = env_str("SAML_IDP_METADATA", "")
+SAML_IDP_METADATA_CERT = env_str("SAML_IDP_METADATA_CERT", "")  # checks a signed download
+SAML_IDP_ENTITY_ID = env_str("SAML_IDP_ENTITY_ID", "")  # when the metadata lists several
+SAML_SP_ENTITY_ID = env_str("SAML_SP_ENTITY_ID", f"{SITE_URL}/accounts/saml/metadata/")
+SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "")
+SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "")
+SAML_LABEL = env_str("SAML_LABEL", "SAML")
+SAML_METADATA_REFRESH = env_int("SAML_METADATA_REFRESH", 6 * 3600)  # seconds
+AUTHENTICATION_BACKENDS += ["accounts.saml.SamlBackend"]
 
 # --- Single sign-on: CAS (SPEC §13; README "Single sign-on") -------------------------
 # On when CAS_SERVER_URL is set. django-cas-ng's views check the ticket; accounts.cas's
@@ -224,6 +274,13 @@ STORAGES = {
         )
     },
 }
+
+# --- Private files -------------------------------------------------------------
+# Equipment documents (SPEC §13) live here, served only by views that check the reader:
+# never under STATIC_ROOT, and no URL serves this directory. Back it up beside the database.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media"))).resolve()
+if PRIVATE_MEDIA_ROOT.is_relative_to(STATIC_ROOT.resolve()):
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not lie under the static files.")
 
 # --- Email -------------------------------------------------------------------
 _email_url = env_str("EMAIL_URL", "console://" if DEBUG else "")
@@ -372,6 +429,7 @@ SPECTACULAR_SETTINGS = {
         "PartnerKindEnum": "partners.models.Partner.Kind",
         "RateCategoryEnum": "partners.models.Partner.RateCategory",
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
+        "DocumentKindEnum": "equipment.models.EquipmentDocument.Kind",
     },
 }
 
@@ -421,5 +479,7 @@ LOGGING = {
         # The pool warns at every failed reconnection; platform_booking.outage logs one line
         # when an outage starts and one when it ends instead.
         "psycopg.pool": {"level": "ERROR"},
+        # pysaml2's schema library logs its own loading at INFO.
+        "xmlschema": {"level": "WARNING"},
     },
 }

@@ -10,7 +10,7 @@ from reservations import urls as booking_pages
 from reservations.web import catalogue as catalogue_page
 from reservations.web import equipment as equipment_page
 
-from . import views
+from . import password_reset, views
 
 # Namespaces gather pages from the layer that can build them: the equipment page shows
 # bookings, the closures pages import calendars; their URL names stay `equipment:…`, `web:…`.
@@ -22,7 +22,14 @@ equipment_urls = (
     ],
     "equipment",
 )
-web_urls = ([*booking_pages.urlpatterns, *closure_pages.urlpatterns], "web")
+web_urls = (
+    [
+        *booking_pages.urlpatterns,
+        *closure_pages.urlpatterns,
+        *inventory_pages.manage_urlpatterns,
+    ],
+    "web",
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -34,7 +41,7 @@ urlpatterns = [
     # Login (the local form and the configured single sign-on), logout, each protocol's URLs.
     path("accounts/", include("accounts.urls")),
     # Django's paths for a local account's password change (SPEC §13), in the site's layout;
-    # done, it shows the account page. Password reset by email comes with issue 13.
+    # done, it shows the account page.
     path(
         "accounts/password_change/", account_page.PasswordChange.as_view(), name="password_change"
     ),
@@ -42,6 +49,23 @@ urlpatterns = [
         "accounts/password_change/done/",
         RedirectView.as_view(pattern_name="account:index", permanent=False),
         name="password_change_done",
+    ),
+    # Password reset by email, through the outbox (platform_booking.password_reset).
+    path("accounts/password_reset/", password_reset.PasswordReset.as_view(), name="password_reset"),
+    path(
+        "accounts/password_reset/done/",
+        password_reset.PasswordResetDone.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        password_reset.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        password_reset.PasswordResetComplete.as_view(),
+        name="password_reset_complete",
     ),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

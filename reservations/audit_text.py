@@ -49,6 +49,8 @@ ACTIONS: dict[str, Promise] = {
     "revoke": pgettext_lazy("audit action", "revoked"),
     "affiliate": pgettext_lazy("audit action", "affiliation"),
     "sign_up": pgettext_lazy("audit action", "first sign-on"),
+    "document_add": pgettext_lazy("audit action", "document added"),
+    "document_delete": pgettext_lazy("audit action", "document removed"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -93,6 +95,7 @@ FIELDS: dict[str, Promise] = {
     "members": gettext_lazy("members"),
     "user": gettext_lazy("user"),
     "valid_until": gettext_lazy("valid until"),
+    "document": gettext_lazy("document"),
 }
 
 INSTANTS = {"start", "end", "checked_in_at", "checked_out_at"}

@@ -18,6 +18,13 @@ from partners.services import partner_create, project_create
 User = get_user_model()
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Equipment documents go to a directory of the test's own, never the real one."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
 @pytest.fixture
 def make_user(db):
     def make(username: str, **extra: Any):

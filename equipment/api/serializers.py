@@ -9,12 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
-from equipment.models import Category, Equipment, Qualification, Site
+from core.ids import MAX_ID
+from equipment.models import (
+    Category,
+    Equipment,
+    EquipmentDocument,
+    Qualification,
+    Site,
+    TrainingRequest,
+)
 from equipment.policy import (
     DAY_MINUTES,
     END_TIME_PATTERN,
@@ -218,6 +228,38 @@ class PolicyFieldDocumentation(OpenApiSerializerFieldExtension):
         return auto_schema.resolve_serializer(schema, direction).ref
 
 
+class EquipmentDocumentSerializer(serializers.ModelSerializer):
+    """A document as listed: what it is, and where a logged-in user downloads it."""
+
+    filename = serializers.CharField(source="original_filename", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The download address (logged-in users).")
+
+    class Meta:
+        model = EquipmentDocument
+        fields = ["id", "title", "kind", "filename", "content_type", "size", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, document: EquipmentDocument) -> str:
+        path = reverse(
+            "equipment-document-download",
+            kwargs={"pk": document.equipment_id, "document_id": document.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    """A document to attach (multipart): the file, its title and its kind."""
+
+    file = serializers.FileField(
+        help_text="PDF, Word, Excel, PowerPoint or OpenDocument; its content must match its "
+        "extension."
+    )
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=EquipmentDocument.Kind.choices)
+
+
 class EquipmentSerializer(serializers.ModelSerializer):
     managers = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
@@ -226,6 +268,12 @@ class EquipmentSerializer(serializers.ModelSerializer):
     policy = PolicyField(
         help_text="Effective booking policy; a write updates only the settings it names "
         "(null puts a setting back to the platform default)."
+    )
+    documents = EquipmentDocumentSerializer(
+        many=True,
+        read_only=True,
+        help_text="Operating procedures, safety data sheets, manuals: attached through "
+        "`POST /api/v1/equipment/<id>/documents/` by its managers.",
     )
 
     class Meta:
@@ -245,6 +293,7 @@ class EquipmentSerializer(serializers.ModelSerializer):
             "managers",
             "rates",
             "policy",
+            "documents",
         ]
 
     def create(self, validated_data: dict[str, Any]) -> Equipment:
@@ -265,3 +314,52 @@ class QualificationSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> Qualification:
         return qualification_grant(**validated_data)
+
+
+# --- training requests (SPEC §13); writes go through equipment.services ---------------------
+
+
+class TrainingRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRequest
+        fields = [
+            "id",
+            "user",
+            "equipment",
+            "status",
+            "message",
+            "reason",
+            "valid_until",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainingRequestCreateInput(serializers.Serializer):
+    equipment = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Its id.")
+    message = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="A note to the equipment's managers.",
+    )
+
+
+class TrainingAcceptInput(serializers.Serializer):
+    valid_until = serializers.DateField(
+        help_text="The qualification granted lasts until this day (today or later)."
+    )
+
+
+class TrainingDeclineInput(serializers.Serializer):
+    # Checked by the service (code `required`), so that a blank reason answers its own code.
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why, told to the requester (required).",
+    )

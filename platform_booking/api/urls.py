@@ -4,7 +4,15 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from calendars.api import ClosureImportView
-from equipment.api.views import CategoryViewSet, QualificationViewSet, SiteViewSet
+from equipment.api.views import (
+    CategoryViewSet,
+    EquipmentDocumentDownloadView,
+    EquipmentDocumentsView,
+    EquipmentDocumentView,
+    QualificationViewSet,
+    SiteViewSet,
+    TrainingRequestViewSet,
+)
 from partners.api.views import (
     FeedTokenView,
     MeView,
@@ -30,6 +38,8 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("partners", PartnerViewSet, basename="partner")
 router.register("equipment", BookableEquipmentViewSet, basename="equipment")
 router.register("projects", ProjectViewSet, basename="project")
+# Before "qualifications": its detail route would read "requests" as a qualification's id.
+router.register("qualifications/requests", TrainingRequestViewSet, basename="qualification-request")
 router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")
@@ -52,5 +62,20 @@ urlpatterns = [
         name="equipment-availability",
     ),
     path("availability/", AvailabilitiesView.as_view(), name="availability"),
+    path(
+        "equipment/<int:pk>/documents/",
+        EquipmentDocumentsView.as_view(),
+        name="equipment-documents",
+    ),
+    path(
+        "equipment/<int:pk>/documents/<int:document_id>/",
+        EquipmentDocumentView.as_view(),
+        name="equipment-document",
+    ),
+    path(
+        "equipment/<int:pk>/documents/<int:document_id>/download/",
+        EquipmentDocumentDownloadView.as_view(),
+        name="equipment-document-download",
+    ),
     path("", include(router.urls)),
 ]

@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from equipment.permissions import may_manage_equipment
+from equipment.forms import DocumentForm
+from equipment.permissions import may_manage_documents, may_manage_equipment
 from equipment.policy_text import describe_policy
-from equipment.selectors import equipment_list
+from equipment.selectors import equipment_list, training_state, with_documents
 from partners.services import feed_token_for
 from reservations.forms import FIRST_YEAR, LAST_YEAR
 from reservations.planning import build_grid, monday_of, opening_week
@@ -52,8 +53,10 @@ def _narrow_day(value: str | None, monday: date, today: date, equipment: Any) ->
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """An equipment: facts, policy in plain words, its week calendar and iCalendar link."""
-    equipment = get_object_or_404(equipment_list(), pk=pk)
+    """An equipment: facts, documents, policy in plain words, its week calendar and
+    iCalendar link."""
+    equipment = get_object_or_404(with_documents(equipment_list()), pk=pk)
+    manages_documents = may_manage_documents(request.user, equipment)
     now = timezone.now()
     today = timezone.localdate(now)
     # On a Sunday or once the week's open days are over, the next open week.
@@ -74,6 +77,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "equipment": equipment,
             "policy_lines": describe_policy(equipment.policy),
             "can_manage": may_manage_equipment(request.user, equipment),
+            "documents": equipment.documents.all(),
+            "manages_documents": manages_documents,
+            "document_form": DocumentForm() if manages_documents else None,
+            # Who may ask for training on it (SPEC §13), and what became of their requests.
+            "training": training_state(request.user, equipment, on=today)
+            if equipment.requires_qualification
+            else None,
             # The admin's own test: staff with the change permission (others are refused).
             "can_edit_in_admin": request.user.is_staff
             and request.user.has_perm("equipment.change_equipment"),

@@ -7,11 +7,13 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.roles import SYSTEM
-from equipment.services import equipment_create, qualification_grant
+from equipment.services import document_add, equipment_create, qualification_grant
 from partners.models import Partner
 from partners.services import partner_create, project_create
+from tests.document_files import PDF, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +38,15 @@ def add_rows(campus, n: int, offset: int) -> None:
             site=campus.site,
             managers=[campus.eq_manager, campus.admin],
         )
+        for kind in ("procedure", "safety_data_sheet"):
+            document_add(
+                actor=SYSTEM,
+                equipment=equipment,
+                file=upload(f"{kind}.pdf", PDF),
+                title=kind,
+                kind=kind,
+                now=timezone.now(),
+            )
         partner = partner_create(
             actor=SYSTEM,
             name=f"Partenaire {i}",
@@ -82,6 +93,6 @@ def test_list_queries_do_not_grow_with_rows(client_for, campus, role):
 def test_equipment_list_query_budget(client_for, campus, django_assert_max_num_queries):
     add_rows(campus, 30, 0)
     client = client_for(campus.outsider)
-    # token auth, count, equipment with site/category/partner, managers
-    with django_assert_max_num_queries(4):
+    # token auth, count, equipment with site/category/partner, managers, documents
+    with django_assert_max_num_queries(5):
         assert client.get("/api/v1/equipment/").status_code == 200

@@ -10,7 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from equipment.services import training_request_create
 from reservations.models import Reservation
 from reservations.services import closure_create
 
@@ -64,7 +68,14 @@ def furnished(busy):  # noqa: F811
         reason="Nettoyage",
         now=NOW,
     )
+    # A training request in the managers' queue (the outsider is not qualified on the HPLC).
+    training_request_create(user=busy.outsider, equipment=busy.hplc, message="TP", now=NOW)
     return busy
+
+
+def reset_link(user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
 def main_pages(campus) -> dict[str, tuple[str, object, int]]:
@@ -80,9 +91,14 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "approvals": ("/manage/approvals/", campus.eq_manager, 200),
         "closures": ("/manage/closures/", campus.eq_manager, 200),
         "audit": ("/manage/audit/", campus.eq_manager, 200),
+        "training": ("/manage/training/", campus.eq_manager, 200),
+        "training_asked": (f"/equipment/{campus.hplc.pk}/", campus.outsider, 200),
         "reports": ("/reports/", campus.admin, 200),
         "account": ("/account/", campus.researcher, 200),
         "login": ("/accounts/login/", None, 200),
+        "password_reset": ("/accounts/password_reset/", None, 200),
+        # The email's link: redirected to the form choosing the new password.
+        "password_reset_confirm": (reset_link(campus.researcher), None, 200),
         "404": ("/no-such-page/", campus.researcher, 404),
         "book": (f"/book/?equipment={campus.hplc.pk}", campus.researcher, 200),
         "partner": ("/my/partner/", campus.referent, 200),
@@ -100,9 +116,13 @@ PAGES = [
     "approvals",
     "closures",
     "audit",
+    "training",
+    "training_asked",
     "reports",
     "account",
     "login",
+    "password_reset",
+    "password_reset_confirm",
     "404",
     "book",
     "partner",
@@ -187,7 +207,7 @@ def test_the_calendar_title_is_whole_on_a_phone(open_page, furnished, name):
         page.locator(".ec-toolbar button.ec-next").click()
 
 
-@pytest.mark.parametrize("name", ["approvals", "closures"])
+@pytest.mark.parametrize("name", ["approvals", "closures", "training"])
 def test_manager_tables_label_their_cells_for_phone_cards(open_page, furnished, name):
     path, user, _ = main_pages(furnished)[name]
     page = open_page(path, user)

@@ -81,6 +81,7 @@ def pages_of(campus) -> list[tuple[str, object]]:
         ("/account/", campus.researcher),
         ("/account/password/", campus.researcher),
         ("/accounts/login/", None),
+        ("/accounts/password_reset/", None),
     ]
 
 
