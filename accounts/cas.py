@@ -52,8 +52,9 @@ from django_cas_ng.models import SessionTicket
 from django_cas_ng.utils import get_cas_client
 
 from .models import Provider as Kind
-from .providers import Provider, register, remember
+from .providers import Provider, logout_handed_over, register, remember
 from .services import Identity, IdentityRefused, sign_in
+from .views import refuse_logout
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +194,8 @@ class LogoutView(cas_views.LogoutView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        if not logout_handed_over(request):
+            return refuse_logout(request)
         # Never a `next` from the query string (django-cas-ng reads it unchecked): the CAS
         # server would send the browser there.
         query = QueryDict(mutable=True)

@@ -21,6 +21,7 @@ from core.roles import SYSTEM
 from partners.models import Affiliation
 from partners.services import partner_update
 from tests.accounts.cas_server.server import CASServer
+from tests.accounts.handover import handover_url
 
 User = get_user_model()
 PASSWORD = "cas-pw-alice"
@@ -117,7 +118,8 @@ class Browser:
         return answer.json() if answer.status_code == 200 else None
 
     def logout(self) -> list[str]:
-        """POST /accounts/logout/ (with the CSRF token), its redirects followed; their URLs."""
+        """POST /accounts/logout/ (with the CSRF token), its hand-over page and redirects
+        followed; their URLs."""
         self.get(f"{self.app}/accounts/login/")
         token = self.session.cookies["csrftoken"]
         answer = self.session.post(
@@ -126,7 +128,8 @@ class Browser:
             allow_redirects=False,
             timeout=10,
         )
-        hops = []
+        hops = [handover_url(answer.status_code, answer.text)]
+        answer = self.get(urljoin(answer.url, hops[-1]))
         while answer.status_code == 302:
             hops.append(answer.headers["Location"])
             answer = self.get(urljoin(answer.url, hops[-1]))
