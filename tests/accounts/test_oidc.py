@@ -403,7 +403,7 @@ def test_a_link_to_the_protocols_logout_from_elsewhere_logs_nobody_out(
     configured, client, browser, domains
 ):
     """Only our CSRF-checked POST /accounts/logout/ hands over to the protocol's logout."""
-    log_in(client, browser, configured, "frank")
+    log_in(client, browser, configured, "erin")
     answer = client.get(reverse("oidc_logout"))  # a GET from another site's link
     assert answer.status_code == 302 and not answer["Location"].startswith(configured.issuer)
     assert signed_in(client) is not None
