@@ -63,7 +63,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, without its search for a language in unprefixed paths.
+    "platform_booking.middleware.LocaleMiddleware",
     # After the language is chosen: the 413 answer speaks the reader's language.
     "platform_booking.middleware.BodySizeMiddleware",
     "django.middleware.common.CommonMiddleware",
