@@ -18,7 +18,7 @@ def test_every_entry_has_a_status_and_translated_words(key):
     params = {"n": 30, "days": 14, "q": "10", "first": 1900, "last": 2200, "size": 2}
     params |= {"years": "2031", "choices": "partner", "count": 2, "max": 5000, "error": "x"}
     params |= {"time": "2027-03-28T02:30:00", "tz": "Europe/Paris", "day": "31 August 2028"}
-    params |= {"ids": "12, 13"}
+    params |= {"ids": "12, 13", "extensions": ".pdf, .docx"}
     with translation.override("en"):
         english = words(key, params)
     with translation.override("fr"):
