@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "accounts",
+    "planner",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
