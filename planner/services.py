@@ -147,7 +147,6 @@ def plan_commit(*, plan: Plan, user: Any, now: datetime) -> tuple[Plan, list[Res
         if not requests:
             raise PlanError("plan_empty")
         created: list[Reservation] = []
-        displaced: list[Reservation] = []
         failures: list[dict[str, Any]] = []
         for request in requests:
             for booking in _bookings(request, locked):
@@ -172,22 +171,22 @@ def plan_commit(*, plan: Plan, user: Any, now: datetime) -> tuple[Plan, list[Res
                     )
                     continue
                 created.extend(outcome.reservations)
-                displaced.extend(outcome.displaced)
         if failures:
             transaction.set_rollback(True)
-            key = (
-                "conflict.plan"
-                if all(f["code"] == "conflict" for f in failures)
-                else "plan_refused"
-            )
-            error = PlanError(key, occurrences=_as_local(failures, tz))
+            codes = [f["code"] for f in failures]
+            if all(code == "conflict" for code in codes):
+                refused = PlanError("conflict.plan", occurrences=_as_local(failures, tz))
+            else:
+                # As for a series: the code of the first rule other than a conflict.
+                refused = PlanError("plan_refused", occurrences=_as_local(failures, tz))
+                refused.code = next(code for code in codes if code != "conflict")
         else:
             locked.status = PlanStatus.COMMITTED
             locked.committed_at = now
             locked.save(update_fields=["status", "committed_at"])
-            error = None
-    if error is not None:
-        raise error
+            refused = None
+    if refused is not None:
+        raise refused
     return locked, created
 
 

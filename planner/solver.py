@@ -259,7 +259,7 @@ class Solution:
 
 # What each rule's words take as a parameter, from the equipment's policy.
 def _params(code: str, policy: Policy) -> dict[str, Any]:
-    return {
+    known: dict[str, dict[str, Any]] = {
         "bad_granularity": {"n": policy.granularity_minutes},
         "too_short": {"n": policy.min_duration_minutes},
         "too_long": {"n": policy.max_duration_minutes},
@@ -267,7 +267,8 @@ def _params(code: str, policy: Policy) -> dict[str, Any]:
         "too_late": {"n": policy.min_notice_minutes},
         "teaching_window": {"days": policy.teaching_release_days},
         "quota_exceeded": {"q": "0"},
-    }.get(code, {})
+    }
+    return known.get(code, {})
 
 
 def unplaced_reason(

@@ -401,6 +401,7 @@ SPECTACULAR_SETTINGS = {
         "RateCategoryEnum": "partners.models.Partner.RateCategory",
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "DocumentKindEnum": "equipment.models.EquipmentDocument.Kind",
+        "PlanStatusEnum": "planner.models.PlanStatus",
     },
 }
 

@@ -61,12 +61,12 @@ class AssignmentOut(SessionOut):
     sessions = SessionOut(many=True, help_text=gettext_lazy("Every weekly slot used."))
 
 
-class PlanRequestSerializer(serializers.ModelSerializer):
+class ClassRequestSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="project_id", min_value=1)
     equipment_choices = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=100
     )
-    allowed_slots = SlotSerializer(many=True, min_length=1, max_length=50)
+    allowed_slots = serializers.ListField(child=SlotSerializer(), min_length=1, max_length=50)
     count = serializers.IntegerField(min_value=1, max_value=50, default=1)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
     sessions_per_week = serializers.IntegerField(min_value=1, max_value=14, default=1)
@@ -109,7 +109,7 @@ class DisplacedOut(serializers.Serializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    requests = PlanRequestSerializer(many=True, min_length=1, max_length=200)
+    requests = ClassRequestSerializer(many=True, help_text="1 to 200 classes.")
     skip_school_holidays = serializers.BooleanField(default=True)
     displaced = DisplacedOut(many=True, read_only=True)
     objective = serializers.DictField(read_only=True)
@@ -149,6 +149,11 @@ class PlanSerializer(serializers.ModelSerializer):
             "displaced",
             "error",
         ]
+
+    def validate_requests(self, value: list[Any]) -> list[Any]:
+        if not 1 <= len(value) <= 200:
+            raise serializers.ValidationError(_("Give from 1 to 200 classes."))
+        return value
 
 
 class SolveInput(serializers.Serializer):
