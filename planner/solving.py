@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.timezones import local_tz
 from reservations.models import Reservation
@@ -32,6 +33,15 @@ def plan_solve(*, plan_id: int, now: datetime, time_limit_seconds: float) -> Pla
         log.exception("solving plan %s failed", plan_id)
         _store_failure(plan, f"{type(error).__name__}: {error}", now)
         raise
+    if solution.status not in ("OPTIMAL", "FEASIBLE"):
+        # Out of time before any solution: that says nothing of the plan's feasibility.
+        _store_failure(
+            plan,
+            _("The solver found no solution within %(n)d seconds: give it more time.")
+            % {"n": round(time_limit_seconds)},
+            now,
+        )
+        return plan
     if mismatches:
         log.error("plan %s: the solver's answer breaks the rules: %s", plan_id, mismatches)
         _store_failure(plan, "; ".join(mismatches[:10]), now)

@@ -6,7 +6,7 @@ Time is frozen at Monday 2026-11-23 08:00 Europe/Paris.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -321,3 +321,66 @@ def test_who_may_plan_and_see_plans(campus, stations, client_for):
     assert past.status_code == 400 and past.json()["code"] == "invalid"
 
     assert client_for(campus.teacher).delete(plan_url).status_code == 204
+
+
+def test_an_answer_the_rules_would_refuse_is_not_shown(
+    campus, stations, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The re-check by the booking rules catches a solver bug: here every assignment is
+    moved one hour out of the opening hours."""
+    from planner import solver
+
+    real = solver.solve
+
+    def broken(problem, **kwargs):
+        solution = real(problem, **kwargs)
+        for placement in solution.placements:
+            for session in placement.sessions:
+                session.occurrences = [
+                    (s + timedelta(hours=10), e + timedelta(hours=10))
+                    for s, e in session.occurrences
+                ]
+        return solution
+
+    monkeypatch.setattr(solver, "solve", broken)
+    client = client_for(campus.teacher)
+    plan = client.post(
+        URL, plan_body(campus, [request_body(campus, stations[:1])]), format="json"
+    ).json()
+    read = solved(client, plan["id"], django_capture_on_commit_callbacks)
+    assert read["status"] == "draft"
+    assert "outside_opening_hours" in read["error"]
+    assert read["requests"][0]["assignment"] is None
+    assert client.post(f"{URL}{plan['id']}/commit/").json()["code"] == "plan_not_solved"
+
+
+def test_no_solution_in_time_is_not_called_infeasible(
+    campus, stations, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    from planner import solver
+
+    monkeypatch.setattr(
+        solver,
+        "_run",
+        lambda model, seconds, workers: (solver.cp_model.CpSolver(), solver.cp_model.UNKNOWN),
+    )
+    client = client_for(campus.teacher)
+    plan = client.post(
+        URL, plan_body(campus, [request_body(campus, stations[:1])]), format="json"
+    ).json()
+    read = solved(client, plan["id"], django_capture_on_commit_callbacks)
+    assert read["status"] == "draft" and read["error"]
+
+
+def test_a_committed_plan_is_not_solved_again(
+    campus, stations, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(campus.teacher)
+    plan = client.post(
+        URL, plan_body(campus, [request_body(campus, stations[:1])]), format="json"
+    ).json()
+    solved(client, plan["id"], django_capture_on_commit_callbacks)
+    assert client.post(f"{URL}{plan['id']}/commit/").status_code == 200
+    again = client.post(f"{URL}{plan['id']}/solve/", {}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "plan_committed"
+    assert client.delete(f"{URL}{plan['id']}/").json()["code"] == "plan_committed"
