@@ -140,7 +140,6 @@ CATALOGUE: dict[str, Entry] = {
     "plan_committed": Entry(400, _("This plan has already been committed.")),
     "plan_solving": Entry(400, _("This plan is being solved: wait for the solver's answer.")),
     "plan_not_solved": Entry(400, _("Solve the plan before committing it.")),
-    "plan_not_draft": Entry(400, _("Only a plan not yet committed can be changed.")),
     "plan_empty": Entry(400, _("Nothing in this plan is placed: there is nothing to book.")),
     "conflict.plan": Entry(
         409,

@@ -45,6 +45,9 @@ class Plan(models.Model):
     optimal = models.BooleanField(_("optimal"), default=False)
     solve_seconds = models.FloatField(_("solve seconds"), null=True, blank=True)
     displaced = models.JSONField(_("displaced"), default=list, blank=True)
+    # When the last solve was handed to the worker: a plan `solving` for much longer than
+    # the largest time limit lost its worker, and may be solved again.
+    solving_since = models.DateTimeField(_("solving since"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
     committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)

@@ -24,6 +24,8 @@ from .tasks import solve_plan
 log = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 30.0
+# Beyond the solver's largest time limit: reading the facts, judging, storing, queueing.
+LOST_AFTER_SECONDS = 15 * 60
 
 
 class PlanError(DomainError):
@@ -108,18 +110,25 @@ def plan_solve_start(
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status == PlanStatus.COMMITTED:
             raise PlanError("plan_committed")
-        if locked.status == PlanStatus.SOLVING:
+        if locked.status == PlanStatus.SOLVING and not _lost(locked, now):
             raise PlanError("plan_solving")
         locked.status = PlanStatus.SOLVING
+        locked.solving_since = now
         locked.solved_by = user
         locked.error = ""
-        locked.save(update_fields=["status", "solved_by", "error"])
+        locked.save(update_fields=["status", "solving_since", "solved_by", "error"])
         limit = max(1.0, min(float(time_limit_seconds), solver.MAX_TIME_LIMIT))
         transaction.on_commit(
             lambda: solve_plan.enqueue(plan_id=locked.pk, time_limit_seconds=limit)
         )
     locked.refresh_from_db()
     return locked
+
+
+def _lost(plan: Plan, now: datetime) -> bool:
+    """Whether a plan `solving` lost its worker: far longer than any solve may take."""
+    limit = timedelta(seconds=solver.MAX_TIME_LIMIT + LOST_AFTER_SECONDS)
+    return plan.solving_since is None or plan.solving_since < now - limit
 
 
 def plan_commit(*, plan: Plan, user: Any, now: datetime) -> tuple[Plan, list[Reservation]]:

@@ -20,7 +20,6 @@ solver's hard constraints are the booking rules, not a second copy of them:
 from __future__ import annotations
 
 import bisect
-import os
 import time as time_module
 from collections import defaultdict
 from collections.abc import Iterable
@@ -392,12 +391,11 @@ def solve(problem: Problem, *, time_limit_seconds: float = 30.0, workers: int = 
             model.add_no_overlap(items)
     # The same as linear cuts: at each start, at most one booking covers it. Redundant, but
     # it tightens the bound CP-SAT proves (and so when it may stop).
-    if os.environ.get("PLANNER_CUTS", "1") == "1":
-        for spans in covering.values():
-            for point in {begin for begin, _end, _x in spans}:
-                over = [x for begin, end, x in spans if begin <= point < end]
-                if len(over) > 1:
-                    model.add_at_most_one(over)
+    for spans in covering.values():
+        for point in {begin for begin, _end, _x in spans}:
+            over = [x for begin, end, x in spans if begin <= point < end]
+            if len(over) > 1:
+                model.add_at_most_one(over)
 
     # Displaced reservations, in quarter hours.
     quarters: dict[int, int] = {}

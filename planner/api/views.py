@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.schema import ConflictSerializer
+from core.api.schema import OccurrenceSerializer
 from equipment.policy import END_TIME_PATTERN, START_TIME_PATTERN, WEEKDAYS, to_minutes
 from partners.selectors import projects_visible_to
 from planner.models import Plan, PlanRequest
@@ -126,6 +126,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "solved_by",
+            "solving_since",
             "solved_at",
             "committed_at",
             "objective",
@@ -141,6 +142,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "solved_by",
+            "solving_since",
             "solved_at",
             "committed_at",
             "objective",
@@ -170,8 +172,18 @@ class CommittedSerializer(PlanSerializer):
         read_only_fields = fields
 
 
+class RefusedOccurrenceSerializer(OccurrenceSerializer):
+    request = serializers.IntegerField(help_text=gettext_lazy("The plan request it books."))
+
+
+class PlanConflictSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="conflict")
+    detail = serializers.CharField()
+    occurrences = RefusedOccurrenceSerializer(many=True)
+
+
 PLAN_CONFLICT = OpenApiResponse(
-    ConflictSerializer,
+    PlanConflictSerializer,
     description=gettext_lazy(
         "Some bookings of the plan are taken since it was solved: nothing was booked "
         "(`occurrences` lists them)."

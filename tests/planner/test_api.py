@@ -384,3 +384,31 @@ def test_a_committed_plan_is_not_solved_again(
     again = client.post(f"{URL}{plan['id']}/solve/", {}, format="json")
     assert again.status_code == 400 and again.json()["code"] == "plan_committed"
     assert client.delete(f"{URL}{plan['id']}/").json()["code"] == "plan_committed"
+
+
+def test_a_plan_solving_is_not_solved_twice_unless_its_worker_was_lost(
+    campus, stations, client_for
+):
+    client = client_for(campus.teacher)
+    plan = client.post(
+        URL, plan_body(campus, [request_body(campus, stations[:1])]), format="json"
+    ).json()
+    # Without running the on-commit task: the plan stays `solving`.
+    assert client.post(f"{URL}{plan['id']}/solve/", {}, format="json").status_code == 202
+    busy = client.post(f"{URL}{plan['id']}/solve/", {}, format="json")
+    assert busy.status_code == 400 and busy.json()["code"] == "plan_solving"
+    Plan.objects.filter(pk=plan["id"]).update(solving_since=NOW - timedelta(hours=1))
+    assert client.post(f"{URL}{plan['id']}/solve/", {}, format="json").status_code == 202
+
+
+def test_listing_plans_takes_a_fixed_number_of_queries(
+    campus, stations, client_for, django_assert_max_num_queries
+):
+    client = client_for(campus.teacher)
+    for _ in range(3):
+        body = plan_body(campus, [request_body(campus, stations), request_body(campus, stations)])
+        assert client.post(URL, body, format="json").status_code == 201
+    with django_assert_max_num_queries(8):
+        answer = client.get(URL)
+    assert answer.json()["count"] == 3
+    assert all(len(p["requests"]) == 2 for p in answer.json()["results"])
