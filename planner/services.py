@@ -7,10 +7,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.roles import is_platform_manager
 from core.timezones import local_tz
+from equipment.models import Equipment
 from partners.models import Project, ProjectKind
 from reservations.exceptions import BookingError
 from reservations.models import Reservation
@@ -64,6 +66,19 @@ def plan_create(
             raise PlanError("not_pedagogical", project=project.pk)
         if not may_plan_for(user, project):
             raise PlanError("permission_denied.plan", project=project.pk)
+    wanted = {int(e) for item in requests for e in item["equipment_choices"]}
+    known = set(Equipment.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for n, item in enumerate(requests):
+        unknown = sorted({int(e) for e in item["equipment_choices"]} - known)
+        if unknown:
+            raise PlanError(
+                "invalid",
+                fields={
+                    f"requests.{n}.equipment_choices": [
+                        _("Unknown equipment: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+                    ]
+                },
+            )
     with transaction.atomic():
         plan = Plan.objects.create(
             name=name,

@@ -320,6 +320,15 @@ def test_who_may_plan_and_see_plans(campus, stations, client_for):
     )
     assert past.status_code == 400 and past.json()["code"] == "invalid"
 
+    unknown = client_for(campus.teacher).post(
+        URL,
+        plan_body(campus, [request_body(campus, stations, equipment_choices=[999999])]),
+        format="json",
+    )
+    assert unknown.status_code == 400
+    (message,) = unknown.json()["fields"]["requests.0.equipment_choices"]
+    assert "999999" in message
+
     assert client_for(campus.teacher).delete(plan_url).status_code == 204
 
 
