@@ -130,6 +130,25 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "invalid.valid_until": Entry(400, _("The validity date cannot be in the past.")),
     "required.training_reason": Entry(400, _("Give the requester a reason for declining.")),
+    # --- the term planner (SPEC §11) ---------------------------------------------------------
+    "not_pedagogical": Entry(
+        400, _("The term planner books classes: every project must be pedagogical.")
+    ),
+    "invalid.term": Entry(
+        400, _("The term must end on or after its start, and start after today.")
+    ),
+    "plan_committed": Entry(400, _("This plan has already been committed.")),
+    "plan_solving": Entry(400, _("This plan is being solved: wait for the solver's answer.")),
+    "plan_not_solved": Entry(400, _("Solve the plan before committing it.")),
+    "plan_empty": Entry(400, _("Nothing in this plan is placed: there is nothing to book.")),
+    "conflict.plan": Entry(
+        409,
+        _("Some bookings of the plan are no longer free: nothing was booked. Solve it again."),
+    ),
+    "plan_refused": Entry(
+        400,
+        _("Some bookings of the plan now break the booking rules: nothing was booked."),
+    ),
     # --- .ics import (SPEC §4) ---------------------------------------------------------------
     "file_too_large": Entry(400, _("The file is larger than %(size)d MB.")),
     "invalid_ics": Entry(400, _("This is not an iCalendar file: %(error)s")),
@@ -167,6 +186,9 @@ CATALOGUE: dict[str, Entry] = {
     "permission_denied.decide": Entry(403, _("Only the equipment's managers decide on requests.")),
     "permission_denied.cancel_training": Entry(
         403, _("Only the requester may cancel a training request.")
+    ),
+    "permission_denied.plan": Entry(
+        403, _("Plan only the classes of the pedagogical projects you lead or belong to.")
     ),
     "permission_denied.close": Entry(403, _("You may not close this equipment or site.")),
     "permission_denied.reopen": Entry(403, _("You may not remove this closure.")),

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "accounts",
+    "planner",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -431,6 +432,7 @@ SPECTACULAR_SETTINGS = {
         "RateCategoryEnum": "partners.models.Partner.RateCategory",
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "DocumentKindEnum": "equipment.models.EquipmentDocument.Kind",
+        "PlanStatusEnum": "planner.models.PlanStatus",
     },
 }
 

@@ -20,6 +20,7 @@ from partners.api.views import (
     PartnerViewSet,
     ProjectViewSet,
 )
+from planner.api.views import PlanViewSet
 from reports.api import UsageReportView
 from reservations.api.audit import AuditViewSet
 from reservations.api.booking import (
@@ -44,6 +45,7 @@ router.register("qualifications", QualificationViewSet, basename="qualification"
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("closures", ClosureViewSet, basename="closure")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("plans", PlanViewSet, basename="plan")
 
 urlpatterns = [
     path("auth/token/", TokenLoginView.as_view(), name="token-login"),
