@@ -81,12 +81,10 @@ def with_position(qs: QuerySet[WaitlistEntry]) -> QuerySet[WaitlistEntry]:
     )
 
 
-def waiting_overlapping(equipment_id: int, start: Any, end: Any) -> QuerySet[WaitlistEntry]:
-    """The waiting entries of an equipment overlapping [start, end), in promotion order."""
+def waiting(where: Q) -> QuerySet[WaitlistEntry]:
+    """The waiting entries matching `where`, in promotion order."""
     return (
-        WaitlistEntry.objects.filter(
-            status=EntryStatus.WAITING, equipment_id=equipment_id, start__lt=end, end__gt=start
-        )
+        WaitlistEntry.objects.filter(where, status=EntryStatus.WAITING)
         .annotate(kind_rank=KIND_RANK)
         .order_by(*PROMOTION_ORDER)
     )

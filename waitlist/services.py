@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from core import audit
 from core.events import waitlist_changed
@@ -37,7 +38,7 @@ from reservations.selectors import managed_equipment_ids
 from reservations.services import BookingOutcome, reservation_create
 
 from .models import EntryStatus, WaitlistEntry
-from .selectors import waiting_overlapping
+from .selectors import waiting
 
 log = logging.getLogger(__name__)
 
@@ -419,30 +420,54 @@ def offer(windows: Iterable[Window], *, now: datetime) -> list[WaitlistEntry]:
     booked: list[WaitlistEntry] = []
     try:
         while queue:
-            window = queue.pop(0)
+            # Every window known so far at once: a series cancelled costs the same queries
+            # whatever its length.
+            batch = [w for w in queue if max(w.start, now) < w.end]
+            queue.clear()
+            if not batch:
+                continue
             try:
                 with transaction.atomic():
-                    booked += _offer_window(window, now)
+                    booked += _offer_windows(batch, now)
             except Exception:
-                log.exception("waitlist: could not offer %s", window)
+                log.exception("waitlist: could not offer %s", batch)
     finally:
         _state.queue = None
     return booked
 
 
-def _offer_window(window: Window, now: datetime) -> list[WaitlistEntry]:
-    """Try the waiting entries overlapping one freed window, in promotion order: each that
+def _offer_windows(windows: list[Window], now: datetime) -> list[WaitlistEntry]:
+    """Try the waiting entries overlapping freed windows, in promotion order: each that
     passes every rule (as its user, as of `now`) is booked; the others keep waiting."""
-    start = max(window.start, now)
-    if start >= window.end:
-        return []
-    candidates = list(
-        waiting_overlapping(window.equipment_id, start, window.end).select_related(
-            "booked_by", "project", "equipment"
+    by_equipment: dict[int, list[Window]] = defaultdict(list)
+    for window in windows:
+        by_equipment[window.equipment_id].append(window)
+    near = Q()
+    for equipment_id, items in by_equipment.items():
+        near |= Q(
+            equipment_id=equipment_id,
+            start__lt=max(w.end for w in items),
+            end__gt=max(now, min(w.start for w in items)),
         )
-    )
-    if not candidates:
-        return []
+    candidates = [
+        entry
+        for entry in waiting(near).select_related("booked_by", "project", "equipment")
+        if any(
+            entry.start < w.end and entry.end > max(w.start, now)
+            for w in by_equipment[entry.equipment_id]
+        )
+    ]
+    booked: list[WaitlistEntry] = []
+    for equipment_id in by_equipment:
+        mine = [c for c in candidates if c.equipment_id == equipment_id]
+        if mine:
+            booked += _offer_to(mine, now)
+    return booked
+
+
+def _offer_to(candidates: list[WaitlistEntry], now: datetime) -> list[WaitlistEntry]:
+    """Try these candidates of one equipment, in their order."""
+    equipment_id = candidates[0].equipment_id
     buffer = timedelta(minutes=candidates[0].equipment.policy.buffer_minutes)
     # What already holds the candidates' times: a candidate that overlaps a live booking
     # it may not displace is not tried (cheap, in memory), so a hundred entries for one slot
@@ -453,7 +478,7 @@ def _offer_window(window: Window, now: datetime) -> list[WaitlistEntry]:
             max(c.end for c in candidates) + buffer,
             buffers=True,
         )
-        .filter(equipment_id=window.equipment_id, status__in=LIVE_STATUSES)
+        .filter(equipment_id=equipment_id, status__in=LIVE_STATUSES)
         .values_list("start", "blocked_until", "priority")
     )
     booked: list[WaitlistEntry] = []
