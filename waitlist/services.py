@@ -302,6 +302,7 @@ def waitlist_expire(*, now: datetime) -> int:
     with transaction.atomic():
         rows = (
             WaitlistEntry.objects.filter(status=EntryStatus.WAITING)
+            .order_by()  # not the model's ordering: it would repeat an equipment
             .values_list("equipment_id", "equipment__policy_overrides")
             .distinct()
         )
