@@ -164,9 +164,7 @@ def test_cancel_and_the_neutral_404_for_others(campus, member, client_for):
     assert again.status_code == 400 and again.json()["code"] == "not_waiting"
 
 
-def test_cancelling_the_reservation_books_the_entry_visible_in_the_api(
-    campus, member, client_for
-):
+def test_cancelling_the_reservation_books_the_entry_visible_in_the_api(campus, member, client_for):
     taken = book(campus.researcher, campus.research, campus.rheometer, far(10), far(12))
     client = client_for(member)
     queued = client.post(BOOK, payload(campus, far(10), far(12)), format="json").json()

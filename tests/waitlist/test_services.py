@@ -417,7 +417,9 @@ def test_pending_promotion_tells_the_managers(campus, people):
     Qualification.objects.create(
         user=campus.industrial, equipment=eq, valid_until=date(2027, 12, 31)
     )
-    Qualification.objects.create(user=campus.researcher, equipment=eq, valid_until=date(2027, 12, 31))
+    Qualification.objects.create(
+        user=campus.researcher, equipment=eq, valid_until=date(2027, 12, 31)
+    )
     taken = book(campus.researcher, campus.research, eq, thu(10), thu(12))
     join(campus.industrial, campus.confidential, eq, thu(10), thu(12))
     Notification.objects.all().delete()
