@@ -78,9 +78,7 @@ def main() -> None:
     )
     now = datetime(2026, 11, 23, 7, 0, tzinfo=tz)  # a Monday
     weekdays = [
-        d
-        for d in (date(2026, 11, 24) + timedelta(days=n) for n in range(55))
-        if d.weekday() < 5
+        d for d in (date(2026, 11, 24) + timedelta(days=n) for n in range(55)) if d.weekday() < 5
     ]
     slots = [
         datetime(day.year, day.month, day.day, hour, tzinfo=tz)

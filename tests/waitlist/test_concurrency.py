@@ -61,7 +61,7 @@ def overlapping_live_pairs() -> int:
     table = Reservation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {table} a JOIN {table} b"  # noqa: S608 (constants)
+            f"SELECT COUNT(*) FROM {table} a JOIN {table} b"
             " ON a.equipment_id = b.equipment_id AND a.id < b.id"
             " AND a.start < b.blocked_until AND b.start < a.blocked_until"
             f" WHERE a.status IN ({live}) AND b.status IN ({live})"
