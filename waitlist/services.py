@@ -33,7 +33,7 @@ from partners.models import Project, ProjectKind
 from partners.selectors import project_ids_with_full_view
 from reservations import permissions
 from reservations.exceptions import BookingError
-from reservations.models import LIVE_STATUSES, Reservation
+from reservations.models import LIVE_STATUSES, Closure, Reservation
 from reservations.selectors import managed_equipment_ids
 from reservations.services import BookingOutcome, reservation_create
 
@@ -42,6 +42,8 @@ from .selectors import waiting
 
 log = logging.getLogger(__name__)
 
+# What a closure holds in the busy intervals of promotion (beside the bookings' priorities).
+CLOSED = "closure"
 # A user holds at most this many waiting entries (SPEC §10).
 MAX_WAITING = 20
 
@@ -114,43 +116,42 @@ def _lock_user(user_id: int) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
 
-def _new_entries(
-    *,
-    user_id: int,
-    project: Project | int,
-    kind: str,
-    equipment_id: int,
-    slots: Sequence[tuple[datetime, datetime]],
-    title: str,
-    expected_participants: int,
-    now: datetime,
-    actor: Any,
-    displaced: Reservation | None = None,
-) -> list[WaitlistEntry]:
-    project_id = project if isinstance(project, int) else project.pk
-    entries = WaitlistEntry.objects.bulk_create(
-        [
-            WaitlistEntry(
-                equipment_id=equipment_id,
-                project_id=project_id,
-                booked_by_id=user_id,
-                start=start.astimezone(UTC),
-                end=end.astimezone(UTC),
-                title=title.strip(),
-                expected_participants=expected_participants,
-                status=EntryStatus.WAITING,
-                priority=kind,
-                displaced=displaced is not None,
-                displaced_reservation=displaced,
-                created_at=now,
-                updated_at=now,
-            )
-            for start, end in slots
-        ]
-    )
+def _new_entries(rows: list[WaitlistEntry], *, now: datetime, actor: Any) -> list[WaitlistEntry]:
+    """Insert new entries with their audit entries (one statement each), and announce them."""
+    entries = WaitlistEntry.objects.bulk_create(rows)
     audit.record([_entry_audit(e, "create", by=actor, at=now) for e in entries])
     _announce("created", entries, actor=actor, now=now)
     return entries
+
+
+def _entry(
+    *,
+    user_id: int,
+    project_id: int,
+    kind: str,
+    equipment_id: int,
+    start: datetime,
+    end: datetime,
+    title: str,
+    expected_participants: int,
+    now: datetime,
+    displaced: Reservation | None = None,
+) -> WaitlistEntry:
+    return WaitlistEntry(
+        equipment_id=equipment_id,
+        project_id=project_id,
+        booked_by_id=user_id,
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        title=title.strip(),
+        expected_participants=expected_participants,
+        status=EntryStatus.WAITING,
+        priority=kind,
+        displaced=displaced is not None,
+        displaced_reservation=displaced,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _queue(
@@ -168,17 +169,21 @@ def _queue(
     held = WaitlistEntry.objects.filter(booked_by_id=user.pk, status=EntryStatus.WAITING).count()
     if held + len(slots) > MAX_WAITING:
         raise BookingError("waitlist_full", params={"n": MAX_WAITING}, waiting=held)
-    return _new_entries(
-        user_id=user.pk,
-        project=project,
-        kind=project.kind,
-        equipment_id=equipment_id,
-        slots=slots,
-        title=title,
-        expected_participants=expected_participants,
-        now=now,
-        actor=user,
-    )
+    rows = [
+        _entry(
+            user_id=user.pk,
+            project_id=project.pk,
+            kind=project.kind,
+            equipment_id=equipment_id,
+            start=start,
+            end=end,
+            title=title,
+            expected_participants=expected_participants,
+            now=now,
+        )
+        for start, end in slots
+    ]
+    return _new_entries(rows, now=now, actor=user)
 
 
 def waitlist_join(
@@ -351,25 +356,27 @@ def queue_displaced(reservations: Iterable[Reservation], *, now: datetime) -> li
             booked_by_id__in={r.booked_by_id for r in items}, status=EntryStatus.WAITING
         ).values_list("booked_by_id", flat=True)
     )
-    made: list[WaitlistEntry] = []
+    rows: list[WaitlistEntry] = []
     for reservation in sorted(items, key=lambda r: (r.start, r.pk)):
         notice = timedelta(minutes=policies[reservation.equipment_id].min_notice_minutes)
         if reservation.start < now + notice or held[reservation.booked_by_id] >= MAX_WAITING:
             continue
         held[reservation.booked_by_id] += 1
-        made += _new_entries(
-            user_id=reservation.booked_by_id,
-            project=reservation.project_id,
-            kind=reservation.priority,
-            equipment_id=reservation.equipment_id,
-            slots=[(reservation.start, reservation.end)],
-            title=reservation.title,
-            expected_participants=reservation.expected_participants,
-            now=now,
-            actor=None,
-            displaced=reservation,
+        rows.append(
+            _entry(
+                user_id=reservation.booked_by_id,
+                project_id=reservation.project_id,
+                kind=reservation.priority,
+                equipment_id=reservation.equipment_id,
+                start=reservation.start,
+                end=reservation.end,
+                title=reservation.title,
+                expected_participants=reservation.expected_participants,
+                now=now,
+                displaced=reservation,
+            )
         )
-    return made
+    return _new_entries(rows, now=now, actor=None) if rows else []
 
 
 # --- promotion ---------------------------------------------------------------------------
@@ -482,6 +489,14 @@ def _offer_to(candidates: list[WaitlistEntry], now: datetime) -> list[WaitlistEn
         .filter(equipment_id=equipment_id, status__in=LIVE_STATUSES)
         .values_list("start", "blocked_until", "priority")
     )
+    # A closure holds its time for everyone (a closure that displaced the owners just queued
+    # leaves their entries waiting without a booking attempt each).
+    busy += [
+        (closed_from, closed_to, CLOSED)
+        for closed_from, closed_to in Closure.objects.touching_equipment(candidates[0].equipment)
+        .during(min(c.start for c in candidates), max(c.end for c in candidates))
+        .values_list("start", "end")
+    ]
     booked: list[WaitlistEntry] = []
     for entry in candidates:
         if _blocked(entry, busy, buffer):
@@ -500,13 +515,14 @@ def _offer_to(candidates: list[WaitlistEntry], now: datetime) -> list[WaitlistEn
 def _blocked(
     entry: WaitlistEntry, busy: list[tuple[datetime, datetime, str]], buffer: timedelta
 ) -> bool:
-    """Whether a live booking holds the entry's time that the entry could not displace (only
-    a pedagogical entry may displace, and never another pedagogical booking)."""
+    """Whether a live booking or a closure holds the entry's time, that the entry could not
+    displace (only a pedagogical entry may displace, never another pedagogical booking nor
+    a closure)."""
     may_displace = entry.priority == ProjectKind.PEDAGOGICAL
     return any(
         held_start < entry.end + buffer
         and held_until > entry.start
-        and (not may_displace or priority == ProjectKind.PEDAGOGICAL)
+        and (not may_displace or priority in (ProjectKind.PEDAGOGICAL, CLOSED))
         for held_start, held_until, priority in busy
     )
 
