@@ -458,3 +458,24 @@ def test_cancel_is_for_whoever_may_cancel_the_reservation(campus, people):
     with pytest.raises(BookingError) as error:
         waitlist_cancel(entry=entry, user=people[0], now=NOW)
     assert error.value.code == "not_waiting"
+
+
+def test_a_promotion_that_displaces_queues_the_displaced_without_recursing(campus, people):
+    eq = campus.rheometer
+    lesson = book(campus.teacher, campus.teaching, eq, far(10), far(12))
+    waiting_class = join(campus.teacher, campus.teaching, eq, far(10), far(13), title="TP long")
+    research = book(people[0], campus.research, eq, far(12), far(13))
+    Notification.objects.all().delete()
+
+    reservation_cancel(reservation=lesson, user=campus.teacher, now=NOW)
+
+    waiting_class.refresh_from_db()
+    research.refresh_from_db()
+    assert waiting_class.status == EntryStatus.BOOKED
+    assert research.status == ReservationStatus.DISPLACED
+    queued = WaitlistEntry.objects.get(displaced_reservation=research)
+    assert queued.status == EntryStatus.WAITING and queued.booked_by == people[0]
+    kinds = set(Notification.objects.values_list("recipient__username", "kind"))
+    assert ("chercheur0", Kind.DISPLACED) in kinds
+    assert ("enseignant", Kind.WAITLIST_BOOKED) in kinds
+    assert ("enseignant", Kind.CONFIRMED) not in kinds
