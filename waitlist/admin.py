@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from .models import WaitlistEntry
 
-FIELDS = [
+FIELDS = (
     "equipment",
     "project",
     "booked_by",
@@ -25,7 +25,7 @@ FIELDS = [
     "displaced_reservation",
     "created_at",
     "updated_at",
-]
+)
 
 
 @admin.register(WaitlistEntry)
