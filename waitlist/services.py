@@ -465,8 +465,22 @@ def _offer_windows(windows: list[Window], now: datetime) -> list[WaitlistEntry]:
             for w in by_equipment[entry.equipment_id]
         )
     ]
+    if not candidates:
+        return []
+    # Lock the equipment (in id order, as bookings do) before reading what holds its time:
+    # two frees racing (two cancellations of neighbouring bookings, which lock only their
+    # own rows) then offer one after the other, and the second sees the first's change.
+    # Without it each would see the other's booking still live, and neither would book an
+    # entry that needs both freed. (SQLite serialises the writers anyway.)
+    wanted = sorted({c.equipment_id for c in candidates})
+    list(
+        Equipment.objects.select_for_update()
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     booked: list[WaitlistEntry] = []
-    for equipment_id in by_equipment:
+    for equipment_id in wanted:
         mine = [c for c in candidates if c.equipment_id == equipment_id]
         if mine:
             booked += _offer_to(mine, now)

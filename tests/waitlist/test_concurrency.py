@@ -144,3 +144,28 @@ def test_frees_racing_never_book_one_slot_twice(campus, make_user, round_):
         + sum(1 for i in (0, 5) if entries[i].status == EntryStatus.CANCELLED)
         == WAITING
     )
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_frees_racing_book_the_entry_that_needs_both_once(campus, make_user, round_):
+    """Two cancellations of neighbouring bookings at once: the entry that wants both
+    halves is booked, once (the second offer waits for the first and sees its change)."""
+    eq = campus.rheometer
+    first_half = book(campus.researcher, campus.research, eq, thu(10), thu(11))
+    second_half = book(campus.researcher, campus.research, eq, thu(11), thu(12))
+    waiting = make_user("attente")
+    campus.research.members.add(waiting)
+    entry = join(waiting, campus.research, eq, thu(10), thu(12))
+
+    errors = race(
+        [
+            lambda: reservation_cancel(reservation=first_half, user=campus.researcher, now=NOW),
+            lambda: reservation_cancel(reservation=second_half, user=campus.researcher, now=NOW),
+        ]
+    )
+
+    assert errors == [None, None]
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.BOOKED
+    assert Reservation.objects.filter(booked_by=waiting, status__in=LIVE_STATUSES).count() == 1
+    assert overlapping_live_pairs() == 0
