@@ -479,3 +479,18 @@ def test_a_promotion_that_displaces_queues_the_displaced_without_recursing(campu
     assert ("chercheur0", Kind.DISPLACED) in kinds
     assert ("enseignant", Kind.WAITLIST_BOOKED) in kinds
     assert ("enseignant", Kind.CONFIRMED) not in kinds
+
+
+def test_expire_command_prints_in_french(campus, people, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    book(campus.researcher, campus.research, campus.rheometer, thu(10), thu(12))
+    entry = join(people[0], campus.research, campus.rheometer, thu(10), thu(12))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: thu(9, 30))
+    out = StringIO()
+    call_command("expire_waitlist", stdout=out)
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.EXPIRED
+    assert out.getvalue().strip() == "1 demande en file d'attente expirée."
