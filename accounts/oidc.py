@@ -48,8 +48,9 @@ from mozilla_django_oidc.views import (
 )
 
 from .models import Provider as Kind
-from .providers import Provider, register, remember
+from .providers import Provider, logout_handed_over, register, remember
 from .services import Identity, IdentityRefused, sign_in
+from .views import refuse_logout
 
 LOGGER = logging.getLogger(__name__)
 
@@ -358,6 +359,8 @@ class LogoutView(OIDCLogoutView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not enabled():
             raise Http404
+        if not logout_handed_over(request):
+            return refuse_logout(request)
         return super().dispatch(request, *args, **kwargs)
 
 

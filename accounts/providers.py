@@ -19,6 +19,9 @@ from django.urls import reverse
 from .models import Provider as Kind
 
 SESSION_KEY = "sso_provider"
+# Set by the CSRF-checked POST /accounts/logout/ for the protocol's logout page, which takes
+# it: a link on another site to that page (a GET) finds none and logs nobody out.
+HANDOVER_KEY = "sso_logout_handover"
 
 
 @dataclass(frozen=True)
@@ -63,3 +66,13 @@ def remember(request: HttpRequest, key: str) -> None:
 def signed_in_with(request: HttpRequest) -> Provider | None:
     key = request.session.get(SESSION_KEY)
     return next((p for p in configured() if p.key == key), None)
+
+
+def hand_over_logout(request: HttpRequest) -> None:
+    """Allow the next visit of the protocol's logout page (see HANDOVER_KEY)."""
+    request.session[HANDOVER_KEY] = True
+
+
+def logout_handed_over(request: HttpRequest) -> bool:
+    """Whether this visit of a protocol's logout page comes from our logout (once)."""
+    return bool(request.session.pop(HANDOVER_KEY, False))

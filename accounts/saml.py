@@ -47,8 +47,9 @@ from saml2.xmldsig import SIG_RSA_SHA256
 
 from . import saml_config
 from .models import Provider as Kind
-from .providers import Provider, register, remember
+from .providers import Provider, logout_handed_over, register, remember
 from .services import Identity, IdentityRefused, sign_in
+from .views import refuse_logout
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +314,8 @@ def _idp_has_slo(config: Any, idp: str) -> bool:
 def logout(request: HttpRequest) -> HttpResponse:
     """End our session, then the identity provider's when it offers single logout."""
     _on()
+    if not logout_handed_over(request):
+        return refuse_logout(request)
     subject = request.session.get(SUBJECT)
     auth.logout(request)
     home = resolve_url(settings.LOGOUT_REDIRECT_URL)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import oidc, saml, views
+from . import cas, oidc, saml, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # CAS (accounts.cas): 404 unless CAS_SERVER_URL is set.
+    path("cas/", include(cas.urlpatterns)),
     # OpenID Connect (accounts.oidc): 404 unless configured.
     path("oidc/login/", oidc.LoginView.as_view(), name="oidc_login"),
     path("oidc/callback/", oidc.LoginCallbackView.as_view(), name="oidc_callback"),

@@ -15,10 +15,13 @@ SIZES = ("small", "large")
 SMALL_TOTAL = 10_000
 LARGE_HISTORY = 1_000_000
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+# The databases' names are PREFIX_small and PREFIX_large (BENCH_DB_PREFIX, so that two
+# checkouts sharing a server do not reseed each other's).
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "platform_booking_bench")
 
 
 def database_url(size: str) -> str:
-    return f"{SERVER}/platform_booking_bench_{size}"
+    return f"{SERVER}/{PREFIX}_{size}"
 
 
 def django_environment(url: str) -> None:

@@ -6,7 +6,8 @@
 Seeds PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) at two sizes,
 `platform_booking_bench_small` (10,000 reservations) and `platform_booking_bench_large`
 (1,000,000 reservations of history besides the same current month and week; 200
-equipment and 40 partners at both sizes), once per bench week: later runs reuse them
+equipment and 40 partners at both sizes; BENCH_DB_PREFIX replaces
+`platform_booking_bench`), once per bench week: later runs reuse them
 (--reseed redoes them). Each size runs in its own process (bench/suite.py); the load test
 (bench/load.py) runs gunicorn on the small database. The tables are printed in Markdown;
 a full run (both sizes, the load test, neither --quick nor --only) also writes them to

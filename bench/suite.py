@@ -202,6 +202,7 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
     from core.api_tokens import api_token_issue
     from core.timezones import local_tz
     from equipment.models import Equipment
+    from equipment.policy import PLATFORM_DEFAULTS
     from partners.models import Project
     from partners.services import feed_token_for
 
@@ -439,6 +440,8 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
         "to": month_end,
         "lowest": month_start - longest,
         "now": datetime.now(tz),
+        "grace_minutes": PLATFORM_DEFAULTS["check_in_grace_minutes"],
+        "late_hours": PLATFORM_DEFAULTS["late_cancellation_hours"],
     }
     if wanted("xlsx"):
         detail_sql = """
@@ -471,25 +474,60 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
             )
         )
     if wanted("partner"):
+        # The same figures as ours (SPEC §5), the way one would write them by hand: each
+        # reservation's values once (LATERAL), summed per partner and in total in one pass.
+        # Effective statuses as ours: a confirmed booking on check-in equipment past its
+        # grace without check-in is a no-show, a confirmed ended one (checked in, or on
+        # equipment without check-in) is completed; grace and lateness from each
+        # equipment's overrides or the platform's defaults.
         partner_sql = """
-            SELECT pa.id, pa.name, count(*) AS reservations,
-                   sum(LEAST(r."end", %(to)s) - GREATEST(r.start, %(from)s))
-                       FILTER (WHERE r.status IN ('confirmed', 'completed', 'no_show')) AS booked,
-                   sum(COALESCE(u.checked_out_at, r."end") - u.checked_in_at) AS used,
+            SELECT GROUPING(pa.id) AS is_total, pa.id, pa.name,
+                   count(*) FILTER (WHERE r.status IN ('pending', 'confirmed', 'completed',
+                                                      'no_show')) AS reservations,
+                   sum(x.clipped) FILTER (WHERE r.status IN ('confirmed', 'completed',
+                                                            'no_show')) AS booked,
+                   sum(COALESCE(x.checked, CASE WHEN x.done_unchecked THEN x.clipped END))
+                       AS used,
+                   sum(x.billable) AS billable,
+                   count(*) FILTER (WHERE x.no_show) AS no_shows,
+                   count(*) FILTER (WHERE r.status = 'cancelled') AS cancellations,
+                   count(*) FILTER (WHERE r.status = 'cancelled'
+                       AND r.start - r.status_changed_at < make_interval(hours =>
+                           COALESCE((e.policy_overrides->>'late_cancellation_hours')::int,
+                                    %(late_hours)s))) AS late_cancellations,
+                   count(*) FILTER (WHERE r.status = 'displaced') AS displaced,
+                   count(DISTINCT r.booked_by_id) FILTER (WHERE r.status IN
+                       ('pending', 'confirmed', 'completed', 'no_show')) AS users,
                    sum(CASE WHEN p.kind = 'pedagogical' THEN e.rate_teaching
                             WHEN pa.rate_category = 'industrial' THEN e.rate_industrial
                             ELSE e.rate_academic END
-                       * extract(epoch FROM LEAST(r."end", %(to)s)
-                                          - GREATEST(r.start, %(from)s)) / 3600)
-                       FILTER (WHERE r.status IN ('completed', 'no_show')) AS amount
+                       * extract(epoch FROM x.billable) / 3600) AS amount
             FROM reservations_reservation r
             JOIN equipment_equipment e ON e.id = r.equipment_id
             JOIN reservations_project p ON p.id = r.project_id
             JOIN reservations_partner pa ON pa.id = p.partner_id
             LEFT JOIN reservations_usagerecord u ON u.reservation_id = r.id
+            CROSS JOIN LATERAL (
+                SELECT LEAST(r."end", %(to)s) - GREATEST(r.start, %(from)s) AS clipped,
+                       r.status = 'no_show' OR (r.status = 'confirmed' AND e.requires_check_in
+                           AND u.id IS NULL AND r.start + make_interval(mins =>
+                               COALESCE((e.policy_overrides->>'check_in_grace_minutes')::int,
+                                        %(grace_minutes)s)) <= %(now)s) AS no_show,
+                       CASE WHEN u.id IS NOT NULL AND r.status IN ('confirmed', 'completed')
+                            THEN GREATEST(interval '0', LEAST(COALESCE(u.checked_out_at,
+                                 LEAST(r."end", %(now)s)), %(to)s)
+                                 - GREATEST(u.checked_in_at, %(from)s)) END AS checked,
+                       NOT e.requires_check_in AND u.id IS NULL AND (r.status = 'completed'
+                           OR (r.status = 'confirmed' AND r."end" <= %(now)s)) AS done_unchecked
+            ) x0
+            CROSS JOIN LATERAL (
+                SELECT x0.*, CASE WHEN x0.no_show THEN x0.clipped
+                                  WHEN x0.checked IS NOT NULL THEN x0.checked
+                                  WHEN x0.done_unchecked THEN x0.clipped END AS billable
+            ) x
             WHERE r.start < %(to)s AND r."end" > %(from)s AND r.start > %(lowest)s
-              AND r.status IN ('pending', 'confirmed', 'completed', 'no_show')
-            GROUP BY pa.id, pa.name ORDER BY pa.name
+              AND r.status <> 'rejected'
+            GROUP BY GROUPING SETS ((pa.id, pa.name), ())
         """
         results.append(
             measure(

@@ -1,7 +1,7 @@
 """Equipment documents' files: where they are kept and which files are accepted (SPEC §13).
 
 Kept in a private storage (settings.PRIVATE_MEDIA_ROOT) that no URL serves: a reader gets a
-document through a view that checks who asks (equipment.views, equipment.api.views).
+document through a view that checks who asks (equipment.web.documents, equipment.api.views).
 
 Accepted: PDF and office formats, known by their extension AND by their content, so that a
 program renamed `.pdf` is refused:

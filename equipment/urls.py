@@ -1,5 +1,6 @@
-"""The inventory's pages that need no bookings: an equipment's documents (equipment.views),
-asking for training and the managers' training queue (equipment.web).
+"""The inventory's pages that need no bookings: an equipment's documents
+(equipment.web.documents), asking for training and the managers' training queue
+(equipment.web.training).
 
 The catalogue (its free-time filter reads bookings) is reservations.web.catalogue and the
 equipment page reservations.web.equipment; platform_booking.urls gathers them under the
@@ -9,35 +10,35 @@ managers' pages.
 
 from django.urls import URLPattern, path
 
-from . import views, web
+from .web import documents, training
 
 urlpatterns: list[URLPattern] = [
-    path("<int:pk>/documents/", views.document_upload, name="document_upload"),
+    path("<int:pk>/documents/", documents.document_upload, name="document_upload"),
     path(
         "<int:pk>/documents/<int:document_id>/",
-        views.document_download,
+        documents.document_download,
         name="document_download",
     ),
     path(
         "<int:pk>/documents/<int:document_id>/delete/",
-        views.document_remove,
+        documents.document_remove,
         name="document_remove",
     ),
-    path("<int:pk>/training/", web.training_request, name="training_request"),
-    path("training/<int:pk>/cancel/", web.training_cancel, name="training_cancel"),
+    path("<int:pk>/training/", training.training_request, name="training_request"),
+    path("training/<int:pk>/cancel/", training.training_cancel, name="training_cancel"),
 ]
 
 manage_urlpatterns: list[URLPattern] = [
-    path("manage/training/", web.training_queue, name="training_queue"),
+    path("manage/training/", training.training_queue, name="training_queue"),
     path(
         "manage/training/<int:pk>/accept/",
-        web.training_decide,
+        training.training_decide,
         {"decision": "accept"},
         name="training_accept",
     ),
     path(
         "manage/training/<int:pk>/decline/",
-        web.training_decide,
+        training.training_decide,
         {"decision": "decline"},
         name="training_decline",
     ),

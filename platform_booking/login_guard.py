@@ -246,6 +246,10 @@ class LockoutBackend(ModelBackend):
 def _count_failure(sender: Any, credentials: dict[str, Any], request: Any = None, **_: Any) -> None:
     if request is None or getattr(getattr(request, "_request", request), "login_locked", False):
         return
+    if "password" not in credentials:
+        # A single sign-on answer refused (a CAS ticket replayed from a browser's history…)
+        # guesses no password: it must not lock a campus's shared address out.
+        return
     record_failure(request, _username(credentials))
 
 

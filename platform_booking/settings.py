@@ -64,7 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, without its search for a language in unprefixed paths.
+    "platform_booking.middleware.LocaleMiddleware",
     # After the language is chosen: the 413 answer speaks the reader's language.
     "platform_booking.middleware.BodySizeMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,6 +219,36 @@ SAML_LABEL = env_str("SAML_LABEL", "SAML")
 SAML_METADATA_REFRESH = env_int("SAML_METADATA_REFRESH", 6 * 3600)  # seconds
 AUTHENTICATION_BACKENDS += ["accounts.saml.SamlBackend"]
 
+# --- Single sign-on: CAS (SPEC §13; README "Single sign-on") -------------------------
+# On when CAS_SERVER_URL is set. django-cas-ng's views check the ticket; accounts.cas's
+# backend makes the user through accounts.services.sign_in only (never by username or
+# email, never staff or groups from the attributes). Its tables (tickets of the sessions,
+# for the CAS server's single logout) are there even when CAS is off.
+# The providers' origins: logging out (a form) is redirected there, which the Content
+# Security Policy's form-action must allow.
+_sso_origins: list[str] = []
+CAS_SERVER_URL = env_str("CAS_SERVER_URL", "").strip() or None
+if CAS_SERVER_URL:
+    if not CAS_SERVER_URL.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"CAS_SERVER_URL must be an http(s) URL, got {CAS_SERVER_URL!r}")
+    CAS_SERVER_URL = CAS_SERVER_URL.rstrip("/") + "/"  # its login, logout… are joined to it
+    _sso_origins.append("{0.scheme}://{0.netloc}".format(urlsplit(CAS_SERVER_URL)))
+CAS_VERSION = env_str("CAS_VERSION", "3")
+if CAS_VERSION not in {"2", "3", "CAS_2_SAML_1_0"}:  # 1 releases no attributes
+    raise ImproperlyConfigured(f"CAS_VERSION must be 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}")
+CAS_LABEL = env_str("CAS_LABEL", "CAS")
+CAS_ATTRIBUTE_EMAIL = env_str("CAS_ATTRIBUTE_EMAIL", "mail")
+CAS_ATTRIBUTE_GIVEN_NAME = env_str("CAS_ATTRIBUTE_GIVEN_NAME", "givenName")
+CAS_ATTRIBUTE_FAMILY_NAME = env_str("CAS_ATTRIBUTE_FAMILY_NAME", "sn")
+CAS_CREATE_USER = False
+CAS_APPLY_ATTRIBUTES_TO_USER = False
+CAS_IGNORE_REFERER = True
+CAS_LOGOUT_COMPLETELY = True
+CAS_LOGIN_MSG = None
+CAS_LOGGED_MSG = None
+INSTALLED_APPS += ["django_cas_ng"]
+AUTHENTICATION_BACKENDS += ["accounts.cas.CASBackend"]
+
 # --- Language and time ---------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -351,7 +382,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", *_sso_origins],
         "frame-ancestors": ["'none'"],
         **(
             {"report-uri": [env_str("CSP_REPORT_URI", "")]} if env_str("CSP_REPORT_URI", "") else {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -16,11 +18,42 @@ class ApiTokenAuthentication(TokenAuthentication):
     """DRF's token header and answers; the key is looked up by its digest."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
-        token = ApiToken.objects.select_related("user").filter(digest=token_digest(key)).first()
+        token = token_with_user(token_digest(key))
         # One answer for unknown, revoked, superseded by a new password, or inactive user.
         if token is None or not token.is_valid():
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return token.user, token
+
+
+def token_with_user(digest: str) -> ApiToken | None:
+    """The token of this digest with its user, in one query (None if there is none).
+
+    Raw SQL on purpose: it runs on every API request, and compiling the equivalent
+    `select_related` queryset cost Django twice what the database took to answer. The
+    user comes whole (Django's converters applied); the token with its identifying
+    columns, its creation time read only if asked for.
+    """
+    users = get_user_model()
+    quote = connection.ops.quote_name
+    user_pk: str = getattr(users._meta.pk, "column", None) or "id"
+    sql = (
+        # Only quoted table and column names are interpolated.
+        "SELECT u.*, t.id AS api_token_id, t.password_fingerprint AS api_token_fingerprint"  # noqa: S608
+        f" FROM {quote(ApiToken._meta.db_table)} t"
+        f" JOIN {quote(users._meta.db_table)} u ON u.{quote(user_pk)} = t.user_id"
+        " WHERE t.digest = %s"
+    )
+    for user in users.objects.raw(sql, [digest]):
+        token_id = user.__dict__.pop("api_token_id")
+        fingerprint = user.__dict__.pop("api_token_fingerprint")
+        token = ApiToken.from_db(
+            connection.alias,
+            ["id", "digest", "user_id", "password_fingerprint"],
+            [token_id, digest, user.pk, fingerprint],
+        )
+        token.user = user
+        return token
+    return None
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

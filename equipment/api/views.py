@@ -64,7 +64,7 @@ from equipment.services import (
     training_request_create,
     training_request_decline,
 )
-from equipment.views import document_response
+from equipment.web.documents import document_response
 
 from .serializers import (
     CategorySerializer,
@@ -265,7 +265,7 @@ class EquipmentDocumentView(APIView):
 
 class EquipmentDocumentDownloadView(APIView):
     """`GET /api/v1/equipment/<id>/documents/<document_id>/download/`: the file, for anyone
-    logged in; streamed, as an attachment (equipment.views.document_response)."""
+    logged in; streamed, as an attachment (equipment.web.documents.document_response)."""
 
     content_negotiation_class = FileOrJsonNegotiation
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Greatest, TruncMonth
 
 from core.timezones import local_tz
@@ -19,7 +19,7 @@ from reservations.models import Reservation
 from ..rounding import euros, hours
 from ..sql import Microseconds, as_microseconds, instant
 from .database import full_read
-from .reservation_sql import COUNTED, S
+from .reservation_sql import COUNTED, S, reads_as_no_show
 
 DIMENSIONS = (
     "partner",
@@ -42,18 +42,6 @@ GROUP_KEYS: dict[str, Any] = {
     "site": F("equipment__site_id"),
     "user": F("booked_by_id"),
 }
-_PER_USER = (
-    "reservations",
-    "booked",
-    "used",
-    "billable",
-    "no_shows",
-    "cancellations",
-    "late_cancellations",
-    "displaced",
-    "amount_units",
-)
-
 # Dimensions labelled by their row's name.
 _NAMED: dict[str, Any] = {
     "partner": Partner,
@@ -63,21 +51,41 @@ _NAMED: dict[str, Any] = {
 }
 
 
-def _per_user_aggregates() -> dict[str, Any]:
+def _row_figures() -> dict[str, Any]:
+    """Each reservation's contribution to the figures, as columns summed per group.
+
+    The stored status where it gives the same answer as the effective one (`r_status`
+    maps only `confirmed`, to statuses that count alike): see reservation_sql._durations.
+    """
     return {
-        "reservations": Count("pk", filter=Q(r_status__in=COUNTED)),
-        "booked": Sum("r_booked"),
-        "used": Sum("r_used"),
-        "billable": Sum("r_billable"),
-        "no_shows": Count("pk", filter=Q(r_status=S.NO_SHOW)),
-        "cancellations": Count("pk", filter=Q(status=S.CANCELLED)),
-        "late_cancellations": Sum("r_late"),
-        "displaced": Count("pk", filter=Q(status=S.DISPLACED)),
+        "r_counted": ExpressionWrapper(Q(status__in=COUNTED), output_field=BooleanField()),
+        "r_no_show": ExpressionWrapper(reads_as_no_show(), output_field=BooleanField()),
+        "r_stored": F("status"),
+        "r_booked_": F("r_booked"),
+        "r_used_": F("r_used"),
+        "r_billable_": F("r_billable"),
+        "r_late_": F("r_late"),
         # Microseconds × cents per hour: divided once, at the end (see rounding.euros()).
-        "amount_units": Sum(
+        "r_units": ExpressionWrapper(
             Microseconds("r_billable") * F("r_rate"), output_field=BigIntegerField()
         ),
     }
+
+
+# The figures per group, over the columns of `_row_figures()`: sums and counts only, so
+# that the database evaluates each reservation's expressions once.
+_FIGURES_SQL = (
+    "SUM(CASE WHEN r_counted THEN 1 ELSE 0 END) AS reservations, "
+    "SUM(r_booked_) AS booked, "
+    "SUM(r_used_) AS used, "
+    "SUM(r_billable_) AS billable, "
+    "SUM(CASE WHEN r_no_show THEN 1 ELSE 0 END) AS no_shows, "
+    f"SUM(CASE WHEN r_stored = '{S.CANCELLED}' THEN 1 ELSE 0 END) AS cancellations, "
+    "SUM(r_late_) AS late_cancellations, "
+    f"SUM(CASE WHEN r_stored = '{S.DISPLACED}' THEN 1 ELSE 0 END) AS displaced, "
+    "SUM(r_units) AS amount_units, "
+    "COUNT(DISTINCT CASE WHEN r_counted THEN r_user END) AS users"
+)
 
 
 def aggregate(
@@ -117,27 +125,32 @@ def aggregate(
 
 
 def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    """Per group and booking user in SQL, then per group and in total over those rows.
+    """The figures per group and in total, in one statement over one row per reservation.
 
-    Distinct users come from the per-user rows: no COUNT(DISTINCT) over every
-    reservation, which would make the database sort them all.
+    Each reservation's figures are computed once, in a subquery (an annotation referred
+    to by several aggregates would be inlined, and evaluated, in each), then summed per
+    group. On PostgreSQL the groups and the total come from one pass (GROUPING SETS);
+    SQLite has none: the total is a second aggregate over the same rows.
     """
-    inner = qs.values(**keys, r_user=F("booked_by_id")).annotate(**_per_user_aggregates())
-    inner_sql, params = inner.query.sql_with_params()
-    dims = list(keys)
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in _PER_USER)
-    dim_list = ", ".join(dims)
-    nulls = ", ".join(f"NULL AS {d}" for d in dims)
-    # Only our own identifiers are formatted in; every value stays a query parameter.
+    rows = qs.values(**keys, r_user=F("booked_by_id")).annotate(**_row_figures())
+    rows_sql, params = rows.query.sql_with_params()
+    dim_list = ", ".join(keys)
+    # Only our own identifiers and constants are formatted in; every value stays a
+    # query parameter.
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT GROUPING({dim_list}) AS is_total, {dim_list}, {_FIGURES_SQL} "  # noqa: S608
+            f"FROM ({rows_sql}) AS per_reservation "
+            f"GROUP BY GROUPING SETS (({dim_list}), ())"
+        )
+        return sql, params
+    nulls = ", ".join(f"NULL AS {d}" for d in keys)
     sql = (
-        f"WITH per_user AS ({inner_sql}) "  # noqa: S608
-        f"SELECT 0 AS is_total, {dim_list}, {sums}, "
-        f"SUM(CASE WHEN reservations > 0 THEN 1 ELSE 0 END) AS users "
-        f"FROM per_user GROUP BY {dim_list} "
+        f"WITH per_reservation AS ({rows_sql}) "  # noqa: S608
+        f"SELECT 0 AS is_total, {dim_list}, {_FIGURES_SQL} "
+        f"FROM per_reservation GROUP BY {dim_list} "
         f"UNION ALL "
-        f"SELECT 1 AS is_total, {nulls}, {sums}, "
-        f"COUNT(DISTINCT CASE WHEN reservations > 0 THEN r_user END) AS users "
-        f"FROM per_user"
+        f"SELECT 1 AS is_total, {nulls}, {_FIGURES_SQL} FROM per_reservation"
     )
     return sql, params
 

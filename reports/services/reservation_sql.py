@@ -131,23 +131,40 @@ def _equipment_settings(now: datetime, facts: EquipmentFacts) -> dict[str, Any]:
     }
 
 
+def _past_grace() -> Q:
+    """Confirmed on check-in equipment, never checked in, past its grace (needs the
+    `r_no_show_before` annotation): a no-show already (SPEC §5)."""
+    return Q(
+        status=S.CONFIRMED,
+        equipment__requires_check_in=True,
+        usage__isnull=True,
+        start__lte=F("r_no_show_before"),
+    )
+
+
+def _ended(now: datetime) -> Q:
+    """Confirmed and ended; as release_no_shows, check-in equipment completes only what
+    was checked in."""
+    return (Q(equipment__requires_check_in=False) | Q(usage__isnull=False)) & Q(
+        status=S.CONFIRMED, end__lte=now
+    )
+
+
+def reads_as_no_show() -> Q:
+    """Whether a reservation's effective status (`r_status`) is no-show, without its CASE."""
+    return Q(status=S.NO_SHOW) | _past_grace()
+
+
+def reads_as_completed(now: datetime) -> Q:
+    """Whether a reservation's effective status (`r_status`) is completed, without its CASE."""
+    return Q(status=S.COMPLETED) | _ended(now)
+
+
 def _effective_status(now: datetime) -> dict[str, Any]:
     return {
         "r_status": Case(
-            When(
-                status=S.CONFIRMED,
-                equipment__requires_check_in=True,
-                usage__isnull=True,
-                start__lte=F("r_no_show_before"),
-                then=Value(S.NO_SHOW),
-            ),
-            # As release_no_shows: check-in equipment completes only what was checked in.
-            When(
-                Q(equipment__requires_check_in=False) | Q(usage__isnull=False),
-                status=S.CONFIRMED,
-                end__lte=now,
-                then=Value(S.COMPLETED),
-            ),
+            When(_past_grace(), then=Value(S.NO_SHOW)),
+            When(_ended(now), then=Value(S.COMPLETED)),
             default=F("status"),
             output_field=CharField(),
         ),
@@ -164,12 +181,17 @@ def _durations(*, start: datetime, end: datetime, now: datetime) -> dict[str, An
         - Greatest(F("usage__checked_in_at"), window_start),
     )
     checked_in = Q(usage__isnull=False, status__in=(S.CONFIRMED, S.COMPLETED))
+    # The conditions below read the stored status, not `r_status`: an annotation is
+    # inlined wherever it is referred to, and the effective status's CASE repeated in
+    # every figure cost the database (and Django's compiler) more than the joins. The
+    # effective status maps only `confirmed` (to no-show, completed or itself), so being
+    # booked (confirmed, completed or no-show) is the same on either.
     completed_without_check_in = Q(
-        equipment__requires_check_in=False, usage__isnull=True, r_status=S.COMPLETED
-    )
+        equipment__requires_check_in=False, usage__isnull=True
+    ) & reads_as_completed(now)
     return {
         "r_booked": Case(
-            When(r_status__in=BOOKED, then=clipped),
+            When(status__in=BOOKED, then=clipped),
             default=duration(ZERO),
             output_field=DurationField(),
         ),
@@ -181,7 +203,7 @@ def _durations(*, start: datetime, end: datetime, now: datetime) -> dict[str, An
         ),
         # Used or no-show: the two never meet on one reservation.
         "r_billable": Case(
-            When(r_status=S.NO_SHOW, then=clipped),
+            When(reads_as_no_show(), then=clipped),
             When(checked_in, then=usage),
             When(completed_without_check_in, then=clipped),
             default=duration(ZERO),

@@ -6,14 +6,18 @@ grace after its start is a no-show, and the rest of its slot is free again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.models import AuditEntry
 from equipment.models import Equipment
 from equipment.policy import effective_policy, overrides_key
+from reservations.facts import as_utc
 from reservations.models import Reservation, ReservationStatus, UsageRecord
 
 from .announce import reservations_did
@@ -111,21 +115,48 @@ def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
     row's check-in by its unique index, instead of hashing every check-in ever recorded
     (its choice without the limit, which grew with the history). The grace is each
     equipment's policy, computed once per distinct set of overrides rather than per row.
+
+    Raw SQL on purpose, the same statement as `_overdue()`'s ordered and limited: it runs
+    before every read of bookings, and compiling the queryset each time cost Django more
+    than the database took to answer it.
     """
-    rows = list(
-        _overdue(now, equipment_ids)
-        .order_by("-start")
-        .values_list("start", "equipment__policy_overrides")[:_PROBE_ROWS]
+    quote = connection.ops.quote_name
+    params: list[Any] = [
+        ReservationStatus.CONFIRMED,
+        connection.ops.adapt_datetimefield_value(now),
+    ]
+    among = ""
+    if equipment_ids is not None:
+        among = f" AND r.equipment_id IN ({', '.join(['%s'] * len(equipment_ids))})"
+        params.extend(equipment_ids)
+    params.append(_PROBE_ROWS)
+    sql = (
+        # Only placeholders and quoted table names are interpolated.
+        "SELECT r.start, e.policy_overrides FROM {reservation} r"  # noqa: S608
+        " JOIN {equipment} e ON e.id = r.equipment_id"
+        " WHERE r.status = %s AND r.start < %s AND e.requires_check_in"
+        " AND NOT EXISTS (SELECT 1 FROM {usage} u WHERE u.reservation_id = r.id)"
+        f"{among} ORDER BY r.start DESC LIMIT %s"
+    ).format(
+        reservation=quote(Reservation._meta.db_table),
+        equipment=quote(Equipment._meta.db_table),
+        usage=quote(UsageRecord._meta.db_table),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if len(rows) == _PROBE_ROWS:
         return True  # the locked pass decides, row by row
-    graces: dict[str, timedelta] = {}
+    graces: dict[Any, timedelta] = {}
     for start, overrides in rows:
-        key = overrides_key(overrides)
+        # The overrides as the database gives them (JSON text, or already decoded): the
+        # same text, the same grace.
+        key = overrides if isinstance(overrides, str) else overrides_key(overrides)
         if key not in graces:
-            minutes = effective_policy(overrides).check_in_grace_minutes
+            decoded = json.loads(overrides) if isinstance(overrides, str) else overrides
+            minutes = effective_policy(decoded).check_in_grace_minutes
             graces[key] = timedelta(minutes=minutes)
-        if start + graces[key] <= now:
+        if as_utc(start) + graces[key] <= now:
             return True
     return False
 

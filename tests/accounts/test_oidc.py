@@ -35,6 +35,7 @@ from accounts.models import ExternalIdentity
 from core.roles import SYSTEM
 from partners.models import Affiliation
 from partners.services import partner_update
+from tests.accounts.handover import handover_url
 
 User = get_user_model()
 REPO = Path(__file__).resolve().parents[2]
@@ -269,8 +270,9 @@ def test_logout_ends_our_session_and_the_providers(configured, client, browser, 
     assert signed_in(client) is not None
 
     handed = client.post(reverse("logout"))
-    assert handed.status_code == 302 and handed["Location"] == reverse("oidc_logout")
-    away = client.get(handed["Location"])
+    url = handover_url(handed.status_code, handed.content.decode())
+    assert url == reverse("oidc_logout")
+    away = client.get(url)
     assert signed_in(client) is None
     end_session = away["Location"]
     assert end_session.startswith(f"{configured.issuer}/logout/?")
@@ -395,3 +397,17 @@ def test_nothing_changes_when_not_configured(db, client):
         assert client.get(reverse(name)).status_code == 404
     page = client.get(reverse("login")).content.decode()
     assert reverse("oidc_login") not in page
+
+
+def test_a_link_to_the_protocols_logout_from_elsewhere_logs_nobody_out(
+    configured, client, browser, domains
+):
+    """Only our CSRF-checked POST /accounts/logout/ hands over to the protocol's logout."""
+    log_in(client, browser, configured, "erin")
+    answer = client.get(reverse("oidc_logout"))  # a GET from another site's link
+    assert answer.status_code == 302 and not answer["Location"].startswith(configured.issuer)
+    assert signed_in(client) is not None
+    # The hand-over is good once: the page it names logs out, a second visit does nothing.
+    handed = client.post(reverse("logout"))
+    client.get(handover_url(handed.status_code, handed.content.decode()))
+    assert signed_in(client) is None

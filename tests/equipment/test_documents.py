@@ -17,7 +17,7 @@ from core.roles import SYSTEM
 from equipment.documents import content_type_of, private_storage
 from equipment.models import EquipmentDocument
 from equipment.services import document_add, document_delete
-from equipment.views import content_disposition
+from equipment.web.documents import content_disposition
 from tests.document_files import EXE, OLE2, PDF, TEXT, ooxml, opendocument, upload
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -39,6 +39,28 @@ def test_catalogue_in_english(client, campus):
     assert "Equipment catalogue" in page
 
 
+def test_language_from_cookie_then_header_then_default_with_its_headers(client, campus):
+    """The language middleware (ours, Django's without the path lookup) chooses as Django's
+    does: the language cookie, then Accept-Language, then French; and says so in
+    Content-Language, varying on Accept-Language. An API error speaks it too."""
+    client.force_login(campus.teacher)
+    french = client.get("/equipment/")
+    assert "Catalogue des équipements" in french.content.decode()
+    assert french["Content-Language"] == "fr"
+    assert "Accept-Language" in french["Vary"]
+    english = client.get("/equipment/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    assert "Equipment catalogue" in english.content.decode()
+    assert english["Content-Language"] == "en"
+    # A path starting like a language code is not a language prefix here.
+    assert client.get("/en/equipment/", HTTP_ACCEPT_LANGUAGE="fr").status_code == 404
+    client.cookies["django_language"] = "en"
+    cookie = client.get("/equipment/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Equipment catalogue" in cookie.content.decode()
+    assert cookie["Content-Language"] == "en"
+    api = client.get("/api/v1/reservations/?status=nope", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api["Content-Language"] == "en" and api.json()["detail"] == "Unknown status."
+
+
 def test_equipment_page_explains_its_policy(client, campus):
     client.force_login(campus.teacher)
     response = client.get(f"/equipment/{campus.hplc.pk}/")

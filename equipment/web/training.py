@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.roles import is_platform_manager
 
-from .forms import TrainingAcceptForm, TrainingDeclineForm, TrainingRequestForm
-from .models import Equipment
-from .selectors import manages_any, training_requests_to_decide, training_requests_visible_to
-from .services import (
+from ..forms import TrainingAcceptForm, TrainingDeclineForm, TrainingRequestForm
+from ..models import Equipment
+from ..selectors import manages_any, training_requests_to_decide, training_requests_visible_to
+from ..services import (
     training_request_accept,
     training_request_cancel,
     training_request_create,

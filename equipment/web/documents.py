@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 
-from .forms import DocumentForm
-from .models import Equipment, EquipmentDocument
-from .permissions import may_manage_documents, may_read_documents
-from .selectors import document_of
-from .services import document_add, document_delete
+from ..forms import DocumentForm
+from ..models import Equipment, EquipmentDocument
+from ..permissions import may_manage_documents, may_read_documents
+from ..selectors import document_of
+from ..services import document_add, document_delete
 
 
 def _ascii_fallback(filename: str) -> str:
