@@ -99,6 +99,18 @@ CATALOGUE: dict[str, Entry] = {
         400, _("Some occurrences break the booking rules: nothing was booked.")
     ),
     "no_occurrence": Entry(400, _("No occurrence of the series can be booked.")),
+    # --- the waitlist (SPEC §10) -------------------------------------------------------------
+    "waitlist_full": Entry(
+        400, _("You already hold %(n)d waiting requests: cancel one before queuing again.")
+    ),
+    "waitlist_not_supported": Entry(
+        400,
+        _(
+            "A session of several equipment cannot wait in the queue: book them separately, "
+            "or queue for each equipment on its own."
+        ),
+    ),
+    "not_waiting": Entry(400, _("Only waiting requests can be cancelled.")),
     # --- a reservation's life ----------------------------------------------------------------
     "not_live": Entry(400, _("Only pending or confirmed reservations can be changed.")),
     "not_live.cancel": Entry(400, _("Only pending or confirmed reservations can be cancelled.")),
@@ -178,6 +190,7 @@ CATALOGUE: dict[str, Entry] = {
     "permission_denied": Entry(403, _("You do not have permission to perform this action.")),
     "permission_denied.change": Entry(403, _("You may not change this reservation.")),
     "permission_denied.cancel": Entry(403, _("You may not cancel this reservation.")),
+    "permission_denied.waitlist_cancel": Entry(403, _("You may not cancel this waiting request.")),
     "permission_denied.check_in": Entry(403, _("You may not check in here.")),
     "permission_denied.check_out": Entry(403, _("You may not check out here.")),
     "permission_denied.override": Entry(

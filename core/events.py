@@ -23,11 +23,19 @@ from django.dispatch import Signal
 #   reservations: the Reservation rows concerned, as the service holds them;
 #   actor: the user who acted (None for the platform's own jobs);
 #   now: the service's clock;
-#   reason: why, in the words of who acted (a cancellation, a rejection, a closure).
+#   reason: why, in the words of who acted (a cancellation, a rejection, a closure);
+#   freed: for "moved", the time each reservation held before the move, as
+#     [(equipment_id, start, blocked_until)] (empty for the other actions: what they free
+#     is the reservations' own [start, blocked_until)).
+# "completed" is sent by the worker for ended reservations and by an early check-out (the
+# rest of the slot, from `now` to its end, is free again).
 reservations_changed = Signal()
 
 # Closures were created (closure_ids) or deleted (closure_ids, the rows are gone).
-#   action: "created" or "deleted"; closure_ids; actor.
+#   action: "created" or "deleted"; closure_ids; actor;
+#   closures: what each closure covered, as dicts {id, equipment, site, start, end}
+#     (equipment and site are ids or None; both None: every site). For "deleted" it is the
+#     time that opens again (the waitlist offers it).
 closures_changed = Signal()
 
 # An equipment was created or moved to another site: site-wide closures of those sites
@@ -39,3 +47,10 @@ equipment_sited = Signal()
 #   requests: the TrainingRequest rows concerned, as the service holds them;
 #   actor: the user who acted; now: the service's clock.
 training_requests_changed = Signal()
+
+# Waitlist entries (SPEC §10) were created, booked, cancelled or expired. Arguments:
+#   action: "created", "booked", "cancelled" or "expired";
+#   entries: the WaitlistEntry rows concerned (a booked one has its `reservation`);
+#   actor: the user who acted (None for the platform's own jobs and for promotion);
+#   now: the service's clock.
+waitlist_changed = Signal()

@@ -29,6 +29,7 @@ from partners.preferences import wants_ics
 from partners.services import user_language
 from reservations.alternatives import suggest_alternatives_many
 from reservations.models import ReservationStatus
+from waitlist.selectors import queued_for_displaced
 
 from .models import Kind
 
@@ -137,8 +138,20 @@ def render(
         lines = []
         if kind == Kind.PENDING_REQUEST:
             lines += [_("These reservations wait for your approval:"), ""]
+        if kind == Kind.WAITLIST_BOOKED:
+            lines += [_("Time you were waiting for became free: it is booked for you."), ""]
+        queued = queued_for_displaced(r.pk for r in reservations) if kind in DISPLACEMENTS else ()
         for reservation in reservations:
             lines.append(_describe(reservation))
+            if kind == Kind.WAITLIST_BOOKED and reservation.status == ReservationStatus.PENDING:
+                lines.append(_("  It awaits the approval of the equipment's managers."))
+            if reservation.pk in queued:
+                lines.append(
+                    _(
+                        "  You are on the waiting list for this slot, ahead of the requests "
+                        "of the same kind: should it free up, it will be booked for you."
+                    )
+                )
             if kind == Kind.PENDING_REQUEST:
                 booker = reservation.booked_by
                 lines.append(

@@ -38,7 +38,8 @@ def record(
     reason: str = "",
 ) -> list[Notification]:
     """One notification of `kind` per booker of these reservations, and for a booking that
-    waits for approval, one per manager of its equipment."""
+    waits for approval (made by its booker or by the waitlist), one per manager of its
+    equipment."""
     event_at = now or timezone.now()
     by_booker: dict[int, list[Any]] = defaultdict(list)
     for reservation in reservations:
@@ -47,7 +48,7 @@ def record(
     for user_id, items in by_booker.items():
         own = booker_kind(kind, items)
         rows.append(new_notification(own, user_id, _ids(items), event_at=event_at, reason=reason))
-    if kind == Kind.CONFIRMED:
+    if kind in (Kind.CONFIRMED, Kind.WAITLIST_BOOKED):
         rows += _pending_requests(reservations, event_at=event_at)
     return save(rows)
 

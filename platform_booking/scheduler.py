@@ -31,6 +31,7 @@ from django_tasks_db.utils import is_locked_database_exception
 from core.timezones import local_tz
 from notifications.tasks import deliver_due_notifications, send_daily_reminders
 from reservations.tasks import release_no_shows
+from waitlist.tasks import expire_waitlist
 
 from .models import PeriodicRun
 from .outage import is_database_unavailable
@@ -73,8 +74,8 @@ def jobs() -> list[Job]:
         Job("release_no_shows", release_no_shows),
         Job("repair_calendars", repair_calendars_since_last_success),
         Job("prune", prune),
+        Job("expire_waitlist", expire_waitlist),
     ]
-    # Issue 14 adds the waitlist's expiry here: Job("expire_waitlist", expire_waitlist).
     result = [
         Job(job.name, job.task, every=timedelta(seconds=every[job.name]), arguments=job.arguments)
         for job in found

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "equipment",
     "reservations",
     "calendars",
+    "waitlist",
     "notifications",
     "reports",
     "accounts",
@@ -320,6 +321,7 @@ NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
 WORKER_SCHEDULE = {
     "deliver_due_notifications": env_int("WORKER_SWEEP_SECONDS", 60),
     "release_no_shows": env_int("WORKER_NO_SHOWS_SECONDS", 300),
+    "expire_waitlist": env_int("WORKER_WAITLIST_EXPIRY_SECONDS", 120),
     "repair_calendars": env_int("WORKER_CALENDAR_REPAIR_SECONDS", 3600),
     "prune": env_int("WORKER_PRUNE_SECONDS", 24 * 3600),
 }

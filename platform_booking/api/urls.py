@@ -27,9 +27,9 @@ from reservations.api.booking import (
     AvailabilitiesView,
     AvailabilityView,
     ClosureViewSet,
-    ReservationViewSet,
 )
 from reservations.api.equipment import BookableEquipmentViewSet
+from waitlist.api import WaitlistReservationViewSet, WaitlistViewSet
 
 from .auth import TokenLoginView
 
@@ -42,7 +42,9 @@ router.register("projects", ProjectViewSet, basename="project")
 # Before "qualifications": its detail route would read "requests" as a qualification's id.
 router.register("qualifications/requests", TrainingRequestViewSet, basename="qualification-request")
 router.register("qualifications", QualificationViewSet, basename="qualification")
-router.register("reservations", ReservationViewSet, basename="reservation")
+# Reservations' own endpoints, whose booking may also queue (SPEC §10).
+router.register("reservations", WaitlistReservationViewSet, basename="reservation")
+router.register("waitlist", WaitlistViewSet, basename="waitlist")
 router.register("closures", ClosureViewSet, basename="closure")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("plans", PlanViewSet, basename="plan")

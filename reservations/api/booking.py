@@ -179,6 +179,14 @@ class ReservationCreateInput(serializers.Serializer):
     recurrence = RecurrenceInput(required=False)
     skip_conflicts = serializers.BooleanField(default=False)
     override = serializers.BooleanField(default=False)
+    waitlist = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "When refused only because the time is taken (`conflict`), queue on the waitlist "
+            "instead (SPEC §10): 202 with the entry. A series books its free occurrences and "
+            "queues each conflicting one. Not for sessions (`waitlist_not_supported`)."
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("equipment" in attrs) == ("equipment_ids" in attrs):
@@ -303,6 +311,13 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         description="Book one equipment, a session (`equipment_ids`) or a series (`recurrence`).",
     )
     def create(self, request: Request) -> Response:
+        values, booking = self.booking_request(request)
+        outcome = reservation_create(**booking)
+        grouped = bool(values.get("recurrence")) or "equipment_ids" in values
+        return Response(outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED)
+
+    def booking_request(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The input of a booking, validated, and the arguments of `reservation_create`."""
         data = ReservationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -316,22 +331,20 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         # Only ids: the booking reads and locks the equipment rows (an unknown id: invalid).
         ids = values.get("equipment_ids") or [values["equipment"]]
         recurrence = values.get("recurrence") or {}
-        outcome = reservation_create(
-            user=request.user,
-            project=project,
-            equipment=ids,
-            start=start,
-            end=end,
-            title=values["title"],
-            expected_participants=values["expected_participants"],
-            rrule=recurrence.get("rrule"),
-            skip_school_holidays=recurrence.get("skip_school_holidays"),
-            skip_conflicts=values["skip_conflicts"],
-            override=values["override"],
-            now=timezone.now(),
-        )
-        grouped = bool(recurrence) or "equipment_ids" in values
-        return Response(outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED)
+        return values, {
+            "user": request.user,
+            "project": project,
+            "equipment": ids,
+            "start": start,
+            "end": end,
+            "title": values["title"],
+            "expected_participants": values["expected_participants"],
+            "rrule": recurrence.get("rrule"),
+            "skip_school_holidays": recurrence.get("skip_school_holidays"),
+            "skip_conflicts": values["skip_conflicts"],
+            "override": values["override"],
+            "now": timezone.now(),
+        }
 
     @extend_schema(
         request=ReservationUpdateInput, responses={200: ReservationSerializer, 409: CONFLICT}

@@ -20,9 +20,11 @@ def reservations_did(
     actor: Any = None,
     now: datetime | None = None,
     reason: str = "",
+    freed: Sequence[tuple[int, datetime, datetime]] = (),
 ) -> None:
     """Announce that these reservations were created, displaced, moved, cancelled…, and why
-    (the reason given by whoever cancelled, rejected or closed, for the people told)."""
+    (the reason given by whoever cancelled, rejected or closed, for the people told);
+    `freed`: for a move, the time the reservations held before it (see core.events)."""
     if reservations:
         reservations_changed.send(
             sender=Reservation,
@@ -31,11 +33,31 @@ def reservations_did(
             actor=actor,
             now=now,
             reason=reason,
+            freed=list(freed),
         )
 
 
-def closures_did(action: str, closure_ids: Iterable[int], *, actor: Any = None) -> None:
-    """Announce that these closures were created or deleted."""
-    ids = list(closure_ids)
-    if ids:
-        closures_changed.send(sender=Closure, action=action, closure_ids=ids, actor=actor)
+def closures_did(
+    action: str, closures: Iterable[Closure], *, actor: Any = None, now: datetime | None = None
+) -> None:
+    """Announce that these closures were created or deleted (given as they were: a deleted
+    one keeps its fields, not its id, so the id is read first)."""
+    items = [
+        {
+            "id": c.pk,
+            "equipment": c.equipment_id,
+            "site": c.site_id,
+            "start": c.start,
+            "end": c.end,
+        }
+        for c in closures
+    ]
+    if items:
+        closures_changed.send(
+            sender=Closure,
+            action=action,
+            closure_ids=[item["id"] for item in items],
+            closures=items,
+            actor=actor,
+            now=now,
+        )

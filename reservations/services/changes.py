@@ -62,12 +62,16 @@ def reservation_update(
         if moved and not permissions.can_be_moved(current, now):
             raise BookingError("started.move")  # started since it was read
         overridden: list[str] = []
+        displaced: list[Reservation] = []
         if moved:
             shape = rules.check_shape(new_start, new_end)
             if shape:
                 raise BookingError(shape.code, shape.message)
-            overridden = _check_move(current, equipment, new_start, new_end, user, now, override)
+            overridden, displaced = _check_move(
+                current, equipment, new_start, new_end, user, now, override
+            )
         previous = (current.status, current.start, current.end)
+        held = (current.equipment_id, current.start, current.blocked_until)
         described = {"title": current.title, "expected_participants": current.expected_participants}
         current.start, current.end = new_start, new_end
         current.blocked_until = new_end + timedelta(minutes=equipment.policy.buffer_minutes)
@@ -78,7 +82,16 @@ def reservation_update(
         current.revision += 1
         current.updated_at = now
         current.save()
-        reservations_did("moved" if moved else "updated", [current], actor=user, now=now)
+        # Announced once the move is written: a receiver (the waitlist) that books the
+        # time these free must see the reservation at its new times.
+        reservations_did("displaced", displaced, actor=user, now=now)
+        reservations_did(
+            "moved" if moved else "updated",
+            [current],
+            actor=user,
+            now=now,
+            freed=[held] if moved else [],
+        )
         edited = {
             name: [was, getattr(current, name)]
             for name, was in described.items()
@@ -160,9 +173,10 @@ def _check_move(
     user: Any,
     now: datetime,
     override: bool,
-) -> list[str]:
+) -> tuple[list[str], list[Reservation]]:
     """Every rule again for the new times, as the booker; displace what a pedagogical
-    booking preempts. Answer the rules a manager's override lifted."""
+    booking preempts. Answer the rules a manager's override lifted, and the displaced
+    (announced by the caller once the move is written)."""
     tz = local_tz()
     policy = equipment.policy
     project = current.project
@@ -197,8 +211,7 @@ def _check_move(
     displaced = displace(
         set(verdict.displace), by=user, now=now, reason=_("Displaced by a teaching booking.")
     )
-    reservations_did("displaced", displaced, actor=user, now=now)
-    return overridden
+    return overridden, displaced
 
 
 def reservation_cancel(

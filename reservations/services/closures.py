@@ -173,7 +173,7 @@ def closures_create(
             )
             for reason, ids in by_reason.items()
         ]
-        closures_did("created", [c.pk for c in closures], actor=user)
+        closures_did("created", closures, actor=user, now=now)
         for reason, group in groups:  # the people told read the closure's own reason
             reservations_did("closed", group, actor=user, now=now, reason=reason)
         return closures, [r for _reason, group in groups for r in group]
@@ -208,10 +208,18 @@ def closure_delete(*, closure: Closure, user: Any, now: datetime | None = None) 
     """Reopen: delete a closure (its audit entry keeps what it was)."""
     if not can_manage_closure(user, equipment=closure.equipment, site=closure.site):
         raise BookingError("permission_denied.reopen")
-    pk = closure.pk
     with transaction.atomic():
         # The trail's clock; callers that predate it (admin, API) pass none.
-        entry = _closure_entry(closure, "delete", by=user, at=now or timezone.now())
+        at = now or timezone.now()
+        entry = _closure_entry(closure, "delete", by=user, at=at)
+        gone = Closure(
+            pk=closure.pk,
+            equipment_id=closure.equipment_id,
+            site_id=closure.site_id,
+            start=closure.start,
+            end=closure.end,
+        )
         closure.delete()
         audit.record([entry])
-        closures_did("deleted", [pk], actor=user)
+        # What it covered opens again: the waitlist offers it (core.events).
+        closures_did("deleted", [gone], actor=user, now=at)

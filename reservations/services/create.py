@@ -92,6 +92,7 @@ def reservation_create(
     skip_school_holidays: bool | None = None,
     skip_conflicts: bool = False,
     override: bool = False,
+    alternatives: bool = True,
 ) -> BookingOutcome:
     """Book one equipment, a session of several, or a recurring series, all rules applied.
 
@@ -103,6 +104,9 @@ def reservation_create(
     `equipment` gives the equipment or only their ids: the rows are read (and locked) in
     the transaction either way, so the API reads them once; an unknown id is refused
     (`invalid`, field `equipment`).
+
+    `alternatives=False` leaves a conflict without its suggested slots: the waitlist's
+    promotion tries many candidates and needs only to know that one does not fit.
     """
     items = list(equipment)  # read once: it may be any iterable
     request = _checked_request(
@@ -127,6 +131,8 @@ def reservation_create(
         refused = _lost_race(request, _rows(request.equipment_ids, items))
     except BookingError as error:
         refused = error
+    if not alternatives:
+        raise refused
     raise with_alternatives(
         refused, user=user, project=project, now=now, override_by=user if override else None
     )

@@ -10,6 +10,7 @@ from reservations.models import Reservation, ReservationStatus, UsageRecord
 from reservations.permissions import check_in_open
 
 from .access import can_act_on
+from .announce import reservations_did
 from .noshows import record_no_shows
 from .records import audit_entry
 from .transactions import run_in_transaction
@@ -77,6 +78,8 @@ def reservation_check_out(*, reservation: Reservation, user: Any, now: datetime)
             from_status=ReservationStatus.CONFIRMED,
             more={"checked_out_at": [None, usage.checked_out_at]},
         ).save()
+        # The rest of the slot is free: the apps above may offer it (the waitlist).
+        reservations_did("completed", [current], actor=user, now=now)
         return usage
 
     return run_in_transaction(work)
