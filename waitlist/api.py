@@ -30,6 +30,7 @@ from reservations.api.booking import (
     ReasonInput,
     ReservationCreateInput,
     ReservationViewSet,
+    booking_input,
     outcome_payload,
 )
 from reservations.api.reads import CountWhenNeededPagination
@@ -74,60 +75,6 @@ def entries_payload(entries: list[WaitlistEntry]) -> list[dict[str, Any]]:
     """The entries as the API reads them, positions included (one query)."""
     rows = with_position(WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]))
     return list(WaitlistEntrySerializer(rows.order_by("start", "id"), many=True).data)
-
-
-class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Waitlist entries the reader may see in full (as reservations, SPEC §6)."""
-
-    serializer_class = WaitlistEntrySerializer
-    pagination_class = CountWhenNeededPagination
-
-    def get_queryset(self) -> QuerySet[WaitlistEntry]:
-        if getattr(self, "swagger_fake_view", False):
-            return WaitlistEntry.objects.none()
-        qs = entries_visible_to(self.request.user)
-        params = self.request.query_params
-        try:
-            if params.get("equipment"):
-                qs = qs.filter(equipment_id=int(params["equipment"]))
-            if params.get("user"):
-                who = params["user"]
-                qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
-        except (ValueError, OverflowError):
-            raise BookingError("bad_filter") from None
-        if params.get("status"):
-            wanted = params["status"].split(",")
-            if not set(wanted) <= set(EntryStatus.values):
-                raise BookingError(
-                    "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
-                )
-            qs = qs.filter(status__in=wanted)
-        return with_position(qs).order_by("start", "id")
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("equipment", int, description="An equipment's id."),
-            OpenApiParameter(
-                "status",
-                str,
-                description="waiting, booked, expired or cancelled (several comma-separated).",
-            ),
-            OpenApiParameter("user", str, description="`me`, or a user's id."),
-        ]
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(request=ReasonInput, responses=WaitlistEntrySerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
-        entry = self.get_object()
-        data = ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        waitlist_cancel(
-            entry=entry, user=request.user, now=timezone.now(), reason=data.validated_data["reason"]
-        )
-        return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
 
 
 # --- booking with `waitlist: true` --------------------------------------------------------
@@ -178,6 +125,79 @@ def _local(value: Any) -> Any:
     return value
 
 
+class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Waitlist entries the reader may see in full (as reservations, SPEC §6)."""
+
+    serializer_class = WaitlistEntrySerializer
+    pagination_class = CountWhenNeededPagination
+
+    @extend_schema(
+        request=ReservationCreateInput,
+        responses={
+            201: BOOKED_OR_PART_QUEUED,
+            202: OpenApiResponse(
+                QUEUED, description="The time is taken: queued on the waitlist, nothing booked."
+            ),
+            409: CONFLICT,
+        },
+        description=(
+            "Join the waitlist: the same body and answers as `POST /api/v1/reservations/` "
+            "with `waitlist: true` (whatever `waitlist` says here). Time that is free is "
+            "simply booked (201); time taken is queued (202)."
+        ),
+    )
+    def create(self, request: Request) -> Response:
+        values, booking = booking_input(request)
+        return join(values, booking)
+
+    def get_queryset(self) -> QuerySet[WaitlistEntry]:
+        if getattr(self, "swagger_fake_view", False):
+            return WaitlistEntry.objects.none()
+        qs = entries_visible_to(self.request.user)
+        params = self.request.query_params
+        try:
+            if params.get("equipment"):
+                qs = qs.filter(equipment_id=int(params["equipment"]))
+            if params.get("user"):
+                who = params["user"]
+                qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
+        except (ValueError, OverflowError):
+            raise BookingError("bad_filter") from None
+        if params.get("status"):
+            wanted = params["status"].split(",")
+            if not set(wanted) <= set(EntryStatus.values):
+                raise BookingError(
+                    "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
+                )
+            qs = qs.filter(status__in=wanted)
+        return with_position(qs).order_by("start", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("equipment", int, description="An equipment's id."),
+            OpenApiParameter(
+                "status",
+                str,
+                description="waiting, booked, expired or cancelled (several comma-separated).",
+            ),
+            OpenApiParameter("user", str, description="`me`, or a user's id."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ReasonInput, responses=WaitlistEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        entry = self.get_object()
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        waitlist_cancel(
+            entry=entry, user=request.user, now=timezone.now(), reason=data.validated_data["reason"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
+
+
 class WaitlistReservationViewSet(ReservationViewSet):
     """Reservations, whose booking may queue on the waitlist (`waitlist: true`)."""
 
@@ -209,28 +229,34 @@ class WaitlistReservationViewSet(ReservationViewSet):
             return Response(
                 outcome_payload(outcome, grouped=grouped), status=status.HTTP_201_CREATED
             )
-        booking.pop("skip_conflicts")  # the waitlist decides what a conflict does
-        joined = waitlist_join(
-            user=booking.pop("user"),
-            project=booking.pop("project"),
-            equipment_ids=booking.pop("equipment"),
-            **booking,
-        )
-        return self._answer(joined, series=bool(values.get("recurrence")))
+        return join(values, booking)
 
-    def _answer(self, joined: JoinOutcome, *, series: bool) -> Response:
-        entries = entries_payload(joined.entries) if joined.entries else []
-        if joined.booking is not None:
-            body = outcome_payload(joined.booking, grouped=series)
-            if series:
-                body["waitlist"] = entries
-            return Response(body, status=status.HTTP_201_CREATED)
-        refused = joined.refused.extra if joined.refused is not None else {}
-        return Response(
-            {
-                "waitlist": entries if series else entries[0],
-                "conflicts": _local(refused.get("conflicts", [])),
-                "alternatives": _local(refused.get("alternatives", [])),
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
+
+def join(values: dict[str, Any], booking: dict[str, Any]) -> Response:
+    """Book what is free, queue what is refused only for conflict (SPEC §10)."""
+    booking.pop("skip_conflicts")  # the waitlist decides what a conflict does
+    joined = waitlist_join(
+        user=booking.pop("user"),
+        project=booking.pop("project"),
+        equipment_ids=booking.pop("equipment"),
+        **booking,
+    )
+    return _answer(joined, series=bool(values.get("recurrence")))
+
+
+def _answer(joined: JoinOutcome, *, series: bool) -> Response:
+    entries = entries_payload(joined.entries) if joined.entries else []
+    if joined.booking is not None:
+        body = outcome_payload(joined.booking, grouped=series)
+        if series:
+            body["waitlist"] = entries
+        return Response(body, status=status.HTTP_201_CREATED)
+    refused = joined.refused.extra if joined.refused is not None else {}
+    return Response(
+        {
+            "waitlist": entries if series else entries[0],
+            "conflicts": _local(refused.get("conflicts", [])),
+            "alternatives": _local(refused.get("alternatives", [])),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )

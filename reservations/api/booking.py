@@ -251,6 +251,37 @@ def outcome_payload(outcome: BookingOutcome, *, grouped: bool) -> dict[str, Any]
     }
 
 
+def booking_input(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The input of a booking, validated, and the arguments of `reservation_create`."""
+    data = ReservationCreateInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    start = parse_instant(values["start"], "start")
+    end = parse_instant(values["end"], "end")
+    # The members are not needed: the booking reads membership with the equipment.
+    visible = projects_visible_to(request.user).prefetch_related(None)
+    project = visible.filter(pk=values["project"]).first()
+    if project is None:
+        raise BookingError("invalid", fields={"project": [_("Unknown project.")]})
+    # Only ids: the booking reads and locks the equipment rows (an unknown id: invalid).
+    ids = values.get("equipment_ids") or [values["equipment"]]
+    recurrence = values.get("recurrence") or {}
+    return values, {
+        "user": request.user,
+        "project": project,
+        "equipment": ids,
+        "start": start,
+        "end": end,
+        "title": values["title"],
+        "expected_participants": values["expected_participants"],
+        "rrule": recurrence.get("rrule"),
+        "skip_school_holidays": recurrence.get("skip_school_holidays"),
+        "skip_conflicts": values["skip_conflicts"],
+        "override": values["override"],
+        "now": timezone.now(),
+    }
+
+
 class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Reservations the reader may see in full; others' appear only in availability."""
 
@@ -318,33 +349,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def booking_request(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
         """The input of a booking, validated, and the arguments of `reservation_create`."""
-        data = ReservationCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        start = parse_instant(values["start"], "start")
-        end = parse_instant(values["end"], "end")
-        # The members are not needed: the booking reads membership with the equipment.
-        visible = projects_visible_to(request.user).prefetch_related(None)
-        project = visible.filter(pk=values["project"]).first()
-        if project is None:
-            raise BookingError("invalid", fields={"project": [_("Unknown project.")]})
-        # Only ids: the booking reads and locks the equipment rows (an unknown id: invalid).
-        ids = values.get("equipment_ids") or [values["equipment"]]
-        recurrence = values.get("recurrence") or {}
-        return values, {
-            "user": request.user,
-            "project": project,
-            "equipment": ids,
-            "start": start,
-            "end": end,
-            "title": values["title"],
-            "expected_participants": values["expected_participants"],
-            "rrule": recurrence.get("rrule"),
-            "skip_school_holidays": recurrence.get("skip_school_holidays"),
-            "skip_conflicts": values["skip_conflicts"],
-            "override": values["override"],
-            "now": timezone.now(),
-        }
+        return booking_input(request)
 
     @extend_schema(
         request=ReservationUpdateInput, responses={200: ReservationSerializer, 409: CONFLICT}

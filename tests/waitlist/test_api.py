@@ -83,6 +83,22 @@ def test_free_slot_with_waitlist_is_booked_201(campus, member, client_for):
     assert not WaitlistEntry.objects.exists()
 
 
+def test_post_to_the_waitlist_joins_as_booking_with_waitlist_true(campus, member, client_for):
+    """POST /api/v1/waitlist/ (SPEC §7): the booking's body, `waitlist` implied."""
+    book(campus.researcher, campus.research, campus.rheometer, thu(10), thu(12))
+    client = client_for(member)
+    taken = client.post(LIST, payload(campus, thu(11), thu(12), waitlist=False), format="json")
+    assert taken.status_code == 202, taken.json()
+    assert taken.json()["waitlist"]["status"] == "waiting"
+    assert taken.json()["waitlist"]["position"] == 1
+    free = client.post(LIST, payload(campus, thu(14), thu(15)), format="json")
+    assert free.status_code == 201 and free.json()["status"] == "confirmed"
+    refused = client.post(LIST, payload(campus, thu(14), thu(14, 10)), format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_granularity"
+    assert WaitlistEntry.objects.count() == 1
+    assert client_for(None).post(LIST, payload(campus, thu(11), thu(12))).status_code == 401
+
+
 def test_other_refusals_answer_as_usual(campus, member, client_for):
     book(campus.researcher, campus.research, campus.rheometer, thu(10), thu(12))
     client = client_for(member)
