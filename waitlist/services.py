@@ -164,11 +164,21 @@ def _queue(
     expected_participants: int,
     now: datetime,
 ) -> list[WaitlistEntry]:
-    """Queue `user` for these slots, inside the caller's transaction; refuse past the limit."""
+    """Queue `user` for these slots, inside the caller's transaction; refuse past the limit.
+
+    Asking again for a slot the user already waits for on this equipment (a double click,
+    a retried request) answers that entry instead of queuing them twice."""
     _lock_user(user.pk)
-    held = WaitlistEntry.objects.filter(booked_by_id=user.pk, status=EntryStatus.WAITING).count()
-    if held + len(slots) > MAX_WAITING:
-        raise BookingError("waitlist_full", params={"n": MAX_WAITING}, waiting=held)
+    held = WaitlistEntry.objects.filter(booked_by_id=user.pk, status=EntryStatus.WAITING)
+    wanted = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in slots]
+    already = {
+        (e.start, e.end): e
+        for e in held.filter(equipment_id=equipment_id, start__in=[w[0] for w in wanted])
+    }
+    fresh = [w for w in dict.fromkeys(wanted) if w not in already]
+    count = held.count()
+    if fresh and count + len(fresh) > MAX_WAITING:
+        raise BookingError("waitlist_full", params={"n": MAX_WAITING}, waiting=count)
     rows = [
         _entry(
             user_id=user.pk,
@@ -181,9 +191,10 @@ def _queue(
             expected_participants=expected_participants,
             now=now,
         )
-        for start, end in slots
+        for start, end in fresh
     ]
-    return _new_entries(rows, now=now, actor=user)
+    created = {(e.start, e.end): e for e in _new_entries(rows, now=now, actor=user)}
+    return [already.get(w) or created[w] for w in dict.fromkeys(wanted)]
 
 
 def waitlist_join(

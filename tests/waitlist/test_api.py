@@ -99,6 +99,16 @@ def test_post_to_the_waitlist_joins_as_booking_with_waitlist_true(campus, member
     assert client_for(None).post(LIST, payload(campus, thu(11), thu(12))).status_code == 401
 
 
+def test_asking_twice_for_the_same_slot_answers_the_same_entry(campus, member, client_for):
+    book(campus.researcher, campus.research, campus.rheometer, thu(10), thu(12))
+    client = client_for(member)
+    first = client.post(BOOK, payload(campus, thu(11), thu(12)), format="json").json()
+    again = client.post(LIST, payload(campus, thu(11), thu(12)), format="json")
+    assert again.status_code == 202
+    assert again.json()["waitlist"]["id"] == first["waitlist"]["id"]
+    assert WaitlistEntry.objects.filter(status=EntryStatus.WAITING).count() == 1
+
+
 def test_other_refusals_answer_as_usual(campus, member, client_for):
     book(campus.researcher, campus.research, campus.rheometer, thu(10), thu(12))
     client = client_for(member)
