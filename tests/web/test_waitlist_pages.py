@@ -236,3 +236,34 @@ def test_a_manager_cancels_an_entry_of_their_equipment(client, taken):
     entry.refresh_from_db()
     assert entry.status == EntryStatus.CANCELLED
     assert f'data-entry="{entry.pk}"' not in client.get("/manage/waitlist/").content.decode()
+
+
+def test_the_join_button_in_english(client, taken):
+    page = refused(client, taken, language="en")
+    assert "Join the waitlist" in page and "Wait for this time" in page
+
+
+def test_the_pages_ask_to_log_in(client, taken):
+    entry = queue(taken.industrial, taken.confidential, taken.hplc)
+    for path in ("/manage/waitlist/", "/waitlist/joined/", f"/waitlist/{entry.pk}/cancel/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.post("/waitlist/join/")["Location"].startswith("/accounts/login/")
+    assert client.post(f"/waitlist/{entry.pk}/cancel/")["Location"].startswith("/accounts/")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.WAITING
+
+
+def test_the_managers_page_costs_the_same_queries_for_many_entries(
+    client, taken, django_assert_num_queries
+):
+    queue(taken.industrial, taken.confidential, taken.hplc)
+    client.force_login(taken.eq_manager)
+    client.get("/manage/waitlist/")
+    with django_assert_num_queries(6) as few:
+        client.get("/manage/waitlist/")
+    for hour in ("09:00", "10:00", "11:00"):
+        queue(taken.industrial, taken.confidential, taken.hplc, hour, "16:00", title=hour)
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = client.get("/manage/waitlist/").content.decode()
+    assert page.count("<tr data-entry=") == 4
