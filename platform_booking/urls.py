@@ -9,11 +9,13 @@ from partners import web as account_page
 from reservations import urls as booking_pages
 from reservations.web import catalogue as catalogue_page
 from reservations.web import equipment as equipment_page
+from waitlist import urls as waitlist_pages
 
 from . import password_reset, views
 
 # Namespaces gather pages from the layer that can build them: the equipment page shows
-# bookings, the closures pages import calendars; their URL names stay `equipment:…`, `web:…`.
+# bookings, the closures pages import calendars, the waitlist's pages extend the booking pages;
+# their URL names stay `equipment:…`, `web:…`.
 equipment_urls = (
     [
         *inventory_pages.urlpatterns,
@@ -27,6 +29,7 @@ web_urls = (
         *booking_pages.urlpatterns,
         *closure_pages.urlpatterns,
         *inventory_pages.manage_urlpatterns,
+        *waitlist_pages.urlpatterns,
     ],
     "web",
 )

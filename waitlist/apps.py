@@ -7,6 +7,7 @@ class WaitlistConfig(AppConfig):
     verbose_name = _("Waitlist")
 
     def ready(self) -> None:
-        from . import receivers
+        from . import receivers, web
 
         receivers.connect()
+        web.connect()  # the booking pages' hooks (reservations.web.hooks)

@@ -33,15 +33,14 @@ from reservations.forms import (
 )
 from reservations.models import LIVE_STATUSES, Reservation, ReservationStatus
 from reservations.selectors import availabilities, reservations_visible_to
-from reservations.services import (
-    reservation_create,
-)
+from reservations.services import BookingOutcome, reservation_create
 from reservations.services.noshows import record_no_shows_of
 from reservations.web.common import (
     BOOKING_RESULT,
     code_labels,
     is_manager,
 )
+from reservations.web.hooks import booking_refused, sections
 
 _PREFILLED = (
     "project",
@@ -346,23 +345,12 @@ def book(request: HttpRequest) -> HttpResponse:
                     "conflicts": _conflicts(error, form),
                     # Before the field errors: adding one drops the field's cleaned value.
                     "alternatives": _alternatives(error, form),
+                    # What the apps above offer (the waitlist: "join the waitlist").
+                    "sections": sections(booking_refused, request=request, form=form, error=error),
                 }
                 _apply_field_errors(form, error)
             else:
-                request.session[BOOKING_RESULT] = {
-                    "created": [r.pk for r in outcome.reservations],
-                    "displaced": [r.pk for r in outcome.displaced],
-                    "skipped": [
-                        {
-                            "start": s["start"].isoformat(),
-                            "end": s["end"].isoformat(),
-                            "code": s["code"],
-                        }
-                        for s in outcome.skipped
-                    ],
-                    "series": outcome.series.pk if outcome.series else None,
-                    "session": outcome.session.pk if outcome.session else None,
-                }
+                remember_booking(request, outcome)
                 return redirect("web:book_done")
         else:
             status = 400
@@ -379,6 +367,24 @@ def book(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def remember_booking(request: HttpRequest, outcome: BookingOutcome) -> None:
+    """Keep what a booking did for the confirmation page (book_done)."""
+    request.session[BOOKING_RESULT] = {
+        "created": [r.pk for r in outcome.reservations],
+        "displaced": [r.pk for r in outcome.displaced],
+        "skipped": [
+            {
+                "start": s["start"].isoformat(),
+                "end": s["end"].isoformat(),
+                "code": s["code"],
+            }
+            for s in outcome.skipped
+        ],
+        "series": outcome.series.pk if outcome.series else None,
+        "session": outcome.session.pk if outcome.session else None,
+    }
 
 
 @login_required

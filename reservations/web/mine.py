@@ -43,6 +43,7 @@ from reservations.web.common import (
     is_manager,
     next_url,
 )
+from reservations.web.hooks import my_reservations_shown, sections
 
 RELATED = ("equipment__site", "project__partner", "booked_by", "usage")
 
@@ -219,6 +220,8 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
             "nav_referent": referent,
             "feed_url": _feed_url(user),
             "now": now,
+            # What the apps above add (the waitlist: the user's entries).
+            "sections": sections(my_reservations_shown, request=request, now=now),
         },
     )
 

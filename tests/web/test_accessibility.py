@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from equipment.services import training_request_create
 from reservations.models import Reservation
 from reservations.services import closure_create
+from waitlist.models import WaitlistEntry
 
 from .conftest import NOW, WED, at
 from .test_layout import LAPTOP, PHONE, busy  # noqa: F401 (bookings on every page)
@@ -81,6 +82,7 @@ def reset_link(user) -> str:
 def main_pages(campus) -> dict[str, tuple[str, object, int]]:
     """name: (path, user, expected status) of each page checked, as the user who uses it."""
     series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
+    entry = WaitlistEntry.objects.get()  # the researcher's (tests.web.test_layout.busy)
     return {
         "catalogue": ("/equipment/", campus.researcher, 200),
         "equipment": (f"/equipment/{campus.hplc.pk}/", campus.researcher, 200),
@@ -92,6 +94,9 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "closures": ("/manage/closures/", campus.eq_manager, 200),
         "audit": ("/manage/audit/", campus.eq_manager, 200),
         "training": ("/manage/training/", campus.eq_manager, 200),
+        "waitlist": ("/manage/waitlist/", campus.eq_manager, 200),
+        "my_waitlist": ("/my/", campus.researcher, 200),
+        "waitlist_cancel": (f"/waitlist/{entry.pk}/cancel/", campus.researcher, 200),
         "training_asked": (f"/equipment/{campus.hplc.pk}/", campus.outsider, 200),
         "reports": ("/reports/", campus.admin, 200),
         "account": ("/account/", campus.researcher, 200),
@@ -117,6 +122,9 @@ PAGES = [
     "closures",
     "audit",
     "training",
+    "waitlist",
+    "my_waitlist",
+    "waitlist_cancel",
     "training_asked",
     "reports",
     "account",
@@ -207,7 +215,7 @@ def test_the_calendar_title_is_whole_on_a_phone(open_page, furnished, name):
         page.locator(".ec-toolbar button.ec-next").click()
 
 
-@pytest.mark.parametrize("name", ["approvals", "closures", "training"])
+@pytest.mark.parametrize("name", ["approvals", "closures", "training", "waitlist"])
 def test_manager_tables_label_their_cells_for_phone_cards(open_page, furnished, name):
     path, user, _ = main_pages(furnished)[name]
     page = open_page(path, user)
@@ -244,3 +252,30 @@ def test_keyboard_focus_is_visible_in_the_page_and_in_the_menu(open_page, furnis
     in_page = ring()
     assert in_page["style"] == "solid" and in_page["width"] >= 2
     assert in_page["color"] == "rgb(29, 42, 51)"  # dark ink on the light page
+
+
+def test_no_wcag_violation_on_a_conflict_with_its_waitlist_button_nor_once_joined(
+    open_page, furnished
+):
+    """The booking form refused for a conflict shows "join the waitlist"; pressing it lands
+    on the confirmation with the position. Both pages pass axe, on a laptop and a phone."""
+    campus = furnished
+    query = (
+        f"equipment={campus.rheometer.pk}&project={campus.confidential.pk}"
+        "&start=2026-12-02T14:30&end=2026-12-02T15:30&title=Essai"
+    )
+    page = open_page(f"/book/?{query}", campus.industrial)
+    page.locator("#booking-form button[type=submit]").click()
+    offer = page.locator("#waitlist-offer")
+    offer.wait_for()
+    found = violations(page)
+    assert found == [], "\n".join(found)
+    offer.get_by_role("button", name="Rejoindre la file d'attente").click()
+    page.wait_for_url("**/waitlist/joined/")
+    assert "rang 1 dans la file" in page.locator("#waitlist-joined").inner_text()
+    found = violations(page)
+    assert found == [], "\n".join(found)
+    page.set_viewport_size(PHONE)
+    assert page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )

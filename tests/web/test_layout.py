@@ -9,8 +9,10 @@ import re
 import pytest
 
 from reservations.models import Reservation
+from waitlist.models import WaitlistEntry
+from waitlist.services import waitlist_join
 
-from .conftest import WED
+from .conftest import NOW, WED, at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,6 +53,16 @@ def busy(qualified, book):
         "17:00",
         title="Validation lot 42 – stabilité accélérée",
     )
+    # The researcher waits for the HPLC's afternoon (my reservations, the managers' waitlist).
+    waitlist_join(
+        user=campus.researcher,
+        project=campus.open_research,
+        equipment_ids=[campus.hplc.pk],
+        start=at(WED, "14:00"),
+        end=at(WED, "16:00"),
+        title="Chromatographie des extraits",
+        now=NOW,
+    )
     return campus
 
 
@@ -74,6 +86,9 @@ def pages_of(campus) -> list[tuple[str, object]]:
         ("/my/partner/", campus.referent),
         (f"/my/{series.pk}/cancel/", campus.teacher),
         ("/manage/approvals/", campus.eq_manager),
+        ("/my/", campus.researcher),  # with a waiting entry
+        (f"/waitlist/{WaitlistEntry.objects.get().pk}/cancel/", campus.researcher),
+        ("/manage/waitlist/", campus.eq_manager),
         ("/manage/closures/", campus.eq_manager),
         ("/manage/audit/", campus.eq_manager),
         ("/manage/audit/", campus.admin),
