@@ -113,7 +113,9 @@ def _check_requests(user: Any, requests: list[dict[str, Any]], *, first: int = 0
             )
 
 
-def plan_request_add(*, plan: Plan, user: Any, request: dict[str, Any], now: datetime) -> PlanRequest:
+def plan_request_add(
+    *, plan: Plan, user: Any, request: dict[str, Any], now: datetime
+) -> PlanRequest:
     """Add one class to a plan not yet committed (keys as for `plan_create`'s requests).
 
     A plan already solved goes back to `draft`: its answer no longer fits its classes.
@@ -175,7 +177,13 @@ def _back_to_draft(plan: Plan) -> None:
     plan.error = ""
     plan.save(
         update_fields=[
-            "status", "objective", "optimal", "solve_seconds", "displaced", "solved_at", "error"
+            "status",
+            "objective",
+            "optimal",
+            "solve_seconds",
+            "displaced",
+            "solved_at",
+            "error",
         ]
     )
 

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -164,7 +165,7 @@ def _page(
         "plan": plan,
         "rows": rows,
         "week": week,
-        "legend": [row for row in rows if row["request"].assignment],
+        "legend": [row for row in rows if row["sessions"]],
         "unplaced": [row for row in rows if row["reason"]],
         "displaced": displaced,
         "per_partner": per_partner,
@@ -218,9 +219,7 @@ def _displaced(plan: Plan, tz: Any) -> tuple[list[dict[str, Any]], list[dict[str
     ]
 
 
-def _refused(
-    refusal: DomainError, requests: list[PlanRequest], tz: Any
-) -> list[dict[str, Any]]:
+def _refused(refusal: DomainError, requests: list[PlanRequest], tz: Any) -> list[dict[str, Any]]:
     """The occurrences the commit could not book, in words."""
     titles = {r.pk: r.title for r in requests}
     labels = code_labels()
@@ -267,7 +266,9 @@ def request_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = RequestForm(request.POST, user=request.user, prefix="class")
     if form.is_valid():
         try:
-            plan_request_add(plan=plan, user=request.user, request=form.request(), now=timezone.now())
+            plan_request_add(
+                plan=plan, user=request.user, request=form.request(), now=timezone.now()
+            )
         except DomainError as error:
             form.add_error(None, f"{error.message} [{error.code}]")
             for messages_of_field in (error.extra.get("fields") or {}).values():
@@ -300,7 +301,7 @@ def solve(request: HttpRequest, pk: int) -> HttpResponse:
     form = SolveForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(e) for e in errors))
         return _back(plan, "#solve")
     try:
         plan_solve_start(
@@ -329,9 +330,11 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
             return _page(request, plan, refusal=error, status=error.status)
         _error(request, error)
         return _back(plan, "#commit")
+    n = len(created)
     messages.success(
         request,
-        _("Plan committed: %(n)d bookings made.") % {"n": len(created)},
+        ngettext("Plan committed: %(n)d booking made.", "Plan committed: %(n)d bookings made.", n)
+        % {"n": n},
     )
     return _back(plan, "#bookings")
 

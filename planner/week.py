@@ -92,7 +92,12 @@ def build_week(requests: list[Any], codes: dict[int, str]) -> Week:
             continue
         seen = set()
         for session in assignment.get("sessions") or [assignment]:
-            key = (session["weekday"], session["start"], session["end"], tuple(session["equipment"]))
+            key = (
+                session["weekday"],
+                session["start"],
+                session["end"],
+                tuple(session["equipment"]),
+            )
             if key in seen:  # a slot that varies repeats itself week after week
                 continue
             seen.add(key)

@@ -214,9 +214,7 @@ def test_the_page_follows_the_solver_while_it_works(client, campus, stations):
     assert "/static/js/planner.js" in html and "<script>" not in html
     # No change while solving: the class form is gone, a post is refused.
     assert f'action="/planner/{plan.pk}/classes/"' not in html
-    refused = client.post(
-        f"/planner/{plan.pk}/classes/", class_form(campus, stations), follow=True
-    )
+    refused = client.post(f"/planner/{plan.pk}/classes/", class_form(campus, stations), follow=True)
     assert "plan_solving" in refused.content.decode()
     assert PlanRequest.objects.filter(plan=plan).count() == 1
 
@@ -268,7 +266,9 @@ def test_who_sees_the_planner_and_its_plans(client, campus, stations, make_user)
         client.force_login(stranger)
         assert client.get(LIST).status_code == 404
         assert client.get(f"/planner/{plan.pk}/").status_code == 404
-        assert client.post(f"/planner/{plan.pk}/solve/", {"time_limit_seconds": 5}).status_code == 404
+        assert (
+            client.post(f"/planner/{plan.pk}/solve/", {"time_limit_seconds": 5}).status_code == 404
+        )
         assert client.post(f"/planner/{plan.pk}/commit/", {"confirm": "on"}).status_code == 404
         assert 'href="/planner/"' not in client.get("/my/").content.decode()
     client.force_login(campus.teacher)
