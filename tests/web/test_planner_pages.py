@@ -282,3 +282,23 @@ def test_who_sees_the_planner_and_its_plans(client, campus, stations, make_user)
     assert client.get(LIST, follow=False).status_code == 200
     client.logout()
     assert client.get(LIST).status_code == 302  # to the login page
+
+
+def test_changing_a_solved_plan_sets_it_back_to_draft(
+    client, campus, stations, django_capture_on_commit_callbacks
+):
+    client.force_login(campus.teacher)
+    plan = new_plan(client)
+    client.post(f"/planner/{plan.pk}/classes/", class_form(campus, stations[:1]))
+    plan = solve(client, plan, django_capture_on_commit_callbacks)
+    assert plan.status == PlanStatus.SOLVED and plan.objective["placed"] == 1
+    client.post(
+        f"/planner/{plan.pk}/classes/",
+        class_form(campus, stations[1:], title="TP ajouté", slots=(("thu", "14:00", "16:00"),)),
+    )
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and plan.objective == {} and plan.displaced == []
+    assert not PlanRequest.objects.filter(plan=plan, assignment__isnull=False).exists()
+    html = html_of(client, plan)
+    assert 'class="plan-block"' not in html and f'action="/planner/{plan.pk}/commit/"' not in html
+    assert "Résoudre le plan" in html
