@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,7 @@ from core.roles import SYSTEM
 from equipment.services import equipment_create
 from planner.models import Plan, PlanRequest, PlanStatus
 from planner.services import plan_create, plan_solve_start
+from planner.solving import plan_solve
 from reservations.models import Reservation, ReservationStatus
 from reservations.services import reservation_create
 from tests.conftest import reservation_row
@@ -302,3 +304,38 @@ def test_changing_a_solved_plan_sets_it_back_to_draft(
     html = html_of(client, plan)
     assert 'class="plan-block"' not in html and f'action="/planner/{plan.pk}/commit/"' not in html
     assert "Résoudre le plan" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reloads_itself_when_the_worker_answers(
+    new_page, live_server, campus, stations, monkeypatch
+):
+    """In a browser: while `solving`, planner.js asks the API; once the worker has stored
+    its answer the page reloads and shows the week."""
+    # The worker is late: nothing runs when the solve is asked for.
+    monkeypatch.setattr("planner.services.solve_plan", SimpleNamespace(enqueue=lambda **kw: None))
+    plan = plan_create(
+        user=campus.teacher,
+        name="Semestre",
+        term_start=date(2027, 1, 4),
+        term_end=date(2027, 1, 24),
+        requests=[
+            {
+                "project": campus.teaching,
+                "title": "TP HPLC",
+                "equipment_choices": [stations[0].pk],
+                "duration_minutes": 120,
+                "allowed_slots": [{"weekday": "tue", "start": "08:00", "end": "10:00"}],
+            }
+        ],
+        now=NOW,
+    )
+    plan_solve_start(plan=plan, user=campus.teacher, now=NOW, time_limit_seconds=5)
+    page = new_page(campus.teacher)
+    page.goto(f"{live_server.url}/planner/{plan.pk}/")
+    assert page.locator("[data-plan-poll]").is_visible()
+    assert page.locator(".plan-block").count() == 0
+    plan_solve(plan_id=plan.pk, now=NOW, time_limit_seconds=5)  # the worker's job
+    page.locator(".plan-block").first.wait_for(timeout=10_000)
+    assert "TP HPLC" in page.locator(".plan-block").first.inner_text()
+    assert page.locator("[data-plan-poll]").count() == 0
