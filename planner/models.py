@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Project
+from reservations.models import Reservation
 
 
 class PlanStatus(models.TextChoices):
@@ -51,6 +52,10 @@ class Plan(models.Model):
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
     committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # What the commit booked: the plan's page links to them.
+    reservations = models.ManyToManyField(
+        Reservation, related_name="+", blank=True, verbose_name=_("reservations")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from core.roles import is_platform_manager
-from partners.models import Project
+from partners.models import Project, ProjectKind
 
 from .models import Plan
 
@@ -26,4 +26,17 @@ def plans_visible_to(user: Any) -> QuerySet[Plan]:
             | Q(requests__project__leader=user)
             | Q(requests__project__members=user)
         ).values("pk")
+    )
+
+
+def may_use_planner(user: Any) -> bool:
+    """Platform managers, and teachers: leaders or members of a pedagogical project."""
+    if is_platform_manager(user):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        Project.objects.filter(kind=ProjectKind.PEDAGOGICAL)
+        .filter(Q(leader=user) | Q(members=user))
+        .exists()
     )

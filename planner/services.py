@@ -60,25 +60,7 @@ def plan_create(
         raise PlanError(
             "invalid.term", fields={"term_start": [str(PlanError("invalid.term").message)]}
         )
-    for item in requests:
-        project = item["project"]
-        if project.kind != ProjectKind.PEDAGOGICAL:
-            raise PlanError("not_pedagogical", project=project.pk)
-        if not may_plan_for(user, project):
-            raise PlanError("permission_denied.plan", project=project.pk)
-    wanted = {int(e) for item in requests for e in item["equipment_choices"]}
-    known = set(Equipment.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-    for n, item in enumerate(requests):
-        unknown = sorted({int(e) for e in item["equipment_choices"]} - known)
-        if unknown:
-            raise PlanError(
-                "invalid",
-                fields={
-                    f"requests.{n}.equipment_choices": [
-                        _("Unknown equipment: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
-                    ]
-                },
-            )
+    _check_requests(user, requests)
     with transaction.atomic():
         plan = Plan.objects.create(
             name=name,
@@ -105,6 +87,105 @@ def plan_create(
             for n, item in enumerate(requests)
         )
     return plan
+
+
+def _check_requests(user: Any, requests: list[dict[str, Any]], *, first: int = 0) -> None:
+    """Refuse classes of projects that are not pedagogical or not the user's, and unknown
+    equipment (`first`: the index of the first request, for the error's field name)."""
+    for item in requests:
+        project = item["project"]
+        if project.kind != ProjectKind.PEDAGOGICAL:
+            raise PlanError("not_pedagogical", project=project.pk)
+        if not may_plan_for(user, project):
+            raise PlanError("permission_denied.plan", project=project.pk)
+    wanted = {int(e) for item in requests for e in item["equipment_choices"]}
+    known = set(Equipment.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for n, item in enumerate(requests):
+        unknown = sorted({int(e) for e in item["equipment_choices"]} - known)
+        if unknown:
+            raise PlanError(
+                "invalid",
+                fields={
+                    f"requests.{first + n}.equipment_choices": [
+                        _("Unknown equipment: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+                    ]
+                },
+            )
+
+
+def plan_request_add(
+    *, plan: Plan, user: Any, request: dict[str, Any], now: datetime
+) -> PlanRequest:
+    """Add one class to a plan not yet committed (keys as for `plan_create`'s requests).
+
+    A plan already solved goes back to `draft`: its answer no longer fits its classes.
+    """
+    _check_requests(user, [request])
+    with transaction.atomic():
+        locked = _editable(plan, now)
+        last = PlanRequest.objects.filter(plan=locked).order_by("-position").first()
+        added = PlanRequest.objects.create(
+            plan=locked,
+            position=last.position + 1 if last else 0,
+            project=request["project"],
+            title=request["title"],
+            expected_participants=request.get("expected_participants", 1),
+            equipment_choices=list(request["equipment_choices"]),
+            count=request.get("count", 1),
+            duration_minutes=request["duration_minutes"],
+            sessions_per_week=request.get("sessions_per_week", 1),
+            allowed_slots=list(request["allowed_slots"]),
+            same_slot_every_week=request.get("same_slot_every_week", True),
+        )
+        _back_to_draft(locked)
+    return added
+
+
+def plan_request_remove(*, plan: Plan, user: Any, request_id: int, now: datetime) -> None:
+    """Remove one class from a plan not yet committed (the plan goes back to `draft`)."""
+    with transaction.atomic():
+        locked = _editable(plan, now)
+        found = PlanRequest.objects.filter(plan=locked, pk=request_id).select_related("project")
+        request = found.first()
+        if request is None:
+            raise PlanError("not_found")
+        if not may_plan_for(user, request.project):
+            raise PlanError("permission_denied.plan", project=request.project_id)
+        request.delete()
+        _back_to_draft(locked)
+
+
+def _editable(plan: Plan, now: datetime) -> Plan:
+    """The plan, locked, when its classes may change: neither committed nor being solved."""
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    if locked.status == PlanStatus.COMMITTED:
+        raise PlanError("plan_committed")
+    if locked.status == PlanStatus.SOLVING and not _lost(locked, now):
+        raise PlanError("plan_solving")
+    return locked
+
+
+def _back_to_draft(plan: Plan) -> None:
+    """Forget the last solve's answer: the classes it placed have changed."""
+    PlanRequest.objects.filter(plan=plan).update(assignment=None, unplaced=None)
+    plan.status = PlanStatus.DRAFT
+    plan.objective = {}
+    plan.optimal = False
+    plan.solve_seconds = None
+    plan.displaced = []
+    plan.solved_at = None
+    plan.error = ""
+    plan.save(
+        update_fields=[
+            "status",
+            "objective",
+            "optimal",
+            "solve_seconds",
+            "displaced",
+            "solved_at",
+            "error",
+        ]
+    )
 
 
 def plan_delete(*, plan: Plan, user: Any) -> None:
@@ -208,6 +289,7 @@ def plan_commit(*, plan: Plan, user: Any, now: datetime) -> tuple[Plan, list[Res
             locked.status = PlanStatus.COMMITTED
             locked.committed_at = now
             locked.save(update_fields=["status", "committed_at"])
+            locked.reservations.add(*created)
             refused = None
     if refused is not None:
         raise refused

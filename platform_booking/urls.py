@@ -76,6 +76,7 @@ urlpatterns = [
     path("calendars/", include("calendars.urls")),
     path("reports/", include("reports.urls")),
     path("account/", include("partners.urls")),
+    path("planner/", include("planner.urls")),
     path("", include(web_urls)),
     path("", RedirectView.as_view(pattern_name="equipment:catalogue", permanent=False)),
 ]

@@ -15,6 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from equipment.services import training_request_create
+from planner.models import Plan
 from reservations.models import Reservation
 from reservations.services import closure_create
 from waitlist.models import WaitlistEntry
@@ -83,6 +84,7 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
     """name: (path, user, expected status) of each page checked, as the user who uses it."""
     series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
     entry = WaitlistEntry.objects.get()  # the researcher's (tests.web.test_layout.busy)
+    plan = Plan.objects.get()
     return {
         "catalogue": ("/equipment/", campus.researcher, 200),
         "equipment": (f"/equipment/{campus.hplc.pk}/", campus.researcher, 200),
@@ -108,6 +110,8 @@ def main_pages(campus) -> dict[str, tuple[str, object, int]]:
         "book": (f"/book/?equipment={campus.hplc.pk}", campus.researcher, 200),
         "partner": ("/my/partner/", campus.referent, 200),
         "403": ("/manage/approvals/", campus.researcher, 403),
+        "planner": ("/planner/", campus.teacher, 200),
+        "plan": (f"/planner/{plan.pk}/", campus.teacher, 200),
     }
 
 
@@ -135,6 +139,8 @@ PAGES = [
     "book",
     "partner",
     "403",
+    "planner",
+    "plan",
 ]
 
 

@@ -5,10 +5,14 @@ a skip link leads to the content. Debian's Chromium, headless, against the live 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
+from planner.models import Plan
+from planner.services import plan_create, plan_solve_start
 from reservations.models import Reservation
+from tests.conftest import reservation_row
 from waitlist.models import WaitlistEntry
 from waitlist.services import waitlist_join
 
@@ -63,7 +67,54 @@ def busy(qualified, book):
         title="Chromatographie des extraits",
         now=NOW,
     )
+    solved_plan(campus)
     return campus
+
+
+def solved_plan(campus) -> Plan:
+    """A term plan solved by the worker (run at once): two classes side by side on
+    Tuesdays, one displacing a research booking, and one left out (too few equipment)."""
+    reservation_row(
+        campus,
+        at(date(2027, 1, 12), "08:00"),
+        90,
+        project=campus.open_research,
+        at=NOW,
+    )
+    slot = [{"weekday": "tue", "start": "08:00", "end": "10:00"}]
+    plan = plan_create(
+        user=campus.teacher,
+        name="Semestre de printemps : travaux pratiques de formulation",
+        term_start=date(2027, 1, 4),
+        term_end=date(2027, 1, 24),
+        requests=[
+            {
+                "project": campus.teaching,
+                "title": "TP rhéologie des émulsions, groupe A",
+                "equipment_choices": [campus.rheometer.pk],
+                "duration_minutes": 120,
+                "allowed_slots": slot,
+            },
+            {
+                "project": campus.teaching,
+                "title": "TP chromatographie, groupe B",
+                "equipment_choices": [campus.hplc.pk],
+                "duration_minutes": 120,
+                "allowed_slots": slot,
+            },
+            {
+                "project": campus.teaching,
+                "title": "TP en binômes",
+                "equipment_choices": [campus.hplc.pk],
+                "count": 3,
+                "duration_minutes": 60,
+                "allowed_slots": slot,
+            },
+        ],
+        now=NOW,
+    )
+    # The immediate task backend solves it as soon as this (transactional) test commits.
+    return plan_solve_start(plan=plan, user=campus.teacher, now=NOW, time_limit_seconds=10)
 
 
 def width_overflow(page) -> int:
@@ -76,6 +127,7 @@ def width_overflow(page) -> int:
 def pages_of(campus) -> list[tuple[str, object]]:
     """(path, user) of each main page that must fit, as the user who uses it."""
     series = Reservation.objects.filter(booked_by=campus.teacher).order_by("start", "pk").first()
+    plan = Plan.objects.get()
     return [
         ("/equipment/", campus.researcher),
         (f"/equipment/{campus.hplc.pk}/", campus.researcher),
@@ -97,6 +149,8 @@ def pages_of(campus) -> list[tuple[str, object]]:
         ("/account/password/", campus.researcher),
         ("/accounts/login/", None),
         ("/accounts/password_reset/", None),
+        ("/planner/", campus.teacher),
+        (f"/planner/{plan.pk}/", campus.teacher),
     ]
 
 

@@ -253,8 +253,9 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
     )
     client.force_login(campus.researcher)
     client.get("/my/")  # makes the user's feed token
-    # 7 for the page, referent or not, the feed token; 2 for the waitlist (waiting, recent).
-    with django_assert_num_queries(11):
+    # 7 for the page, referent or not, the feed token, teacher or not (the planner link);
+    # 2 for the waitlist (waiting, recent).
+    with django_assert_num_queries(12):
         client.get("/my/")
     for n in range(10):
         extra = equipment_create(
@@ -274,7 +275,7 @@ def test_my_reservations_cost_the_same_queries_for_many_rows(
                 "15:00",
                 now=NOW - timedelta(days=5),
             )
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         page = client.get("/my/").content.decode()
     assert page.count("data-reservation=") == 2 + 30
 

@@ -190,7 +190,8 @@ def test_planning_costs_the_same_queries_for_many_equipment(
 ):
     book(campus.researcher, campus.research, campus.rheometer, WED, "10:00", "12:00")
     client.force_login(campus.researcher)
-    with django_assert_num_queries(9):  # 8 for the page, 1 for the reports link of referents
+    # 8 for the page, the links of referents (reports) and of teachers (planner)
+    with django_assert_num_queries(10):
         client.get(f"/planning/?date={WED}")
     for n in range(12):
         extra = equipment_create(
@@ -209,7 +210,7 @@ def test_planning_costs_the_same_queries_for_many_equipment(
                 f"{hour:02d}:00",
                 f"{hour + 1:02d}:30",
             )
-    with django_assert_num_queries(9):  # 8 for the page, 1 for the reports link of referents
+    with django_assert_num_queries(10):  # as above
         page = client.get(f"/planning/?date={WED}").content.decode()
     assert len(blocks(page)) == 1 + 12 * 4
 
