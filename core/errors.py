@@ -103,13 +103,6 @@ CATALOGUE: dict[str, Entry] = {
     "waitlist_full": Entry(
         400, _("You already hold %(n)d waiting requests: cancel one before queuing again.")
     ),
-    "waitlist_not_supported": Entry(
-        400,
-        _(
-            "A session of several equipment cannot wait in the queue: book them separately, "
-            "or queue for each equipment on its own."
-        ),
-    ),
     "not_waiting": Entry(400, _("Only waiting requests can be cancelled.")),
     # --- a reservation's life ----------------------------------------------------------------
     "not_live": Entry(400, _("Only pending or confirmed reservations can be changed.")),

@@ -52,6 +52,16 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
         ),
     )
 
+    group = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "The session's group: the entries of one session (an entry per equipment, the "
+            "same times) share it and are booked, cancelled and expired together; null for "
+            "a single equipment."
+        ),
+    )
+
     class Meta:
         model = WaitlistEntry
         fields = [
@@ -66,6 +76,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
             "status",
             "position",
             "reservation",
+            "group",
             "created_at",
         ]
         read_only_fields = fields
@@ -89,7 +100,9 @@ class QueuedSerializer(serializers.Serializer):
 
 
 class QueuedSeriesSerializer(serializers.Serializer):
-    """A series none of whose occurrences could be booked: each conflicting one queued (202)."""
+    """A session or a series none of whose occurrences could be booked, queued (202): a
+    session's entries (one per equipment, one `group`), or each conflicting occurrence of a
+    series (a series of sessions: one group per occurrence)."""
 
     waitlist = WaitlistEntrySerializer(many=True)
     conflicts = IntervalSerializer(many=True)
@@ -97,7 +110,8 @@ class QueuedSeriesSerializer(serializers.Serializer):
 
 
 class BookedSeriesQueuedSerializer(BookedGroupSerializer):
-    """A series with `waitlist: true`: its free occurrences booked, the others queued."""
+    """A series or a session with `waitlist: true`: what was free booked, the occurrences
+    refused for conflict queued (a session is booked whole: `waitlist` is empty)."""
 
     waitlist = WaitlistEntrySerializer(many=True, required=False)
 
@@ -217,7 +231,9 @@ class WaitlistReservationViewSet(ReservationViewSet):
         description=(
             "Book one equipment, a session (`equipment_ids`) or a series (`recurrence`). "
             "With `waitlist: true`, a booking refused only for `conflict` is queued instead "
-            "(202); a series books its free occurrences and queues the others (201 with "
+            "(202; `waitlist` is a list for a session or a series); a session is queued as "
+            "one group (an entry per equipment sharing `group`, booked later only as a "
+            "whole); a series books its free occurrences and queues the others (201 with "
             "`waitlist`, or 202 when none was booked)."
         ),
     )
@@ -241,10 +257,12 @@ def join(values: dict[str, Any], booking: dict[str, Any]) -> Response:
         equipment_ids=booking.pop("equipment"),
         **booking,
     )
-    return _answer(joined, series=bool(values.get("recurrence")))
+    grouped = bool(values.get("recurrence")) or "equipment_ids" in values
+    return _answer(joined, series=grouped)
 
 
 def _answer(joined: JoinOutcome, *, series: bool) -> Response:
+    """`series`: a series or a session (grouped answers, `waitlist` a list)."""
     entries = entries_payload(joined.entries) if joined.entries else []
     if joined.booking is not None:
         body = outcome_payload(joined.booking, grouped=series)

@@ -24,6 +24,10 @@ class WaitlistEntry(models.Model):
     Promotion order (waitlist.selectors.promotion_order): the project's kind when queued
     (pedagogical > research > industrial), then the owners of displaced reservations, then
     the oldest.
+
+    A session (several equipment at once) is queued as one group: an entry per equipment,
+    with the same times and the same `group`; the group is booked, cancelled and expired
+    only as a whole.
     """
 
     equipment = models.ForeignKey(
@@ -72,6 +76,8 @@ class WaitlistEntry(models.Model):
         related_name="+",
         verbose_name=_("displaced reservation"),
     )
+    # The session's group: the entries of one session share it; None for a single entry.
+    group = models.UUIDField(_("session group"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ def _entry(
     expected_participants: int,
     now: datetime,
     displaced: Reservation | None = None,
+    group: uuid.UUID | None = None,
 ) -> WaitlistEntry:
     return WaitlistEntry(
         equipment_id=equipment_id,
@@ -149,6 +151,7 @@ def _entry(
         priority=kind,
         displaced=displaced is not None,
         displaced_reservation=displaced,
+        group=group,
         created_at=now,
         updated_at=now,
     )
@@ -158,7 +161,7 @@ def _queue(
     *,
     user: Any,
     project: Project,
-    equipment_id: int,
+    equipment_ids: Sequence[int],
     slots: Sequence[tuple[datetime, datetime]],
     title: str,
     expected_participants: int,
@@ -166,35 +169,52 @@ def _queue(
 ) -> list[WaitlistEntry]:
     """Queue `user` for these slots, inside the caller's transaction; refuse past the limit.
 
-    Asking again for a slot the user already waits for on this equipment (a double click,
-    a retried request) answers that entry instead of queuing them twice."""
+    Several equipment (a session) queue one group per slot: an entry per equipment sharing
+    a `group` key. Asking again for a slot the user already waits for on these equipment (a
+    double click, a retried request) answers those entries instead of queuing them twice.
+    The limit counts every entry (a session of three for one slot counts three)."""
     _lock_user(user.pk)
+    ids = list(dict.fromkeys(equipment_ids))
+    session = len(ids) > 1
     held = WaitlistEntry.objects.filter(booked_by_id=user.pk, status=EntryStatus.WAITING)
-    wanted = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in slots]
-    already = {
-        (e.start, e.end): e
-        for e in held.filter(equipment_id=equipment_id, start__in=[w[0] for w in wanted])
-    }
-    fresh = [w for w in dict.fromkeys(wanted) if w not in already]
+    wanted = list(dict.fromkeys((s.astimezone(UTC), e.astimezone(UTC)) for s, e in slots))
+    found: dict[tuple[datetime, datetime], dict[int, WaitlistEntry]] = defaultdict(dict)
+    for e in held.filter(equipment_id__in=ids, start__in=[w[0] for w in wanted]):
+        found[(e.start, e.end)][e.equipment_id] = e
+    already: dict[tuple[datetime, datetime], list[WaitlistEntry]] = {}
+    for slot in wanted:
+        mine = found.get(slot, {})
+        if set(mine) != set(ids):
+            continue
+        groups = {e.group for e in mine.values()}
+        if not session or (len(groups) == 1 and None not in groups):
+            already[slot] = [mine[pk] for pk in ids]
+    fresh = [w for w in wanted if w not in already]
     count = held.count()
-    if fresh and count + len(fresh) > MAX_WAITING:
+    if fresh and count + len(fresh) * len(ids) > MAX_WAITING:
         raise BookingError("waitlist_full", params={"n": MAX_WAITING}, waiting=count)
-    rows = [
-        _entry(
-            user_id=user.pk,
-            project_id=project.pk,
-            kind=project.kind,
-            equipment_id=equipment_id,
-            start=start,
-            end=end,
-            title=title,
-            expected_participants=expected_participants,
-            now=now,
-        )
-        for start, end in fresh
-    ]
-    created = {(e.start, e.end): e for e in _new_entries(rows, now=now, actor=user)}
-    return [already.get(w) or created[w] for w in dict.fromkeys(wanted)]
+    rows: list[WaitlistEntry] = []
+    for start, end in fresh:
+        group = uuid.uuid4() if session else None
+        rows += [
+            _entry(
+                user_id=user.pk,
+                project_id=project.pk,
+                kind=project.kind,
+                equipment_id=equipment_id,
+                start=start,
+                end=end,
+                title=title,
+                expected_participants=expected_participants,
+                now=now,
+                group=group,
+            )
+            for equipment_id in ids
+        ]
+    created: dict[tuple[datetime, datetime], list[WaitlistEntry]] = defaultdict(list)
+    for e in _new_entries(rows, now=now, actor=user) if rows else []:
+        created[(e.start, e.end)].append(e)
+    return [e for w in wanted for e in (already.get(w) or created[w])]
 
 
 def waitlist_join(
@@ -216,12 +236,13 @@ def waitlist_join(
     Every other rule applies as for a booking (the booking service decides: its refusals are
     raised as they are). A single booking refused for conflict is queued whole. A series
     whose refused occurrences are all conflicts books its free occurrences and queues each
-    conflicting one (one entry per occurrence), in one transaction. Sessions (several
-    equipment at once) are not queued: `waitlist_not_supported`. A user holds at most 20
-    waiting entries (`waitlist_full`: nothing is booked or queued).
+    conflicting one (one entry per occurrence), in one transaction. A session (several
+    equipment at once) refused only for conflict is queued as one group (an entry per
+    equipment, sharing `group`), booked later only as a whole; a series of sessions books
+    its free occurrences and queues one group per conflicting occurrence. A user holds at
+    most 20 waiting entries, a group's entries all counted (`waitlist_full`: nothing is
+    booked or queued).
     """
-    if len(equipment_ids) != 1:
-        raise BookingError("waitlist_not_supported")
     booking: dict[str, Any] = {
         "user": user,
         "project": project,
@@ -241,11 +262,10 @@ def waitlist_join(
         if error.code != "conflict":
             raise
         refused = error
-    (equipment_id,) = equipment_ids
     common = {
         "user": user,
         "project": project,
-        "equipment_id": equipment_id,
+        "equipment_ids": list(equipment_ids),
         "title": title,
         "expected_participants": expected_participants,
         "now": now,
@@ -286,35 +306,47 @@ def may_cancel(user: Any, entry: WaitlistEntry) -> bool:
 def waitlist_cancel(
     *, entry: WaitlistEntry, user: Any, now: datetime, reason: str = ""
 ) -> WaitlistEntry:
-    """Leave the waitlist: a waiting entry becomes `cancelled`."""
+    """Leave the waitlist: a waiting entry becomes `cancelled`. An entry of a session's group
+    cancels the whole group (the session is only ever booked whole)."""
     if not may_cancel(user, entry):
         raise BookingError("permission_denied.waitlist_cancel")
     with transaction.atomic():
-        current = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        # The group's entries locked in one statement, in id order (as promotion does).
+        where = Q(pk=entry.pk) if entry.group is None else Q(group=entry.group)
+        rows = {
+            e.pk: e for e in WaitlistEntry.objects.select_for_update().filter(where).order_by("pk")
+        }
+        current = rows[entry.pk]
         if current.status != EntryStatus.WAITING:
             raise BookingError("not_waiting")
-        current.status = EntryStatus.CANCELLED
-        current.updated_at = now
-        current.save(update_fields=["status", "updated_at"])
+        group = [current] + [
+            e for e in rows.values() if e.pk != current.pk and e.status == EntryStatus.WAITING
+        ]
+        for item in group:
+            item.status = EntryStatus.CANCELLED
+            item.updated_at = now
+        WaitlistEntry.objects.bulk_update(group, ["status", "updated_at"])
         audit.record(
             [
                 _entry_audit(
-                    current,
+                    item,
                     "cancel",
                     by=user,
                     at=now,
                     before={"status": EntryStatus.WAITING},
                     reason=reason,
                 )
+                for item in group
             ]
         )
-        _announce("cancelled", [current], actor=user, now=now)
+        _announce("cancelled", group, actor=user, now=now)
     return current
 
 
 def waitlist_expire(*, now: datetime) -> int:
     """Expire the waiting entries whose start is within their equipment's minimum notice, or
-    past (they could no longer be booked); answer how many."""
+    past (they could no longer be booked); answer how many. A session's group expires as a
+    whole, as soon as one of its entries does."""
     with transaction.atomic():
         rows = (
             WaitlistEntry.objects.filter(status=EntryStatus.WAITING)
@@ -327,6 +359,13 @@ def waitlist_expire(*, now: datetime) -> int:
             notice = timedelta(minutes=effective_policy(overrides).min_notice_minutes)
             expired += WaitlistEntry.objects.select_for_update().filter(
                 status=EntryStatus.WAITING, equipment_id=equipment_id, start__lt=now + notice
+            )
+        groups = {e.group for e in expired if e.group is not None}
+        if groups:
+            expired += (
+                WaitlistEntry.objects.select_for_update()
+                .filter(group__in=groups, status=EntryStatus.WAITING)
+                .exclude(pk__in=[e.pk for e in expired])
             )
         for entry in expired:
             entry.status = EntryStatus.EXPIRED
@@ -491,15 +530,19 @@ def _offer_windows(windows: list[Window], now: datetime) -> list[WaitlistEntry]:
         .values_list("pk", flat=True)
     )
     booked: list[WaitlistEntry] = []
+    tried: set[Any] = set()  # the sessions' groups tried already (on another equipment)
     for equipment_id in wanted:
         mine = [c for c in candidates if c.equipment_id == equipment_id]
         if mine:
-            booked += _offer_to(mine, now)
+            booked += _offer_to(mine, now, tried)
     return booked
 
 
-def _offer_to(candidates: list[WaitlistEntry], now: datetime) -> list[WaitlistEntry]:
-    """Try these candidates of one equipment, in their order."""
+def _offer_to(
+    candidates: list[WaitlistEntry], now: datetime, tried: set[Any]
+) -> list[WaitlistEntry]:
+    """Try these candidates of one equipment, in their order. An entry of a session's group
+    is tried for its whole group (once per offer, whichever equipment freed)."""
     equipment_id = candidates[0].equipment_id
     buffer = timedelta(minutes=candidates[0].equipment.policy.buffer_minutes)
     # What already holds the candidates' times: a candidate that overlaps a live booking
@@ -524,16 +567,22 @@ def _offer_to(candidates: list[WaitlistEntry], now: datetime) -> list[WaitlistEn
     ]
     booked: list[WaitlistEntry] = []
     for entry in candidates:
+        if entry.group is not None and entry.group in tried:
+            continue
         if _blocked(entry, busy, buffer):
             continue
+        if entry.group is not None:
+            tried.add(entry.group)
         try:
-            reservation = _try(entry, now)
+            done = _try(entry, now)
         except Exception:
             log.exception("waitlist: promoting entry %s failed", entry.pk)
             continue
-        if reservation is not None:
-            booked.append(entry)
-            busy.append((reservation.start, reservation.blocked_until, reservation.priority))
+        booked += done
+        for item in done:
+            reservation = item.reservation
+            if item.equipment_id == equipment_id and reservation is not None:
+                busy.append((reservation.start, reservation.blocked_until, reservation.priority))
     return booked
 
 
@@ -552,24 +601,23 @@ def _blocked(
     )
 
 
-def _try(entry: WaitlistEntry, now: datetime) -> Reservation | None:
-    """Book one entry through the booking service, as its user, in a savepoint; None when a
-    rule refuses it (it keeps waiting) or another promotion booked it first."""
+def _try(entry: WaitlistEntry, now: datetime) -> list[WaitlistEntry]:
+    """Book one entry (or its session's whole group) through the booking service, as its
+    user, in a savepoint; answer the entries booked: none when a rule refuses it (it keeps
+    waiting) or another promotion booked it first."""
     with transaction.atomic():
         # Locked and read again: a promotion racing in another transaction may have booked
-        # it meanwhile (then this one sees it booked once the other commits).
-        locked = (
-            WaitlistEntry.objects.select_for_update()
-            .filter(pk=entry.pk, status=EntryStatus.WAITING)
-            .first()
-        )
-        if locked is None:
-            return None
+        # it meanwhile (then this one sees it booked once the other commits). A group is
+        # locked whole, in id order, and tried only if every entry still waits.
+        where = Q(pk=entry.pk) if entry.group is None else Q(group=entry.group)
+        members = list(WaitlistEntry.objects.select_for_update().filter(where).order_by("pk"))
+        if not members or any(m.status != EntryStatus.WAITING for m in members):
+            return []
         try:
             outcome = reservation_create(
                 user=entry.booked_by,
                 project=entry.project,
-                equipment=[entry.equipment],
+                equipment=[m.equipment_id for m in members],
                 start=entry.start,
                 end=entry.end,
                 title=entry.title,
@@ -579,22 +627,24 @@ def _try(entry: WaitlistEntry, now: datetime) -> Reservation | None:
             )
         except BookingError as error:
             log.info("waitlist: entry %s not booked now (%s)", entry.pk, error.code)
-            return None
-        reservation = outcome.reservations[0]
-        entry.status = EntryStatus.BOOKED
-        entry.reservation = reservation
-        entry.updated_at = now
-        entry.save(update_fields=["status", "reservation", "updated_at"])
+            return []
+        by_equipment = {r.equipment_id: r for r in outcome.reservations}
+        for member in members:
+            member.status = EntryStatus.BOOKED
+            member.reservation = by_equipment[member.equipment_id]
+            member.updated_at = now
+        WaitlistEntry.objects.bulk_update(members, ["status", "reservation", "updated_at"])
         audit.record(
             [
                 _entry_audit(
-                    entry,
+                    member,
                     "book",
                     by=None,
                     at=now,
                     before={"status": EntryStatus.WAITING, "reservation": None},
                 )
+                for member in members
             ]
         )
-        _announce("booked", [entry], actor=None, now=now)
-        return reservation
+        _announce("booked", members, actor=None, now=now)
+        return members

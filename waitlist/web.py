@@ -50,11 +50,12 @@ RELATED = ("equipment__site", "project__partner", "booked_by")
 
 
 def offer_to_join(sender: Any, *, request: HttpRequest, form: Any, error: Any, **kwargs: Any):
-    """Beside a conflict on one equipment, a button that queues the same request (the form
-    as it was sent, hidden). Sessions are not queued (waitlist_join)."""
-    if error.code != "conflict" or len(form.cleaned_data.get("equipment") or []) != 1:
+    """Beside a conflict, a button that queues the same request (the form as it was sent,
+    hidden); a session is queued as one group, booked later only as a whole."""
+    if error.code != "conflict" or not form.cleaned_data.get("equipment"):
         return None
-    return Section("waitlist/_join.html", {"fields": _sent(form.data)})
+    session = len(form.cleaned_data["equipment"]) > 1
+    return Section("waitlist/_join.html", {"fields": _sent(form.data), "session": session})
 
 
 def my_entries(sender: Any, *, request: HttpRequest, now: datetime, **kwargs: Any):

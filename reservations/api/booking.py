@@ -183,8 +183,9 @@ class ReservationCreateInput(serializers.Serializer):
         default=False,
         help_text=(
             "When refused only because the time is taken (`conflict`), queue on the waitlist "
-            "instead (SPEC §10): 202 with the entry. A series books its free occurrences and "
-            "queues each conflicting one. Not for sessions (`waitlist_not_supported`)."
+            "instead (SPEC §10): 202 with the entry. A session is queued as one group (an "
+            "entry per equipment, booked later only as a whole); a series books its free "
+            "occurrences and queues each conflicting one."
         ),
     )
 
