@@ -23,6 +23,7 @@ FIELDS = (
     "displaced",
     "reservation",
     "displaced_reservation",
+    "group",
     "created_at",
     "updated_at",
 )

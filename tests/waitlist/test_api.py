@@ -30,6 +30,7 @@ FIELDS = [
     "status",
     "position",
     "reservation",
+    "group",
     "created_at",
 ]
 
@@ -125,15 +126,6 @@ def test_other_refusals_answer_as_usual(campus, member, client_for):
     response = client.post(BOOK, payload(campus, thu(11), thu(12), waitlist=False), format="json")
     assert response.status_code == 409
     assert not WaitlistEntry.objects.exists()
-
-
-def test_session_with_waitlist_is_refused(campus, client_for):
-    body = payload(campus, thu(11), thu(12))
-    del body["equipment"]
-    body["equipment_ids"] = [campus.rheometer.pk, campus.hplc.pk]
-    response = client_for(campus.admin).post(BOOK, body, format="json")
-    assert response.status_code == 400
-    assert response.json()["code"] == "waitlist_not_supported"
 
 
 def test_series_with_waitlist_books_free_and_queues_the_rest(campus, member, client_for):

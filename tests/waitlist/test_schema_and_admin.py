@@ -50,8 +50,10 @@ def test_waitlist_endpoints_and_their_errors_are_documented(openapi):
         "status",
         "position",
         "reservation",
+        "group",
         "created_at",
     ]
+    assert entry["group"]["nullable"] is True and entry["group"]["format"] == "uuid"
 
 
 def test_admin_shows_entries_read_only(client, campus, make_user):

@@ -84,20 +84,6 @@ def test_join_books_when_free_and_queues_only_on_conflict(campus, people):
     assert WaitlistEntry.objects.count() == 1
 
 
-def test_join_refuses_a_session(campus):
-    with pytest.raises(BookingError) as error:
-        waitlist_join(
-            user=campus.admin,
-            project=campus.research,
-            equipment_ids=[campus.rheometer.pk, campus.hplc.pk],
-            start=thu(10),
-            end=thu(12),
-            title="Session",
-            now=NOW,
-        )
-    assert error.value.code == "waitlist_not_supported"
-
-
 def test_a_user_holds_at_most_twenty_waiting_entries(campus, people):
     eq = campus.rheometer
     book(campus.researcher, campus.research, eq, thu(8), thu(16))

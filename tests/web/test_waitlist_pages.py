@@ -109,10 +109,13 @@ def test_a_conflict_offers_to_join_and_joining_shows_the_position(client, taken)
     assert f'data-entry="{entry.pk}"' in mine and "n° 2" in mine
 
 
-def test_no_offer_for_other_refusals_nor_for_a_session(client, taken):
+def test_no_offer_for_other_refusals(client, taken):
     response = post(client, taken.industrial, taken.hplc, taken.confidential, WED, "07:00", "08:00")
     assert response.status_code == 400 or response.status_code == 422
     assert 'id="waitlist-offer"' not in response.content.decode()
+
+
+def test_a_session_in_conflict_offers_to_join_as_one_group(client, taken):
     session = post(
         client,
         taken.industrial,
@@ -123,7 +126,34 @@ def test_no_offer_for_other_refusals_nor_for_a_session(client, taken):
         "15:30",
     )
     assert session.status_code == 409
-    assert 'id="waitlist-offer"' not in session.content.decode()
+    page = session.content.decode()
+    assert 'id="waitlist-offer"' in page
+    assert "chacun de ses équipements" in page  # booked only all together
+    fields = hidden_fields(page)
+    assert sorted(v for k, v in fields if k == "equipment") == sorted(
+        [str(taken.hplc.pk), str(taken.rheometer.pk)]
+    )
+    response = join(client, fields)
+    assert response.status_code == 302 and response["Location"] == "/waitlist/joined/"
+    entries = list(WaitlistEntry.objects.order_by("pk"))
+    assert {e.equipment for e in entries} == {taken.hplc, taken.rheometer}
+    assert len({e.group for e in entries}) == 1 and entries[0].group is not None
+    assert Reservation.objects.count() == 1  # nothing booked
+    group = str(entries[0].group)
+    assert client.get("/waitlist/joined/").content.decode().count(f'data-group="{group}"') == 2
+    mine = client.get("/my/").content.decode()
+    assert mine.count(f'data-group="{group}"') == 2 and ">séance<" in mine
+    # Its managers see the entry of their equipment marked as a session.
+    client.force_login(taken.eq_manager)
+    managed = client.get("/manage/waitlist/").content.decode()
+    assert f'data-entry="{entries[0].pk}"' in managed or f'data-entry="{entries[1].pk}"' in managed
+    assert f'data-group="{group}"' in managed
+    # Leaving from one entry says so, and cancels both.
+    client.force_login(taken.industrial)
+    confirm = client.get(f"/waitlist/{entries[0].pk}/cancel/").content.decode()
+    assert "chaque équipement de la séance" in confirm
+    client.post(f"/waitlist/{entries[0].pk}/cancel/", {"reason": ""})
+    assert set(WaitlistEntry.objects.values_list("status", flat=True)) == {EntryStatus.CANCELLED}
 
 
 def test_joining_when_the_time_freed_meanwhile_books_it(client, taken):
