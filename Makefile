@@ -61,7 +61,7 @@ test-sqlite: messages browser xmlsec
 
 test-postgres: messages browser xmlsec
 	scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough and not slow_security"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not walkthrough and not slow_security and not chromium"
 
 test: lint test-sqlite test-postgres
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,3 +157,15 @@ def block_top(page, pk: int) -> float:
     """Where a reservation's block on the calendar starts on the screen (-inf if not drawn)."""
     box = page.locator(f".ec-event[data-reservation='{pk}']").first.bounding_box()
     return box["y"] if box else float("-inf")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive Debian's Chromium (the `browser` fixture of this folder) are marked
+    `chromium`: they check pages (axe, layout at 390 px, scripts), whatever the database, so
+    CI runs them once (on SQLite); the pages' reads and writes run on both engines in the
+    test-client tests."""
+    here = Path(__file__).parent
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if {"browser", "new_page"} & uses and here in Path(item.path).parents:
+            item.add_marker(pytest.mark.chromium)
