@@ -93,7 +93,7 @@ def _sign_in(identity: Identity, *, now: datetime) -> Any:
         link.last_login_at = now
         link.save(update_fields=["email", "last_login_at"])
     if identity.email and (partner := partner_for_email(identity.email)) is not None:
-        affiliate(user=user, partner=partner)
+        affiliate(user=user, partner=partner, now=now)
     return user
 
 
@@ -135,8 +135,14 @@ def _free_username(identity: Identity) -> str:
     """A readable username not yet taken: the email's local part, else the identifier."""
     base = identity.email.partition("@")[0] if identity.email else identity.subject
     base = re.sub(r"[^\w.@+-]", "", base)[:140] or identity.provider
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
     name, n = base, 1
-    while User.objects.filter(username__iexact=name).exists():
+    while name.lower() in taken:
         n += 1
         name = f"{base}{n}"
     return name

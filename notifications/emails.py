@@ -281,7 +281,7 @@ def render_training(
     """The email telling `recipient` of a training request (`kind` one of the training
     kinds), in their language: to a manager, who asks and the link to the queue; to the
     requester, the validity date granted or the reason for declining."""
-    with translation.override(user_language(recipient) or settings.LANGUAGE_CODE):
+    with translation.override(email_language(recipient)):
         equipment = request.equipment
         names = {"equipment": f"{equipment.code} – {equipment.name}"}
         link = settings.SITE_URL

@@ -44,6 +44,11 @@ def partners_of_user(user: Any) -> QuerySet[Partner]:
     )
 
 
+def affiliations_of(user: Any) -> QuerySet[Partner]:
+    """The partners the user is attached to (single sign-on, by their email's domain)."""
+    return Partner.objects.filter(affiliations__user=user).order_by("name")
+
+
 def is_partner_referent(user: Any, partner: Partner) -> bool:
     """Whether the user is one of the partner's referents (a read for partners.permissions)."""
     return bool(user.is_authenticated and partner.referents.filter(pk=user.pk).exists())

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
@@ -99,6 +99,9 @@ def normalize_email_domains(domains: Iterable[str], *, partner: Partner) -> list
         if not _DOMAIN.match(d)
     ]
     if not errors and cleaned:
+        # One writer of domains at a time (the callers' transaction holds the locks): two
+        # partners saved together cannot both take a domain.
+        list(Partner.objects.select_for_update().order_by("pk").values_list("pk"))
         for other in Partner.objects.exclude(pk=partner.pk).only("name", "email_domains"):
             for taken in sorted(set(cleaned) & set(other.email_domains or [])):
                 errors.append(
@@ -125,7 +128,7 @@ def partner_for_email(email: str) -> Partner | None:
 
 
 @transaction.atomic
-def affiliate(*, user: Any, partner: Partner, actor: Any = None) -> bool:
+def affiliate(*, user: Any, partner: Partner, now: datetime, actor: Any = None) -> bool:
     """Attach the user to the partner (no role comes with it); False if already attached."""
     _affiliation, created = Affiliation.objects.get_or_create(user=user, partner=partner)
     if created:
@@ -133,7 +136,7 @@ def affiliate(*, user: Any, partner: Partner, actor: Any = None) -> bool:
             object_type=AuditObject.USER,
             object_id=user.pk,
             action="affiliate",
-            at=timezone.now(),
+            at=now,
             by=actor,
             changes={"partner": [None, partner.pk]},
         )

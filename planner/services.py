@@ -189,9 +189,13 @@ def _back_to_draft(plan: Plan) -> None:
 
 
 def plan_delete(*, plan: Plan, user: Any) -> None:
-    if plan.status == PlanStatus.COMMITTED:
-        raise PlanError("plan_committed")
-    plan.delete()
+    """Delete a plan not committed; checked under the plan's lock, so that a commit running
+    at the same time cannot have its plan (and its link to the bookings) deleted."""
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status == PlanStatus.COMMITTED:
+            raise PlanError("plan_committed")
+        locked.delete()
 
 
 def plan_solve_start(

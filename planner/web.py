@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -105,9 +105,9 @@ def _occurrence_words(item: dict[str, Any], tz: Any) -> str:
     start = datetime.fromisoformat(str(item["start"])).astimezone(tz)
     end = datetime.fromisoformat(str(item["end"])).astimezone(tz)
     return _("%(day)s, %(start)s–%(end)s") % {
-        "day": start.strftime("%d/%m/%Y"),
-        "start": start.strftime("%H:%M"),
-        "end": end.strftime("%H:%M"),
+        "day": formats.date_format(start, "SHORT_DATE_FORMAT"),
+        "start": formats.time_format(start, "TIME_FORMAT"),
+        "end": formats.time_format(end, "TIME_FORMAT"),
     }
 
 

@@ -51,6 +51,9 @@ ACTIONS: dict[str, Promise] = {
     "sign_up": pgettext_lazy("audit action", "first sign-on"),
     "document_add": pgettext_lazy("audit action", "document added"),
     "document_delete": pgettext_lazy("audit action", "document removed"),
+    # Waitlist entries (written by the waitlist app, which this one cannot import).
+    "book": pgettext_lazy("audit action", "booked from the waitlist"),
+    "expire": pgettext_lazy("audit action", "expiry"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -96,6 +99,9 @@ FIELDS: dict[str, Promise] = {
     "user": gettext_lazy("user"),
     "valid_until": gettext_lazy("valid until"),
     "document": gettext_lazy("document"),
+    "priority": gettext_lazy("priority"),
+    "displaced": gettext_lazy("queued after a displacement"),
+    "reservation": gettext_lazy("reservation"),
 }
 
 INSTANTS = {"start", "end", "checked_in_at", "checked_out_at"}
@@ -107,6 +113,14 @@ CHOICES: dict[tuple[str, str], dict[str, Any]] = {
     (AuditObject.EQUIPMENT, "status"): dict(Equipment.Status.choices),
     (AuditObject.CLOSURE, "kind"): dict(Closure.Kind.choices),
     (AuditObject.PROJECT, "kind"): dict(ProjectKind.choices),
+    # The waitlist's statuses (waitlist.models.EntryStatus), named here: a lower app.
+    (AuditObject.WAITLIST_ENTRY, "status"): {
+        "waiting": pgettext_lazy("waitlist status", "waiting"),
+        "booked": pgettext_lazy("waitlist status", "booked"),
+        "expired": pgettext_lazy("waitlist status", "expired"),
+        "cancelled": pgettext_lazy("waitlist status", "cancelled"),
+    },
+    (AuditObject.WAITLIST_ENTRY, "priority"): dict(ProjectKind.choices),
 }
 
 

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -31,12 +31,10 @@ from core.models import AuditEntry, AuditObject
 from equipment.models import Equipment
 from equipment.policy import effective_policy
 from partners.models import Project, ProjectKind
-from partners.selectors import project_ids_with_full_view
-from reservations import permissions
 from reservations.exceptions import BookingError
 from reservations.models import LIVE_STATUSES, Closure, Reservation
-from reservations.selectors import managed_equipment_ids
 from reservations.services import BookingOutcome, reservation_create
+from reservations.services.access import can_act_on
 
 from .models import EntryStatus, WaitlistEntry
 from .selectors import waiting
@@ -296,11 +294,8 @@ def may_cancel(user: Any, entry: WaitlistEntry) -> bool:
     """Whoever may cancel the equivalent reservation (reservations.permissions.may_act_on):
     the owner, the project's members and referents, the equipment's managers, platform
     managers."""
-    if permissions.may_act_on(user, entry, manages=False, sees_project=False):
-        return True
-    manages = bool(managed_equipment_ids(user, [entry.equipment_id]))
-    sees = project_ids_with_full_view(user).filter(pk=entry.project_id).exists()
-    return permissions.may_act_on(user, entry, manages=manages, sees_project=sees)
+    # An entry has what the check reads of a reservation (booked_by, equipment, project).
+    return can_act_on(user, cast(Any, entry))
 
 
 def waitlist_cancel(
@@ -354,12 +349,20 @@ def waitlist_expire(*, now: datetime) -> int:
             .values_list("equipment_id", "equipment__policy_overrides")
             .distinct()
         )
-        expired: list[WaitlistEntry] = []
+        # One read of what is due: each equipment's own minimum notice.
+        due = Q()
         for equipment_id, overrides in rows:
             notice = timedelta(minutes=effective_policy(overrides).min_notice_minutes)
-            expired += WaitlistEntry.objects.select_for_update().filter(
-                status=EntryStatus.WAITING, equipment_id=equipment_id, start__lt=now + notice
+            due |= Q(equipment_id=equipment_id, start__lt=now + notice)
+        expired: list[WaitlistEntry] = (
+            list(
+                WaitlistEntry.objects.select_for_update()
+                .filter(due, status=EntryStatus.WAITING)
+                .order_by("pk")
             )
+            if due
+            else []
+        )
         groups = {e.group for e in expired if e.group is not None}
         if groups:
             expired += (

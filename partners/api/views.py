@@ -18,7 +18,7 @@ from core.roles import is_platform_manager, require
 from partners.models import Partner, Project
 from partners.permissions import may_create_partner, may_edit_partner
 from partners.preferences import notification_preferences, notification_preferences_set
-from partners.selectors import partners_of_user, projects_visible_to
+from partners.selectors import affiliations_of, partners_of_user, projects_visible_to
 from partners.services import feed_token_for, feed_token_rotate, user_language, user_language_set
 
 from .serializers import (
@@ -122,7 +122,7 @@ def me_payload(user: Any) -> dict[str, Any]:
         "roles": roles,
         "is_platform_manager": is_platform_manager(user),
         "partners": partners,
-        "affiliations": list(Partner.objects.filter(affiliations__user=user).order_by("name")),
+        "affiliations": list(affiliations_of(user)),
         "referent_of": referent_of,
         "projects": projects,
         "managed_equipment": managed,

@@ -56,7 +56,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An equipment: facts, documents, policy in plain words, its week calendar and
     iCalendar link."""
     equipment = get_object_or_404(with_documents(equipment_list()), pk=pk)
-    manages_documents = may_manage_documents(request.user, equipment)
+    can_manage = may_manage_equipment(request.user, equipment)
+    # One read of the managers: who manages the equipment manages its documents.
+    manages_documents = can_manage and may_manage_documents(request.user, equipment)
     now = timezone.now()
     today = timezone.localdate(now)
     # On a Sunday or once the week's open days are over, the next open week.
@@ -76,7 +78,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "equipment": equipment,
             "policy_lines": describe_policy(equipment.policy),
-            "can_manage": may_manage_equipment(request.user, equipment),
+            "can_manage": can_manage,
             "documents": equipment.documents.all(),
             "manages_documents": manages_documents,
             "document_form": DocumentForm() if manages_documents else None,

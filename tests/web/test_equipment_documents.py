@@ -129,7 +129,7 @@ def test_others_may_not_upload(client, campus):
         {"title": "x", "kind": "manual", "file": upload("x.pdf", PDF)},
     )
     assert response.status_code == 403
-    assert "Seuls les gestionnaires de l&#x27;équipement ajoutent des documents." in (
+    assert "Seuls les gestionnaires de l&#x27;équipement peuvent ajouter des documents." in (
         response.content.decode()
     )
     assert not EquipmentDocument.objects.exists()
