@@ -13,6 +13,7 @@ from core.errors import DomainError
 from core.roles import is_platform_manager
 from core.timezones import local_tz
 from equipment.models import Equipment
+from equipment.policy import WEEKDAYS, to_minutes
 from partners.models import Project, ProjectKind
 from reservations.exceptions import BookingError
 from reservations.models import Reservation
@@ -22,6 +23,9 @@ from . import solver
 from .build import is_member
 from .models import Plan, PlanRequest, PlanStatus
 from .tasks import solve_plan
+
+# The most classes a plan holds (the API refuses more at once; the page one at a time).
+MAX_REQUESTS = 200
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,24 @@ def _check_requests(user: Any, requests: list[dict[str, Any]], *, first: int = 0
             raise PlanError("not_pedagogical", project=project.pk)
         if not may_plan_for(user, project):
             raise PlanError("permission_denied.plan", project=project.pk)
+    for n, item in enumerate(requests):
+        # The API's and the page's forms check the slots' shape too; here for every path.
+        for slot in item.get("allowed_slots") or []:
+            begins, ends = _minutes(slot.get("start")), _minutes(slot.get("end"))
+            if (
+                slot.get("weekday") not in WEEKDAYS
+                or begins is None
+                or ends is None
+                or begins >= ends
+            ):
+                raise PlanError(
+                    "invalid",
+                    fields={
+                        f"requests.{first + n}.allowed_slots": [
+                            _("A slot must end after it starts.")
+                        ]
+                    },
+                )
     wanted = {int(e) for item in requests for e in item["equipment_choices"]}
     known = set(Equipment.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     for n, item in enumerate(requests):
@@ -113,6 +135,14 @@ def _check_requests(user: Any, requests: list[dict[str, Any]], *, first: int = 0
             )
 
 
+def _minutes(text: Any) -> int | None:
+    """HH:MM in minutes, None when it is not that."""
+    try:
+        return to_minutes(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 def plan_request_add(
     *, plan: Plan, user: Any, request: dict[str, Any], now: datetime
 ) -> PlanRequest:
@@ -123,6 +153,8 @@ def plan_request_add(
     _check_requests(user, [request])
     with transaction.atomic():
         locked = _editable(plan, now)
+        if PlanRequest.objects.filter(plan=locked).count() >= MAX_REQUESTS:
+            raise PlanError("invalid", fields={"requests": [_("Give from 1 to 200 classes.")]})
         last = PlanRequest.objects.filter(plan=locked).order_by("-position").first()
         added = PlanRequest.objects.create(
             plan=locked,

@@ -421,3 +421,45 @@ def test_listing_plans_takes_a_fixed_number_of_queries(
         answer = client.get(URL)
     assert answer.json()["count"] == 3
     assert all(len(p["requests"]) == 2 for p in answer.json()["results"])
+
+
+def test_the_service_refuses_a_bad_slot_and_a_201st_class_whatever_the_path(
+    campus, stations, client_for, monkeypatch
+):
+    """The slots' shape and the classes' count are the service's rules, not only the API's."""
+    from planner import services
+    from planner.services import PlanError, plan_request_add
+
+    answer = client_for(campus.teacher).post(
+        URL, plan_body(campus, [request_body(campus, stations)]), format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+    plan = Plan.objects.get(pk=answer.json()["id"])
+    good = {
+        "project": campus.teaching,
+        "title": "TP",
+        "equipment_choices": [stations[0].pk],
+        "duration_minutes": 60,
+    }
+    for slots in (
+        [{"weekday": "tue", "start": "12:00", "end": "08:00"}],
+        [{"weekday": "mardi", "start": "08:00", "end": "12:00"}],
+        [{"weekday": "tue", "start": "8h", "end": "12:00"}],
+    ):
+        with pytest.raises(PlanError) as refused:
+            plan_request_add(
+                plan=plan, user=campus.teacher, request={**good, "allowed_slots": slots}, now=NOW
+            )
+        assert "requests.0.allowed_slots" in refused.value.extra["fields"]
+    monkeypatch.setattr(services, "MAX_REQUESTS", 1)
+    with pytest.raises(PlanError):
+        plan_request_add(
+            plan=plan,
+            user=campus.teacher,
+            request={
+                **good,
+                "allowed_slots": [{"weekday": "tue", "start": "08:00", "end": "12:00"}],
+            },
+            now=NOW,
+        )
+    assert plan.requests.count() == 1
