@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from schedule.models import Event, EventRelation
 
+from core.tasks import enqueue_hint
 from core.timezones import local_tz
 from equipment.models import Equipment
 from partners.models import ProjectKind
@@ -271,7 +272,7 @@ def _flush() -> None:
     reservations.clear()
     closures.clear()
     try:
-        sync_mirror.enqueue(reservation_ids=todo_reservations, closure_ids=todo_closures)
+        enqueue_hint(sync_mirror, reservation_ids=todo_reservations, closure_ids=todo_closures)
     except Exception as error:
         # The booking is committed; the worker's repair job syncs what changed since its
         # last run, these rows included.

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.tasks import enqueue_hint
 from equipment.models import Equipment
 from reservations.models import ReservationStatus
 
@@ -132,7 +133,7 @@ def enqueue(ids: list[int]) -> None:
     from .tasks import deliver_notifications
 
     try:
-        deliver_notifications.enqueue(ids)
+        enqueue_hint(deliver_notifications, ids)
     except Exception as error:
         # Expected when the database or broker goes away between the commit and this call
         # (the rows are committed, the sweep delivers them): one line, not a traceback.

@@ -6,7 +6,7 @@ queried only when a full page leaves the total unknown."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -230,3 +230,52 @@ def test_the_list_s_columns_are_the_serializer_s_fields():
     from reservations.api.reads import RESERVATION_COLUMNS
 
     assert [name for name, _ in RESERVATION_COLUMNS] == list(ReservationSerializer.Meta.fields)
+
+
+def test_a_booking_answers_the_serializers_bytes(client_for, campus):
+    """The booking's answer is written from the new rows as the list writes them: the
+    same bytes as ReservationSerializer over the stored reservation, a session's and a
+    series' too, in the week summer time ends."""
+    from rest_framework.renderers import JSONRenderer
+
+    from core.roles import SYSTEM
+    from equipment.services import qualification_grant
+    from reservations.api.booking import ReservationSerializer
+
+    qualification_grant(
+        actor=SYSTEM, user=campus.researcher, equipment=campus.hplc, valid_until=date(2027, 6, 1)
+    )
+    client = client_for(campus.researcher)
+
+    def post(**body) -> dict:
+        response = client.post(
+            "/api/v1/reservations/",
+            {"project": campus.research.pk, "title": "Sur l'heure d'été", **body},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        return json.loads(response.content)
+
+    def stored(ids: list[int]) -> bytes:
+        rows = Reservation.objects.filter(pk__in=ids).order_by("start", "equipment_id")
+        return JSONRenderer().render(ReservationSerializer(rows, many=True).data)
+
+    single = post(
+        equipment=campus.rheometer.pk,
+        start="2026-10-23T10:00:00+02:00",
+        end="2026-10-23T11:30:00+02:00",
+    )
+    assert (
+        compact({k: v for k, v in single.items() if k != "displaced"})
+        == stored([single["id"]])[1:-1]
+    )
+    grouped = post(
+        equipment_ids=[campus.rheometer.pk, campus.hplc.pk],
+        start="2026-10-26T09:00:00+01:00",
+        end="2026-10-26T10:00:00+01:00",
+        recurrence={"rrule": "FREQ=DAILY;COUNT=2"},
+    )
+    ids = [r["id"] for r in grouped["reservations"]]
+    assert len(ids) == 4
+    ordered = sorted(grouped["reservations"], key=lambda r: (r["start"], r["equipment"]))
+    assert compact(ordered) == stored(ids)
