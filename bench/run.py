@@ -40,7 +40,6 @@ from _common import SERVER  # noqa: E402 (after the path set-up)
 # The ratio to the hand-written SQL each operation must stay within (issue 12).
 RATIO_TARGETS = {
     "planning week, 200 equipment": 5,
-    "availability, 20 equipment, 20 requests": 5,
     "availability, 20 equipment, one request": 5,
     "20 equipment feeds (.ics)": 5,
     "one equipment's month, API": 5,
@@ -73,6 +72,13 @@ NOTES = [
     "load average is printed at the start and the end. Medians move by tens of percent "
     "between runs under such load, and the growth of the minima is printed beside the "
     "growth of the medians as the less disturbed figure.",
+    "- No target for availability in 20 requests: issue 12 asks for the 20 equipment in "
+    "one request (the row below it), which the pages use; the 20 requests are kept for "
+    "scale against one SQL query.",
+    "- The two floor rows are DRF views (bench/floor.py) that run exactly the hand-written "
+    "SQL through Django's connection, behind the same middleware, token authentication, "
+    "parser and renderer as the API, and do nothing else: the least a request of this "
+    "stack costs for that SQL. Their ratio bounds what the real endpoint can reach.",
     "- `.venv/bin/python bench/explain.py planning month partner feed` prints the plan "
     "(EXPLAIN ANALYZE) of each request's slowest statement on the large database.",
 ]
@@ -197,31 +203,42 @@ def growth_table(sizes: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def load_table(load: dict[str, Any]) -> list[str]:
+    paced = load["paced"]
     lines = [
-        f"{load['clients']} clients for {load['seconds']:.1f} s against gunicorn "
-        f"({load['workers']} workers, {load['gunicorn_args']}, DEBUG off, 127.0.0.1, "
-        f"small database): {load['throughput']:.0f} requests/s. For scale, one client "
-        f"alone: availability p50 {ms(load['alone_p50'])} ms over HTTP.",
+        f"{load['clients']} clients against gunicorn ({load['workers']} workers, "
+        f"{load['gunicorn_args']}, DEBUG off, 127.0.0.1, small database), two phases of "
+        f"{load['seconds']:.0f} s. Saturation: each client sends as soon as it is answered: "
+        f"{load['throughput']:.0f} requests/s, the capacity. Paced: "
+        f"{load['rate']:.0f} requests/s offered (each client on its own schedule), latency "
+        f"counted from when each request was due: {paced['throughput']:.0f} requests/s "
+        f"served. For scale, one client alone: availability p50 "
+        f"{ms(load['alone_p50'])} ms over HTTP.",
         "",
-        "| requests | count | p50 ms | p99 ms | statuses |",
-        "|---|---|---|---|---|",
+        "| phase | requests | count | p50 ms | p99 ms | statuses |",
+        "|---|---|---|---|---|---|",
     ]
-    for kind in ("all", "availability", "booking"):
-        f = load[kind]
-        if f["requests"]:
-            statuses = ", ".join(f"{k}: {v}" for k, v in f["statuses"].items())
-            lines.append(
-                f"| {kind} | {f['requests']} | {ms(f['p50'])} | {ms(f['p99'])} | {statuses} |"
-            )
-    p99 = load["all"].get("p99", float("inf"))
+    for name, figures in (("saturation", load), ("paced", paced)):
+        for kind in ("all", "availability", "booking"):
+            f = figures[kind]
+            if f["requests"]:
+                statuses = ", ".join(f"{k}: {v}" for k, v in f["statuses"].items())
+                lines.append(
+                    f"| {name} | {kind} | {f['requests']} | {ms(f['p50'])} | {ms(f['p99'])} "
+                    f"| {statuses} |"
+                )
+    errors = load["server_errors"] + paced["server_errors"]
+    p99 = paced["all"].get("p99", float("inf"))
+    little = load["clients"] / load["throughput"] * 1000 if load["throughput"] else 0
     lines += [
         "",
-        f"- 5xx or no answer: {load['server_errors']} — target 0: "
-        f"{verdict(load['server_errors'] == 0)}",
+        f"- 5xx or no answer (both phases): {errors} — target 0: {verdict(errors == 0)}",
         f"- overlapping live reservations after the test (SQL check): {load['overlaps']} — "
         f"target 0: {verdict(load['overlaps'] == 0)}",
-        f"- p99 of all requests {ms(p99)} ms — target < {LOAD_P99_TARGET_MS} ms: "
-        f"{verdict(p99 < LOAD_P99_TARGET_MS)}",
+        f"- p99 of all requests, paced at {load['rate']:.0f} requests/s: {ms(p99)} ms — "
+        f"target < {LOAD_P99_TARGET_MS} ms: {verdict(p99 < LOAD_P99_TARGET_MS)}",
+        f"- saturation: p99 {ms(load['all'].get('p99', 0))} ms; by Little's law its mean "
+        f"latency is clients / throughput = {ms(little)} ms whatever a request costs, so "
+        "it measures capacity, not response time",
         f"- bookings won (then cancelled to free the slots): {load['bookings_kept']}",
     ]
     return lines

@@ -184,6 +184,7 @@ def main() -> None:
 
 
 def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
+    import floor
     import psycopg
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -207,6 +208,7 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
     from partners.services import feed_token_for
 
     override_settings(
+        ROOT_URLCONF="floor",  # the project's URLs and the framework's floor (bench/floor.py)
         ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
         STORAGES={
             **settings.STORAGES,
@@ -432,6 +434,14 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
                 lambda _: fetch(month_sql, month_params),
             )
         )
+        floor.MONTH_SQL, floor.LONGEST = month_sql, longest
+        results.append(
+            measure(
+                "floor: the month's SQL alone in a DRF view",
+                lambda _: get(api, "/bench/floor/month/", month_query),
+                lambda _: fetch(month_sql, month_params),
+            )
+        )
 
     # 5. Usage reports of the month.
     report_window = {"start": month_first.isoformat(), "end": month_after.isoformat()}
@@ -558,7 +568,7 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
         qualifies = {e.pk: e.requires_qualification for e in equipment}
 
         def book_http(n: int) -> Any:
-            pk, start, end = slots[2 * (n + 20)]
+            pk, start, end = slots[3 * (n + 20)]
             response = api_booker.post(
                 "/api/v1/reservations/",
                 {
@@ -574,7 +584,7 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
             return response
 
         def book_sql(n: int) -> int:
-            pk, start, end = slots[2 * (n + 20) + 1]
+            pk, start, end = slots[3 * (n + 20) + 1]
             with pg.transaction():
                 row = pg.execute(
                     "SELECT requires_qualification, site_id FROM equipment_equipment "
@@ -615,6 +625,32 @@ def run_all(week: date, only: set[str]) -> list[dict[str, Any]]:
                 book_http,
                 book_sql,
                 note="HTTP timing includes the work run after the commit (emails, calendar)",
+            )
+        )
+        floor.LONGEST, floor.PROJECT_KIND = longest, project.kind
+
+        def book_floor(n: int) -> Any:
+            pk, start, end = slots[3 * (n + 20) + 2]
+            response = api_booker.post(
+                "/bench/floor/booking/",
+                {
+                    "equipment": pk,
+                    "project": project.pk,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "title": f"Bench SQL floor {n}",
+                },
+                content_type="application/json",
+            )
+            assert response.status_code == 201, (response.status_code, response.content[:300])
+            return response
+
+        # Its slots alternate with the SQL's: the SQL is timed again beside it.
+        results.append(
+            measure(
+                "floor: the booking's SQL alone in a DRF view",
+                book_floor,
+                lambda n: book_sql(n + 1000),  # slots the first measure did not take
             )
         )
         release_bench_bookings(pg)
