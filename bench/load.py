@@ -13,7 +13,8 @@ Two phases, each BENCH_LOAD_S long:
   response time a user meets but the queue of 32 clients in front of two workers: by
   Little's law the mean latency is 32 / throughput, whatever the code does per request.
 - paced: the 32 clients together offer BENCH_LOAD_RATE requests per second (default 120,
-  each client on its own fixed schedule, starts spread over the interval). A request's
+  each client on its own fixed schedule, starts spread over the interval; a comma list,
+  e.g. 60,120,180, runs one paced phase per rate, the first judged by the target). A request's
   latency counts from when it was due, not when it was sent, so that a server that
   falls behind is charged for the wait it causes (no "coordinated omission"). The p99
   target is judged here: the response time at a stated load.
@@ -46,7 +47,8 @@ from _common import database_url, django_environment  # noqa: E402 (after the pa
 
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "32"))
 SECONDS = float(os.environ.get("BENCH_LOAD_S", "20"))
-RATE = float(os.environ.get("BENCH_LOAD_RATE", "120"))  # requests/s offered when paced
+# Requests per second offered by the paced phases (the first is judged by the p99 target).
+RATES = [float(r) for r in os.environ.get("BENCH_LOAD_RATE", "120").split(",")]
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 # Extra gunicorn options, e.g. "--worker-class gthread --threads 4" (default: sync workers).
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
@@ -231,7 +233,8 @@ def main() -> None:
         conn.close()
         phases: dict[str, tuple[list[tuple[str, int, float]], float]] = {}
         first_slot = 0
-        for phase, interval in (("saturation", None), ("paced", CLIENTS / RATE)):
+        runs = [("saturation", None)] + [(f"paced {r:g}", CLIENTS / r) for r in RATES]
+        for phase, interval in runs:
             records = []
             stop.clear()
             threads = [
@@ -287,9 +290,10 @@ def main() -> None:
         "clients": CLIENTS,
         "workers": WORKERS,
         "gunicorn_args": " ".join(GUNICORN_ARGS) or "sync workers (gunicorn's default)",
-        "rate": RATE,
+        "rate": RATES[0],
         **phase(*phases["saturation"]),
-        "paced": phase(*phases["paced"]),
+        "paced": phase(*phases[f"paced {RATES[0]:g}"]),
+        "paced_more": [{"rate": r, **phase(*phases[f"paced {r:g}"])} for r in RATES[1:]],
         "overlaps": overlaps,
         "bookings_kept": won,
         "server_log": str(log_path),

@@ -206,7 +206,7 @@ def load_table(load: dict[str, Any]) -> list[str]:
     paced = load["paced"]
     lines = [
         f"{load['clients']} clients against gunicorn ({load['workers']} workers, "
-        f"{load['gunicorn_args']}, DEBUG off, 127.0.0.1, small database), two phases of "
+        f"{load['gunicorn_args']}, DEBUG off, 127.0.0.1, small database), phases of "
         f"{load['seconds']:.0f} s. Saturation: each client sends as soon as it is answered: "
         f"{load['throughput']:.0f} requests/s, the capacity. Paced: "
         f"{load['rate']:.0f} requests/s offered (each client on its own schedule), latency "
@@ -217,7 +217,7 @@ def load_table(load: dict[str, Any]) -> list[str]:
         "| phase | requests | count | p50 ms | p99 ms | statuses |",
         "|---|---|---|---|---|---|",
     ]
-    for name, figures in (("saturation", load), ("paced", paced)):
+    for name, figures in (("saturation", load), (f"paced {load['rate']:.0f}/s", paced)):
         for kind in ("all", "availability", "booking"):
             f = figures[kind]
             if f["requests"]:
@@ -226,7 +226,19 @@ def load_table(load: dict[str, Any]) -> list[str]:
                     f"| {name} | {kind} | {f['requests']} | {ms(f['p50'])} | {ms(f['p99'])} "
                     f"| {statuses} |"
                 )
-    errors = load["server_errors"] + paced["server_errors"]
+    for more in load.get("paced_more", []):
+        f = more["all"]
+        if f["requests"]:
+            statuses = ", ".join(f"{k}: {v}" for k, v in f["statuses"].items())
+            lines.append(
+                f"| paced {more['rate']:.0f}/s ({more['throughput']:.0f}/s served) | all "
+                f"| {f['requests']} | {ms(f['p50'])} | {ms(f['p99'])} | {statuses} |"
+            )
+    errors = (
+        load["server_errors"]
+        + paced["server_errors"]
+        + sum(m["server_errors"] for m in load.get("paced_more", []))
+    )
     p99 = paced["all"].get("p99", float("inf"))
     little = load["clients"] / load["throughput"] * 1000 if load["throughput"] else 0
     lines += [
