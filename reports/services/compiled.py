@@ -7,9 +7,8 @@ filters, the dimensions, the equipment's policy overrides), and its values on th
 instants besides: the window's start and end, and now. So the query is compiled once per
 shape with marker instants far in the past, each parameter derived from a marker is
 noted as (marker, offset), and later requests take the same text with their own instants
-at those offsets (`now - grace` is `now + (-grace)`: the same arithmetic). The test
-tests/reports/test_report_api.py::test_compiled_sql_matches_a_fresh_build compares the
-two on both databases.
+at those offsets (`now - grace` is `now + (-grace)`: the same arithmetic).
+tests/reports/test_compiled_sql.py compares the two on both databases.
 """
 
 from __future__ import annotations
