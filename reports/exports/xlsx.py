@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -11,9 +12,18 @@ from django.utils.translation import gettext as _
 from xlsxwriter import utility
 
 from ..services import UsageReport
-from .cells import BATCH, Column, neutralise, report_cells, report_columns
+from .cells import BATCH, FORMULA_STARTS, Column, neutralise, report_cells, report_columns
 
 XLSX_MAX_ROWS = 1_048_576
+# In a row's XML given by `Sheet.xml_rows`, where the row's number goes. Never in a cell's
+# text: xlsxwriter writes control characters as _x0000_.
+ROW = "\x00"
+# Texts that `_RowWriter._text` writes as they are: no formula start (see neutralise), no
+# character that xlsxwriter escapes (control characters, the non-characters U+FFFE and
+# U+FFFF, `&`, `<`, `>`), no `_x` (as in its escapes _xHHHH_), no space at either end
+# (xml:space="preserve"), and short enough to be under Excel's limit in UTF-16.
+_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x|^\s|\s$")
+_PLAIN_MAX = 32_767 // 2
 
 
 @dataclass
@@ -22,6 +32,11 @@ class Sheet:
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]]
     totals: Sequence[Any] | None = None  # written last, in bold
+    # Instead of `rows`: the rows already as XML. Given the sheet's cell writer (its
+    # `cell(col, value)` gives a cell's XML with ROW for the row's number), an iterator of
+    # (a row's cells' XML, the index of its last cell); for long exports whose rows
+    # repeat groups of cells (see DetailFormatter.xlsx_rows).
+    xml_rows: Callable[[_RowWriter], Iterable[tuple[str, int]]] | None = None
 
 
 def write_xlsx(
@@ -61,14 +76,19 @@ def write_xlsx(
         rows = _RowWriter(worksheet, styles)
         row_index = 1
         written = 0
-        for cells in sheet.rows:
+        as_xml = sheet.xml_rows is not None
+        source = sheet.xml_rows(rows) if sheet.xml_rows is not None else sheet.rows
+        for cells in source:
             if row_index >= XLSX_MAX_ROWS:
                 part += 1
                 rows.finish()
                 worksheet = _new_worksheet(workbook, sheet, part, bold)
                 rows = _RowWriter(worksheet, styles)
                 row_index = 1
-            rows.write(row_index, cells)
+            if as_xml:
+                rows.write_xml(row_index, *cells)
+            else:
+                rows.write(row_index, cells)
             row_index += 1
             written += 1
             if on_rows is not None and written % BATCH == 0:
@@ -137,6 +157,10 @@ class _RowWriter:
         self.texts: dict[str, str] = {}
         self.last_row = -1
         self.last_col = -1
+        self.pending: list[str] = []  # rows of `write_xml()` not yet written
+        # Flush the header row (xlsxwriter's) first: it numbers the bold format first,
+        # before any of ours (see `_style`).
+        worksheet._write_single_row(1)
 
     def _text(self, value: str) -> str:
         """The inline string cell's end, after its reference; memoised (names repeat)."""
@@ -144,6 +168,14 @@ class _RowWriter:
         if xml is None:
             if len(self.texts) > 100_000:  # bounded memory on long exports
                 self.texts.clear()
+            if (
+                len(value) <= _PLAIN_MAX
+                and value[:1] not in FORMULA_STARTS
+                and not _NOT_PLAIN.search(value)
+            ):
+                # Nothing below would change it (most texts): written as it is.
+                xml = self.texts[value] = f'" t="inlineStr"><is><t>{value}</t></is></c>'
+                return xml
             worksheet = self.worksheet
             string = neutralise(value)
             most = worksheet.xls_strmax  # Excel's limit, in UTF-16 code units
@@ -160,10 +192,40 @@ class _RowWriter:
         style = self.numbers[col] = '"><v>' if fmt is None else f'" s="{fmt._get_xf_index()}"><v>'
         return style
 
+    def cell(self, col: int, value: Any) -> str:
+        """One cell's XML as `write()` writes it, with ROW for the row's number ("" for
+        None)."""
+        if value is None:
+            return ""
+        prefix = self.prefixes[col]
+        if isinstance(value, str):
+            return prefix + ROW + (self.texts.get(value) or self._text(value))
+        if isinstance(value, bool):
+            return f'{prefix}{ROW}" t="b"><v>{int(value)}</v></c>'
+        style = self.numbers[col] or self._style(col)
+        return f"{prefix}{ROW}{style}{float(value):.16G}</v></c>"
+
+    def write_xml(self, row: int, xml: str, last: int) -> None:
+        """Write a row given as its cells' XML (from `cell()`), `last` its last cell's
+        column."""
+        worksheet = self.worksheet
+        if row > worksheet.previous_row:
+            worksheet._write_single_row(row)
+        if last < 0:
+            return
+        number = str(row + 1)
+        pending = self.pending
+        pending.append(f'<row r="{number}">{xml.replace(ROW, number)}</row>')
+        if len(pending) >= 500:  # one write per 500 rows
+            worksheet.fh.write("".join(pending))
+            pending.clear()
+        self.last_row = row
+        if last > self.last_col:
+            self.last_col = last
+
     def write(self, row: int, cells: Sequence[Any]) -> None:
         worksheet = self.worksheet
         if row > worksheet.previous_row:
-            # Flush the header row (xlsxwriter's) first: it numbers the bold format first.
             worksheet._write_single_row(row)
         number = str(row + 1)
         parts = [f'<row r="{number}">']
@@ -193,6 +255,9 @@ class _RowWriter:
     def finish(self) -> None:
         """Tell the worksheet how far the rows went (its <dimension> element), and which
         row had cells last, as its own write_*() would have."""
+        if self.pending:
+            self.worksheet.fh.write("".join(self.pending))
+            self.pending.clear()
         if self.last_row >= 0:
             self.worksheet.previous_row = self.last_row
             self.worksheet._check_dimensions(self.last_row, self.last_col)

@@ -46,7 +46,8 @@ The package, by job: `scope` (who sees what, filters, the window), `reservation_
 (each reservation's status, durations and rate in SQL), `aggregation` (the grouped
 query, names, order), `open_time` (open hours for utilisation), `report` (the grouped
 report), `detail` (one row per reservation, streamed), `database` (reading every row on
-PostgreSQL); rounding is `reports.rounding`. Import from `reports.services`.
+PostgreSQL), `compiled` (the two queries' SQL compiled once per shape); rounding is
+`reports.rounding`. Import from `reports.services`.
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ from reservations.models import Reservation
 
 from ..rounding import euros, hours
 from ..sql import Microseconds, as_microseconds, instant
+from .compiled import compiled_sql
 from .database import full_read
-from .reservation_sql import COUNTED, S, reads_as_no_show
+from .reservation_sql import COUNTED, EquipmentFacts, S, reads_as_no_show, with_figures
+from .scope import Filters, Scope
 
 DIMENSIONS = (
     "partner",
@@ -89,18 +91,21 @@ _FIGURES_SQL = (
 
 
 def aggregate(
-    qs: QuerySet[Reservation], group_by: Sequence[str], *, start: datetime
+    group_by: Sequence[str],
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    scope: Scope,
+    filters: Filters | None,
+    facts: EquipmentFacts,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the grouped query: the raw figures per group, each with its dimensions by name
-    (months as `YYYY-MM`), and the raw totals."""
-    tz = local_tz()
-    keys: dict[str, Any] = {}
-    for n, name in enumerate(group_by):
-        if name == "month":
-            keys[f"d{n}"] = TruncMonth(Greatest(F("start"), instant(start)), tzinfo=tz)
-        else:
-            keys[f"d{n}"] = GROUP_KEYS[name]
-    sql, params = grouped_sql(qs, keys)
+    """Run the grouped query over the reservations of the window, scope and filters: the
+    raw figures per group, each with its dimensions by name (months as `YYYY-MM`), and the
+    raw totals."""
+    sql, params = aggregate_sql(
+        group_by, start=start, end=end, now=now, scope=scope, filters=filters, facts=facts
+    )
     with full_read(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [c[0] for c in cursor.description]
@@ -122,6 +127,35 @@ def aggregate(
                 }
             )
     return raw_rows, totals_raw
+
+
+def aggregate_sql(
+    group_by: Sequence[str],
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    scope: Scope,
+    filters: Filters | None,
+    facts: EquipmentFacts,
+) -> tuple[str, tuple[Any, ...]]:
+    """The grouped query's SQL and parameters, compiled once per shape (see
+    compiled.compiled_sql)."""
+    tz = local_tz()
+    filters = filters or Filters()
+
+    def build(start: datetime, end: datetime, now: datetime) -> tuple[str, tuple[Any, ...]]:
+        qs = with_figures(start=start, end=end, scope=scope, now=now, filters=filters, facts=facts)
+        keys: dict[str, Any] = {}
+        for n, name in enumerate(group_by):
+            if name == "month":
+                keys[f"d{n}"] = TruncMonth(Greatest(F("start"), instant(start)), tzinfo=tz)
+            else:
+                keys[f"d{n}"] = GROUP_KEYS[name]
+        return grouped_sql(qs, keys)
+
+    shape = ("aggregate", tuple(group_by), scope, filters, facts.shape())
+    return compiled_sql(shape, build, start=start, end=end, now=now)
 
 
 def grouped_sql(qs: QuerySet[Reservation], keys: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 
 from ..sql import Epoch, Microseconds
+from .compiled import compiled_sql
 from .database import full_read
 from .reservation_sql import EquipmentFacts, with_figures
 from .scope import Filters, Scope, window_reservations
@@ -48,27 +49,33 @@ def reservation_rows_sql(
     project_id, booked_by_id, title, booked, used and billable (microseconds), late
     cancellation (0 or 1), rate (cents per hour).
     """
-    qs = with_figures(
-        start=start, end=end, scope=scope, now=now, filters=filters, facts=EquipmentFacts.load()
-    )
-    return (
-        qs.order_by("start", "id")
-        .values_list(
-            "id",
-            Epoch("start"),
-            Epoch("end"),
-            "r_status",
-            "equipment_id",
-            "project_id",
-            "booked_by_id",
-            "title",
-            Microseconds("r_booked"),
-            Microseconds("r_used"),
-            Microseconds("r_billable"),
-            "r_late",
-            "r_rate",
+    facts = EquipmentFacts.load()
+    filters = filters or Filters()
+
+    def build(start: datetime, end: datetime, now: datetime) -> tuple[str, tuple[Any, ...]]:
+        qs = with_figures(start=start, end=end, scope=scope, now=now, filters=filters, facts=facts)
+        return (
+            qs.order_by("start", "id")
+            .values_list(
+                "id",
+                Epoch("start"),
+                Epoch("end"),
+                "r_status",
+                "equipment_id",
+                "project_id",
+                "booked_by_id",
+                "title",
+                Microseconds("r_booked"),
+                Microseconds("r_used"),
+                Microseconds("r_billable"),
+                "r_late",
+                "r_rate",
+            )
+            .query.sql_with_params()
         )
-        .query.sql_with_params()
+
+    return compiled_sql(
+        ("detail", scope, filters, facts.shape()), build, start=start, end=end, now=now
     )
 
 

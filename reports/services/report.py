@@ -14,7 +14,7 @@ from equipment.models import Equipment
 from ..sql import as_microseconds
 from .aggregation import DIMENSIONS, aggregate, figures, labelled_rows, sort_key
 from .open_time import add_utilisation
-from .reservation_sql import EquipmentFacts, with_figures
+from .reservation_sql import EquipmentFacts
 from .scope import Filters, Scope
 
 FIGURES = (
@@ -79,8 +79,9 @@ def usage_report(
     ):
         raise DomainError("bad_group_by", params={"choices": ", ".join(DIMENSIONS)})
     facts = EquipmentFacts.load()
-    qs = with_figures(start=start, end=end, scope=scope, now=now, filters=filters, facts=facts)
-    raw_rows, totals_raw = aggregate(qs, group_by, start=start)
+    raw_rows, totals_raw = aggregate(
+        group_by, start=start, end=end, now=now, scope=scope, filters=filters, facts=facts
+    )
     rows, booked = labelled_rows(group_by, raw_rows)
     if "equipment" in group_by and set(group_by) <= {"equipment", "month"}:
         rows, booked = with_idle_equipment(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +59,20 @@ class EquipmentFacts:
             site[pk] = site_id
             names[pk] = (code, name, status)
         return cls(overrides=overrides, site=site, names=names)
+
+    def shape(self) -> tuple[Any, ...]:
+        """What the SQL of `per_equipment()` depends on: the overrides and the platform's
+        defaults (a key of compiled.compiled_sql)."""
+        return (
+            json.dumps(PLATFORM_DEFAULTS, sort_keys=True, default=str),
+            tuple(
+                sorted(
+                    (pk, json.dumps(data, sort_keys=True, default=str))
+                    for pk, data in self.overrides.items()
+                    if data
+                )
+            ),
+        )
 
     def per_equipment(self, setting: str, value_of: Any, output_field: Any) -> Any:
         """A CASE giving each equipment `value_of(its setting)`; only equipment that

@@ -161,3 +161,77 @@ def test_xlsx_rows_are_the_bytes_xlsxwriter_writes(monkeypatch, tmp_path):
     assert fast.keys() == reference.keys()
     for name in fast:
         assert fast[name] == reference[name], name
+
+
+def test_detail_xlsx_rows_are_the_bytes_of_the_typed_rows(campus, monkeypatch, tmp_path):
+    """The detail sheet's rows made as XML, groups of cells memoised, against the same
+    typed rows through the row writer (itself checked against xlsxwriter above)."""
+    rheometer, hplc = campus.rheometer, campus.hplc
+    project = campus.research
+    user = campus.researcher
+    titles = ["Chaîne HPLC", 'a & b <c> "d"', " lead", "trail ", "=1+1", "", "x\x01y",
+              "_x0041_", "line\nbreak", "😀 ünïcode", "-5", "x" * 40_000, "tab\tin", "fin\n",
+              "\ufffe", "+33"]  # fmt: skip
+    statuses = ["completed", "cancelled", "no_show", "confirmed"]
+    rows = []
+    for n in range(60):
+        start = 1_767_254_400 + 5400 * (n % 7)
+        rows.append(
+            (
+                n + 1,
+                start,
+                start + 5400,
+                statuses[n % 4],
+                [rheometer.pk, hplc.pk, 999_999][n % 3],  # unknown equipment: empty cells
+                [project.pk, campus.teaching.pk, 888_888][n % 3],
+                [user.pk, campus.teacher.pk, 777_777][n % 3],
+                titles[n % len(titles)],
+                5_400_000_000 * (n % 2),
+                4_500_000_000 if n % 5 else 0,
+                5_400_000_000,
+                n % 2,
+                [3050, 500, 12_000][n % 3],
+            )
+        )
+
+    def written(target, sheet):
+        exports.write_xlsx(str(target), [sheet])
+        with zipfile.ZipFile(target) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+    fast = written(tmp_path / "fast.xlsx", exports.detail_sheet(rows))
+    formatter = exports.DetailFormatter()
+    typed = [formatter.typed_row(raw, flag_as_number=True) for raw in rows]
+    title = exports.detail_sheet([]).title
+    reference = written(
+        tmp_path / "reference.xlsx",
+        exports.Sheet(title=title, columns=exports.DETAIL_COLUMN_SPECS, rows=typed),
+    )
+    assert b"Cha\xc3\xaene HPLC" in fast["xl/worksheets/sheet1.xml"]
+    assert fast.keys() == reference.keys()
+    for name in fast:
+        assert fast[name] == reference[name], name
+    # And both through xlsxwriter's own cells.
+    monkeypatch.setattr(exports.xlsx, "_RowWriter", _CellByCell)
+    slow = written(
+        tmp_path / "slow.xlsx",
+        exports.Sheet(title=title, columns=exports.DETAIL_COLUMN_SPECS, rows=typed),
+    )
+    for name in fast:
+        assert fast[name] == slow[name], name
+
+
+def test_detail_xlsx_goes_on_over_further_sheets(campus, monkeypatch, tmp_path):
+    monkeypatch.setattr(exports.xlsx, "XLSX_MAX_ROWS", 3)
+    rows = [
+        (n, 1_767_254_400, 1_767_258_000, "completed", campus.hplc.pk, campus.research.pk,
+         campus.researcher.pk, f"R{n}", 3_600_000_000, 0, 0, 0, 3050)
+        for n in range(5)
+    ]  # fmt: skip
+    target = tmp_path / "long.xlsx"
+    exports.write_xlsx(str(target), [exports.detail_sheet(rows)])
+    book = load_workbook(target)
+    title = exports.detail_sheet([]).title
+    assert book.sheetnames == [title, f"{title} (2)", f"{title} (3)"]
+    titles = [r[15] for ws in book.worksheets for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert titles == ["R0", "R1", "R2", "R3", "R4"]
