@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -106,6 +106,30 @@ def row_of(reservation: Reservation) -> tuple[Any, ...]:
         return target
 
     return tuple(value(column) for column in RESERVATION_COLUMNS)
+
+
+class EquipmentHead(NamedTuple):
+    """What an equipment feed shows of its equipment (its name, its place, its time)."""
+
+    pk: int
+    code: str
+    name: str
+    room: str
+    site_id: int
+    site_name: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, equipment: Equipment) -> EquipmentHead:
+        return cls(
+            equipment.pk,
+            equipment.code,
+            equipment.name,
+            equipment.room,
+            equipment.site_id,
+            equipment.site.name,
+            equipment.updated_at,
+        )
 
 
 def site_host() -> str:
@@ -230,8 +254,12 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
     return events
 
 
-def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[EventData]:
+def closure_events(
+    closures: Iterable[Closure], equipment: EquipmentHead | Equipment
+) -> list[EventData]:
     """Closures as confirmed events; whole local days become all-day events."""
+    if isinstance(equipment, Equipment):
+        equipment = EquipmentHead.of(equipment)
     tz = local_tz()
     # The URL without _Labels: its translated labels cost more than a feed's closures.
     url = equipment_url(equipment.pk)
@@ -244,9 +272,9 @@ def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[Ev
         if local_start.time() == time(0) and local_end.time() == time(0):
             start, end = local_start.date(), local_end.date()
         if closure.equipment_id is not None:
-            where = _location(equipment.name, equipment.room, equipment.site.name)
+            where = _location(equipment.name, equipment.room, equipment.site_name)
         elif closure.site_id is not None:
-            where = equipment.site.name
+            where = equipment.site_name
         else:
             where = everywhere
         events.append(
