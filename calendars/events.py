@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Func
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.timezones import local_tz
@@ -175,10 +176,21 @@ class _Labels:
         return url
 
 
+@functools.lru_cache(maxsize=64)
+def _labels_for(language: str | None, site: str, prefix: str, urlconf: Any) -> _Labels:
+    return _Labels()
+
+
+def _labels() -> _Labels:
+    """The labels of the active language, site and URLs: translated once, not per feed."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _labels_for(get_language(), settings.SITE_URL, get_script_prefix(), urlconf)
+
+
 def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[EventData]:
     """One EventData per row of RESERVATION_COLUMNS (instants in epoch seconds); details
     only where the reader may see them."""
-    labels = _Labels()
+    labels = _labels()
     host = site_host()
     instant = functools.partial(datetime.fromtimestamp, tz=UTC)
     descriptions: dict[tuple[Any, ...], str] = {}  # most bookings share their details

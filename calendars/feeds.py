@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from core.timezones import local_tz
 from equipment.models import Equipment
 from partners.models import Partner, Project
-from reservations.models import Reservation
+from reservations.models import Closure, Reservation
 
 from . import rows as sql
 from .events import (
@@ -126,14 +126,22 @@ def _sort_key(value: datetime | date) -> datetime:
     return datetime.combine(value, time(0), tzinfo=local_tz())
 
 
-def equipment_feed(*, equipment: EquipmentHead | Equipment, user: Any, now: datetime) -> Feed:
-    """Reservations of the equipment (neutral where not fully visible) and its closures."""
+def equipment_feed(
+    *,
+    equipment: EquipmentHead | Equipment,
+    user: Any,
+    now: datetime,
+    closures: list[Closure] | None = None,
+) -> Feed:
+    """Reservations of the equipment (neutral where not fully visible) and its closures
+    (read here unless given: those of rows.equipment_closures in the window)."""
     if isinstance(equipment, Equipment):
         equipment = EquipmentHead.of(equipment)
     reader = Reader.of(user)
     rows = _rows(sql.BY_EQUIPMENT, equipment.pk, now, equipment)
-    low, high = window(now)
-    extra = closure_events(sql.equipment_closures(equipment, low, high), equipment)
+    if closures is None:
+        closures = sql.equipment_closures(equipment, *window(now))
+    extra = closure_events(closures, equipment)
     feed = _build(
         name=f"{equipment.code} – {equipment.name}",
         uid=f"equipment-{equipment.pk}@{site_host()}",

@@ -77,31 +77,59 @@ class TokenCandidate(NamedTuple):
     key: str
     state: FeedState | None  # the reader's FeedState, None if they have none
     equipment: EquipmentHead | None  # None: no such equipment (or none asked)
+    closures: list[Closure]  # the equipment's closures in the window asked
+
+
+@functools.cache
+def _user_columns(vendor: str) -> tuple[list[str], list[tuple[int, Any, list[Any]]]]:
+    """The user model's columns, and the converters the ORM applies to them when it
+    loads a user (booleans and date-times on SQLite): (index, column, converters)."""
+    model = get_user_model()
+    fields = model._meta.concrete_fields
+    converters = []
+    for i, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((i, column, found))
+    return [f.attname for f in fields], converters
+
+
+def _user(values: Sequence[Any]) -> Any:
+    """A user loaded from its row of columns, as the ORM loads it."""
+    names, converters = _user_columns(connection.vendor)
+    row = list(values)
+    for i, column, found in converters:
+        for convert in found:
+            row[i] = convert(row[i], column, connection)
+    return get_user_model().from_db(connection.alias, names, row)
 
 
 @functools.cache
 def _token_sql(vendor: str, with_state: bool, with_equipment: bool) -> str:
     t = _tables()
+    quote = connection.ops.quote_name
     lookup = connection.ops.lookup_cast("startswith", "CharField") % "t.key"
     like = connection.operators["startswith"] % "%s"
-    columns = ["u.*", "t.key AS feed_token_key"]
+    model = get_user_model()
+    columns = [f"u.{quote(f.column)}" for f in model._meta.concrete_fields]
+    columns.append("t.key")
     joins = [f"FROM {t['token']} t INNER JOIN {t['user']} u ON u.id = t.user_id"]
     if with_state:
-        columns += ["s.etag AS feed_state_etag", "s.changed_at AS feed_state_changed_at"]
+        columns += ["s.etag", "s.changed_at"]
         joins.append(f"LEFT JOIN {t['state']} s ON s.key = (%s || CAST(t.user_id AS TEXT) || %s)")
     if with_equipment:
-        columns += [
-            "e.id AS feed_eq_id",
-            "e.code AS feed_eq_code",
-            "e.name AS feed_eq_name",
-            "e.room AS feed_eq_room",
-            "e.site_id AS feed_eq_site_id",
-            "es.name AS feed_eq_site_name",
-            "e.updated_at AS feed_eq_updated_at",
-        ]
+        columns += ["e.id", "e.code", "e.name", "e.room", "e.site_id", "es.name", "e.updated_at"]
+        columns += ["c.id", "c.equipment_id", "c.site_id", "c.start", 'c."end"', "c.reason"]
+        columns += ["c.created_at"]
         joins.append(
             f"LEFT JOIN {t['equipment']} e ON e.id = %s"
             f" LEFT JOIN {t['site']} es ON es.id = e.site_id"
+            # equipment_closures' condition, for the equipment found.
+            f" LEFT JOIN {t['closure']} c ON e.id IS NOT NULL"
+            " AND (c.equipment_id = e.id OR c.site_id = e.site_id"
+            " OR (c.equipment_id IS NULL AND c.site_id IS NULL))"
+            ' AND c.start < %s AND c."end" > %s'
         )
     return f"SELECT {', '.join(columns)} {' '.join(joins)} WHERE {lookup} {like}"
 
@@ -111,38 +139,49 @@ def token_candidates(
     *,
     state_key: tuple[str, str] | None,
     equipment_pk: int | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> list[TokenCandidate]:
     """The feed tokens whose key starts with `prefix`, each with its user, and with the
     user's FeedState of key `state_key[0] + id + state_key[1]` and the equipment
-    `equipment_pk` where asked (one query). The caller compares the whole key."""
+    `equipment_pk` and its closures during `window` where asked (one query). The
+    caller compares the whole key."""
     with_equipment = equipment_pk is not None
     sql = _token_sql(connection.vendor, state_key is not None, with_equipment)
     params: list[Any] = []
     if state_key is not None:
         params += state_key
     if with_equipment:
+        assert window is not None
+        adapt = connection.ops.adapt_datetimefield_value
         # Beyond the ids' range the ORM finds nothing: so does an impossible id here.
         params.append(equipment_pk if equipment_pk in _ID_RANGE else 0)
+        params += [adapt(window[1]), adapt(window[0])]
     params.append(connection.ops.prep_for_like_query(prefix) + "%")
-    found = []
-    for user in get_user_model().objects.raw(sql, params):
-        state = None
-        etag = getattr(user, "feed_state_etag", None)
-        if etag is not None:
-            state = FeedState(etag=etag, changed_at=_datetime(user.feed_state_changed_at))
-        equipment = None
-        if with_equipment and user.feed_eq_id is not None and equipment_pk in _ID_RANGE:
-            equipment = EquipmentHead(
-                user.feed_eq_id,
-                user.feed_eq_code,
-                user.feed_eq_name,
-                user.feed_eq_room,
-                user.feed_eq_site_id,
-                user.feed_eq_site_name,
-                _datetime(user.feed_eq_updated_at),  # type: ignore[arg-type]
-            )
-        found.append(TokenCandidate(user, user.feed_token_key, state, equipment))
-    return found
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    users = len(_user_columns(connection.vendor)[0])
+    found: dict[str, TokenCandidate] = {}
+    for row in rows:
+        key = row[users]
+        candidate = found.get(key)
+        if candidate is None:
+            rest = users + 1
+            state = None
+            if state_key is not None:
+                etag, changed_at = row[rest : rest + 2]
+                if etag is not None:
+                    state = FeedState(etag=etag, changed_at=_datetime(changed_at))
+                rest += 2
+            equipment = None
+            if with_equipment and row[rest] is not None and equipment_pk in _ID_RANGE:
+                equipment = EquipmentHead(*row[rest : rest + 6], _datetime(row[rest + 6]))  # type: ignore[arg-type]
+            candidate = found[key] = TokenCandidate(_user(row[:users]), key, state, equipment, [])
+        if with_equipment and candidate.equipment is not None and row[-7] is not None:
+            candidate.closures.append(_closure(row[-7:]))
+    for candidate in found.values():
+        candidate.closures.sort(key=lambda c: c.start)  # as ClosureQuerySet orders them
+    return list(found.values())
 
 
 @functools.cache
@@ -293,15 +332,16 @@ def equipment_closures(equipment: EquipmentHead, low: datetime, high: datetime) 
             [equipment.pk, equipment.site_id, adapt(high), adapt(low)],
         )
         rows = cursor.fetchall()
-    closures = []
-    for pk, equipment_id, site_id, start, end, reason, created_at in rows:
-        values = {"id": pk, "equipment_id": equipment_id, "site_id": site_id,
-                  "start": _datetime(start), "end": _datetime(end), "reason": reason,
-                  "created_at": _datetime(created_at)}  # fmt: skip
-        closures.append(
-            Closure.from_db(connection.alias, _CLOSURE_FIELDS, [values[n] for n in _CLOSURE_FIELDS])
-        )
-    return closures
+    return [_closure(row) for row in rows]
+
+
+def _closure(row: Sequence[Any]) -> Closure:
+    """A closure of its (id, equipment_id, site_id, start, end, reason, created_at)."""
+    pk, equipment_id, site_id, start, end, reason, created_at = row
+    values = {"id": pk, "equipment_id": equipment_id, "site_id": site_id,
+              "start": _datetime(start), "end": _datetime(end), "reason": reason,
+              "created_at": _datetime(created_at)}  # fmt: skip
+    return Closure.from_db(connection.alias, _CLOSURE_FIELDS, [values[n] for n in _CLOSURE_FIELDS])
 
 
 # Model.from_db takes the values in the order of the model's fields.

@@ -47,10 +47,11 @@ def _state_key(request: HttpRequest, user_id: int) -> str:
 
 
 def _reader_and_state(
-    request: HttpRequest, equipment_pk: int | None = None
+    request: HttpRequest, equipment_pk: int | None = None, now: datetime | None = None
 ) -> tuple[Any, Any, Any]:
     """The feed's reader, for a token their FeedState (None if none), and the equipment
-    `equipment_pk` (None if none), all in the token's query.
+    `equipment_pk` with its closures in the window of `now` (a TokenCandidate, its
+    equipment None if none), all in the token's query.
 
     The FeedState row's key holds the reader's id, known in the database already:
     reading it with the token saves the feed a round trip, and so does the equipment.
@@ -68,12 +69,12 @@ def _reader_and_state(
             key[:FEED_TOKEN_LOOKUP],
             state_key=(prefix, suffix) if whole else None,
             equipment_pk=equipment_pk,
+            window=feeds.window(now) if now is not None else None,
         )
         for token in candidates:
             if hmac.compare_digest(token.key.encode(), key.encode()) and token.user.is_active:
                 state = token.state if whole else _UNREAD
-                equipment = token.equipment if equipment_pk is not None else _UNREAD
-                return token.user, state, equipment
+                return token.user, state, (token if equipment_pk is not None else _UNREAD)
     user = request.user
     return (user if user.is_authenticated else None), _UNREAD, _UNREAD
 
@@ -149,14 +150,17 @@ def _feed_view(
 @require_safe
 def equipment_feed(request: HttpRequest, pk: int) -> HttpResponse:
     """Any logged-in user: busy time for all, details where the reader may see them."""
-    user, state, equipment = _reader_and_state(request, equipment_pk=pk)
+    now = timezone.now()
+    user, state, token = _reader_and_state(request, equipment_pk=pk, now=now)
     if user is None:
         return _unauthorized()
-    if equipment is _UNREAD:
-        equipment = rows.equipment_head(pk)
+    if token is _UNREAD:
+        equipment, closures = rows.equipment_head(pk), None
+    else:
+        equipment, closures = token.equipment, token.closures
     if equipment is None:
         return _not_found()
-    feed = feeds.equipment_feed(equipment=equipment, user=user, now=timezone.now())
+    feed = feeds.equipment_feed(equipment=equipment, user=user, now=now, closures=closures)
     return _serve(request, user, feed, f"equipment-{pk}.ics", state)
 
 
