@@ -192,8 +192,18 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
     only where the reader may see them."""
     labels = _labels()
     host = site_host()
-    instant = functools.partial(datetime.fromtimestamp, tz=UTC)
+    from_epoch = datetime.fromtimestamp
+    instants: dict[int, datetime] = {}  # created and updated often the same second
+
+    def instant(epoch: int) -> datetime:
+        found = instants.get(epoch)
+        if found is None:
+            found = instants[epoch] = from_epoch(epoch, UTC)
+        return found
+
+    sees_in_full = reader.sees_in_full
     descriptions: dict[tuple[Any, ...], str] = {}  # most bookings share their details
+    locations: dict[tuple[str, str, str], str] = {}
     events = []
     # Hot loop (thousands of rows a feed): columns unpacked in place, no call per row.
     for (
@@ -220,7 +230,7 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
         first_name,
         last_name,
     ) in rows:
-        full = reader.sees_in_full(
+        full = sees_in_full(
             project_id=project_id, booked_by_id=booked_by_id, equipment_id=equipment_id
         )
         if full:
@@ -247,20 +257,26 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
             description = ""
             url = labels.equipment_url(equipment_id)
         last_modified = instant(updated)
+        place = (equipment_name, room, site_name)
+        location = locations.get(place)
+        if location is None:
+            location = locations[place] = _location(*place)
+        # EventData's fields in order: uid, summary, start, end, stamp, sequence, created,
+        # last_modified, status, url, location, description.
         events.append(
             EventData(
-                uid=f"reservation-{pk}@{host}",
-                summary=summary,
-                start=instant(start),
-                end=instant(end),
-                stamp=last_modified,
-                sequence=revision,
-                created=instant(created),
-                last_modified=last_modified,
-                status=ICAL_STATUS[status],
-                url=url,
-                location=_location(equipment_name, room, site_name),
-                description=description,
+                f"reservation-{pk}@{host}",
+                summary,
+                from_epoch(start, UTC),
+                from_epoch(end, UTC),
+                last_modified,
+                revision,
+                instant(created),
+                last_modified,
+                ICAL_STATUS[status],
+                url,
+                location,
+                description,
             )
         )
     return events
@@ -273,8 +289,7 @@ def closure_events(
     if isinstance(equipment, Equipment):
         equipment = EquipmentHead.of(equipment)
     tz = local_tz()
-    # The URL without _Labels: its translated labels cost more than a feed's closures.
-    url = equipment_url(equipment.pk)
+    url = _labels().equipment_url(equipment.pk)
     everywhere = _("All sites")
     events = []
     for closure in closures:

@@ -143,6 +143,7 @@ class _EventWriter:
         self.tzid = settings.TIME_ZONE
         self._texts: dict[str, str] = {}
         self._utc: dict[datetime, str] = {}
+        self._props: dict[tuple[str, str], str] = {}
 
     def text(self, value: str) -> str:
         # Locations, neutral summaries, series titles repeat: escape each value once.
@@ -176,17 +177,26 @@ class _EventWriter:
             return f"{name};TZID={self.tzid}:{local}"
         return f"{name};VALUE=DATE:%04d%02d%02d" % (value.year, value.month, value.day)
 
+    def prop(self, name: str, value: str) -> str:
+        """The folded line of a text property. Summaries, descriptions and locations
+        repeat from event to event: each line is escaped and folded once."""
+        line = self._props.get((name, value))
+        if line is None:
+            escaped = self.lines(value) if name == "DESCRIPTION" else self.text(value)
+            line = self._props[(name, value)] = fold(f"{name}:{escaped}")
+        return line
+
     def write(self, data: EventData, out: list[str]) -> None:
         optional = ""
         if data.description:
-            optional = "\r\n" + fold("DESCRIPTION:" + self.lines(data.description))
+            optional = "\r\n" + self.prop("DESCRIPTION", data.description)
         modified = "\r\nLAST-MODIFIED:" + self.utc(data.last_modified)
         location = ""
         if data.location:
-            location = "\r\n" + fold("LOCATION:" + self.text(data.location))
+            location = "\r\n" + self.prop("LOCATION", data.location)
         out.append(
             "BEGIN:VEVENT\r\n"
-            f"{fold('SUMMARY:' + self.text(data.summary))}\r\n"
+            f"{self.prop('SUMMARY', data.summary)}\r\n"
             f"{self.moment('DTSTART', data.start)}\r\n"
             f"{self.moment('DTEND', data.end)}\r\n"
             f"DTSTAMP:{self.utc(data.stamp)}\r\n"
