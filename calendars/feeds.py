@@ -111,7 +111,7 @@ def _latest(*values: datetime | None) -> datetime | None:
 
 
 def _build(
-    *, name: str, uid: str, rows: list[Sequence[Any]], reader: Reader, extra: list[EventData]
+    *, name: str, uid: str, rows: Sequence[Sequence[Any]], reader: Reader, extra: list[EventData]
 ) -> Feed:
     events = reservation_events(rows, reader) + extra
     events.sort(key=lambda e: (_sort_key(e.start), e.uid))

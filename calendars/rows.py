@@ -110,9 +110,9 @@ def _token_sql(vendor: str, with_state: bool, with_equipment: bool) -> str:
     t = _tables()
     quote = connection.ops.quote_name
     lookup = connection.ops.lookup_cast("startswith", "CharField") % "t.key"
-    like = connection.operators["startswith"] % "%s"
+    like = connection.operators["startswith"] % "%s"  # type: ignore[attr-defined]
     model = get_user_model()
-    columns = [f"u.{quote(f.column)}" for f in model._meta.concrete_fields]
+    columns = [f"u.{quote(str(f.column))}" for f in model._meta.concrete_fields]
     columns.append("t.key")
     joins = [f"FROM {t['token']} t INNER JOIN {t['user']} u ON u.id = t.user_id"]
     if with_state:
@@ -171,11 +171,11 @@ def token_candidates(
             if state_key is not None:
                 etag, changed_at = row[rest : rest + 2]
                 if etag is not None:
-                    state = FeedState(etag=etag, changed_at=_datetime(changed_at))
+                    state = FeedState(etag=etag, changed_at=_datetime(changed_at) or changed_at)
                 rest += 2
             equipment = None
             if with_equipment and row[rest] is not None and equipment_pk in _ID_RANGE:
-                equipment = EquipmentHead(*row[rest : rest + 6], _datetime(row[rest + 6]))  # type: ignore[arg-type]
+                equipment = EquipmentHead._make([*row[rest : rest + 6], _datetime(row[rest + 6])])
             candidate = found[key] = TokenCandidate(_user(row[:users]), key, state, equipment, [])
         if with_equipment and candidate.equipment is not None and row[-7] is not None:
             candidate.closures.append(_closure(row[-7:]))
@@ -203,7 +203,7 @@ def equipment_head(pk: int) -> EquipmentHead | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return EquipmentHead(*row[:6], _datetime(row[6]))  # type: ignore[arg-type]
+    return EquipmentHead._make([*row[:6], _datetime(row[6])])
 
 
 # --- reservations and closures ----------------------------------------------------------
