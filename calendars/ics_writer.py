@@ -230,14 +230,30 @@ def _shell(name: str, uid: str, tzid: str) -> str:
     return shell[: -len(_FOOTER)].removesuffix("\r\n")
 
 
+# Written VEVENTs by (EventData, time zone): a VEVENT's text is a function of these alone,
+# and calendar clients poll the same feeds over and over while their events seldom
+# change. Emptied when full (a bounded memory: about 1.5 kB an event).
+_WRITTEN: dict[tuple[EventData, str], str] = {}
+WRITTEN_MAX = 20_000
+
+
 def render_calendar(*, name: str, uid: str, events: Iterable[EventData]) -> bytes:
     """The feed's bytes: icalendar's header and VTIMEZONE, then the events."""
-    footer = _FOOTER
+    tzid = settings.TIME_ZONE
     writer = _EventWriter()
-    out: list[str] = [_shell(name, uid, settings.TIME_ZONE)]
+    out: list[str] = [_shell(name, uid, tzid)]
+    written = _WRITTEN
     for data in events:
-        writer.write(data, out)
-    out.append(footer)
+        key = (data, tzid)
+        text = written.get(key)
+        if text is None:
+            writer.write(data, out)
+            if len(written) >= WRITTEN_MAX:
+                written.clear()
+            written[key] = out[-1]
+        else:
+            out.append(text)
+    out.append(_FOOTER)
     return "\r\n".join(out).encode()
 
 
