@@ -234,7 +234,7 @@ def _shell(name: str, uid: str, tzid: str) -> str:
 # and calendar clients poll the same feeds over and over while their events seldom
 # change. Emptied when full (a bounded memory: about 1.5 kB an event).
 _WRITTEN: dict[tuple[EventData, str], str] = {}
-WRITTEN_MAX = 20_000
+WRITTEN_MAX = 10_000  # about 15 MB at most a process
 
 
 def render_calendar(*, name: str, uid: str, events: Iterable[EventData]) -> bytes:
