@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Func
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.timezones import local_tz
@@ -108,6 +109,30 @@ def row_of(reservation: Reservation) -> tuple[Any, ...]:
     return tuple(value(column) for column in RESERVATION_COLUMNS)
 
 
+class EquipmentHead(NamedTuple):
+    """What an equipment feed shows of its equipment (its name, its place, its time)."""
+
+    pk: int
+    code: str
+    name: str
+    room: str
+    site_id: int
+    site_name: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, equipment: Equipment) -> EquipmentHead:
+        return cls(
+            equipment.pk,
+            equipment.code,
+            equipment.name,
+            equipment.room,
+            equipment.site_id,
+            equipment.site.name,
+            equipment.updated_at,
+        )
+
+
 def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
@@ -151,13 +176,34 @@ class _Labels:
         return url
 
 
+@functools.lru_cache(maxsize=64)
+def _labels_for(language: str | None, site: str, prefix: str, urlconf: Any) -> _Labels:
+    return _Labels()
+
+
+def _labels() -> _Labels:
+    """The labels of the active language, site and URLs: translated once, not per feed."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _labels_for(get_language(), settings.SITE_URL, get_script_prefix(), urlconf)
+
+
 def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[EventData]:
     """One EventData per row of RESERVATION_COLUMNS (instants in epoch seconds); details
     only where the reader may see them."""
-    labels = _Labels()
+    labels = _labels()
     host = site_host()
-    instant = functools.partial(datetime.fromtimestamp, tz=UTC)
+    from_epoch = datetime.fromtimestamp
+    instants: dict[int, datetime] = {}  # created and updated often the same second
+
+    def instant(epoch: int) -> datetime:
+        found = instants.get(epoch)
+        if found is None:
+            found = instants[epoch] = from_epoch(epoch, UTC)
+        return found
+
+    sees_in_full = reader.sees_in_full
     descriptions: dict[tuple[Any, ...], str] = {}  # most bookings share their details
+    locations: dict[tuple[str, str, str], str] = {}
     events = []
     # Hot loop (thousands of rows a feed): columns unpacked in place, no call per row.
     for (
@@ -184,7 +230,7 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
         first_name,
         last_name,
     ) in rows:
-        full = reader.sees_in_full(
+        full = sees_in_full(
             project_id=project_id, booked_by_id=booked_by_id, equipment_id=equipment_id
         )
         if full:
@@ -211,30 +257,39 @@ def reservation_events(rows: Iterable[Sequence[Any]], reader: Reader) -> list[Ev
             description = ""
             url = labels.equipment_url(equipment_id)
         last_modified = instant(updated)
+        place = (equipment_name, room, site_name)
+        location = locations.get(place)
+        if location is None:
+            location = locations[place] = _location(*place)
+        # EventData's fields in order: uid, summary, start, end, stamp, sequence, created,
+        # last_modified, status, url, location, description.
         events.append(
             EventData(
-                uid=f"reservation-{pk}@{host}",
-                summary=summary,
-                start=instant(start),
-                end=instant(end),
-                stamp=last_modified,
-                sequence=revision,
-                created=instant(created),
-                last_modified=last_modified,
-                status=ICAL_STATUS[status],
-                url=url,
-                location=_location(equipment_name, room, site_name),
-                description=description,
+                f"reservation-{pk}@{host}",
+                summary,
+                from_epoch(start, UTC),
+                from_epoch(end, UTC),
+                last_modified,
+                revision,
+                instant(created),
+                last_modified,
+                ICAL_STATUS[status],
+                url,
+                location,
+                description,
             )
         )
     return events
 
 
-def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[EventData]:
+def closure_events(
+    closures: Iterable[Closure], equipment: EquipmentHead | Equipment
+) -> list[EventData]:
     """Closures as confirmed events; whole local days become all-day events."""
+    if isinstance(equipment, Equipment):
+        equipment = EquipmentHead.of(equipment)
     tz = local_tz()
-    # The URL without _Labels: its translated labels cost more than a feed's closures.
-    url = equipment_url(equipment.pk)
+    url = _labels().equipment_url(equipment.pk)
     everywhere = _("All sites")
     events = []
     for closure in closures:
@@ -244,9 +299,9 @@ def closure_events(closures: Iterable[Closure], equipment: Equipment) -> list[Ev
         if local_start.time() == time(0) and local_end.time() == time(0):
             start, end = local_start.date(), local_end.date()
         if closure.equipment_id is not None:
-            where = _location(equipment.name, equipment.room, equipment.site.name)
+            where = _location(equipment.name, equipment.room, equipment.site_name)
         elif closure.site_id is not None:
-            where = equipment.site.name
+            where = equipment.site_name
         else:
             where = everywhere
         events.append(

@@ -20,11 +20,13 @@ from equipment.models import Equipment
 from partners.models import Partner, Project
 from reservations.models import Closure, Reservation
 
+from . import rows as sql
 from .events import (
     ICAL_STATUS,
     INSTANTS,
     RESERVATION_COLUMNS,
     EpochSeconds,
+    EquipmentHead,
     closure_events,
     reservation_events,
     site_host,
@@ -54,7 +56,11 @@ def window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def feed_reservations(qs: Any, now: datetime) -> Any:
-    """Rows of the reservations of `qs` that a feed shows at `now`, one query."""
+    """Rows of the reservations of `qs` that a feed shows at `now`, one query.
+
+    The definition: the feeds read the same rows by `_rows` (rows.py, written SQL), which
+    tests/calendars/test_feed_rows.py compares with this on both databases.
+    """
     low, high = window(now)
     return (
         qs.overlapping(low, high)
@@ -68,13 +74,44 @@ def feed_reservations(qs: Any, now: datetime) -> Any:
     )
 
 
+def feed_queryset(by: str, value: int) -> Any:
+    """The reservations a kind of feed selects (`rows.BY_*`), as the ORM says: the
+    reference of rows.py's statements."""
+    if by == sql.BY_EQUIPMENT:
+        return Reservation.objects.filter(equipment_id=value)
+    if by == sql.BY_PROJECT:
+        return Reservation.objects.filter(project_id=value)
+    if by == sql.BY_PARTNER:
+        return Reservation.objects.filter(project__partner_id=value)
+    assert by == sql.BY_USER
+    mine = Project.objects.filter(Q(members=value) | Q(leader=value)).values("pk")
+    return Reservation.objects.filter(Q(booked_by=value) | Q(project__in=mine))
+
+
+def _rows(
+    by: str, value: int, now: datetime, equipment: EquipmentHead | None = None
+) -> list[tuple[Any, ...]]:
+    """feed_reservations' rows for one kind of feed, in one query of written SQL."""
+    low, high = window(now)
+    return sql.reservation_rows(
+        by,
+        value,
+        low=low,
+        high=high,
+        kept_since=now - CANCELLED_KEPT,
+        shown=SHOWN_STATUSES,
+        ended=ENDED_STATUSES,
+        equipment=equipment,
+    )
+
+
 def _latest(*values: datetime | None) -> datetime | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
 
 
 def _build(
-    *, name: str, uid: str, rows: list[Sequence[Any]], reader: Reader, extra: list[EventData]
+    *, name: str, uid: str, rows: Sequence[Sequence[Any]], reader: Reader, extra: list[EventData]
 ) -> Feed:
     events = reservation_events(rows, reader) + extra
     events.sort(key=lambda e: (_sort_key(e.start), e.uid))
@@ -89,14 +126,21 @@ def _sort_key(value: datetime | date) -> datetime:
     return datetime.combine(value, time(0), tzinfo=local_tz())
 
 
-def equipment_feed(*, equipment: Equipment, user: Any, now: datetime) -> Feed:
-    """Reservations of the equipment (neutral where not fully visible) and its closures."""
+def equipment_feed(
+    *,
+    equipment: EquipmentHead | Equipment,
+    user: Any,
+    now: datetime,
+    closures: list[Closure] | None = None,
+) -> Feed:
+    """Reservations of the equipment (neutral where not fully visible) and its closures
+    (read here unless given: those of rows.equipment_closures in the window)."""
+    if isinstance(equipment, Equipment):
+        equipment = EquipmentHead.of(equipment)
     reader = Reader.of(user)
-    rows = list(feed_reservations(Reservation.objects.filter(equipment=equipment), now))
-    low, high = window(now)
-    closures = (Closure.objects.touching_equipment(equipment).during(low, high)).only(
-        "pk", "equipment_id", "site_id", "start", "end", "reason", "created_at"
-    )
+    rows = _rows(sql.BY_EQUIPMENT, equipment.pk, now, equipment)
+    if closures is None:
+        closures = sql.equipment_closures(equipment, *window(now))
     extra = closure_events(closures, equipment)
     feed = _build(
         name=f"{equipment.code} – {equipment.name}",
@@ -129,7 +173,7 @@ def _in_full(rows: Any, reader: Reader) -> list[Sequence[Any]]:
 def project_feed(*, project: Project, user: Any, now: datetime) -> Feed:
     """Reservations of a project the user sees in full (the caller checks visibility)."""
     reader = Reader.of(user)
-    rows = _in_full(feed_reservations(Reservation.objects.filter(project=project), now), reader)
+    rows = _in_full(_rows(sql.BY_PROJECT, project.pk, now), reader)
     feed = _build(
         name=project.name,
         uid=f"project-{project.pk}@{site_host()}",
@@ -144,9 +188,7 @@ def partner_feed(*, partner: Partner, user: Any, now: datetime) -> Feed:
     """Reservations of the partner's projects that the user sees in full (the caller
     checks access)."""
     reader = Reader.of(user)
-    rows = _in_full(
-        feed_reservations(Reservation.objects.filter(project__partner=partner), now), reader
-    )
+    rows = _in_full(_rows(sql.BY_PARTNER, partner.pk, now), reader)
     return _build(
         name=partner.name,
         uid=f"partner-{partner.pk}@{site_host()}",
@@ -158,10 +200,7 @@ def partner_feed(*, partner: Partner, user: Any, now: datetime) -> Feed:
 
 def user_feed(*, user: Any, now: datetime) -> Feed:
     """Reservations booked by the user or of the projects the user leads or belongs to."""
-    mine = Project.objects.filter(Q(members=user) | Q(leader=user)).values("pk")
-    rows = list(
-        feed_reservations(Reservation.objects.filter(Q(booked_by=user) | Q(project__in=mine)), now)
-    )
+    rows = _rows(sql.BY_USER, user.pk, now)
     return _build(
         name=_("My reservations"),
         uid=f"user-{user.pk}@{site_host()}",

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -23,11 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from core.roles import is_platform_manager
-from equipment.models import Equipment
-from partners.models import FeedToken, Partner
+from partners.models import Partner
 from partners.selectors import partners_of_user, projects_visible_to
 
-from . import feeds
+from . import feeds, rows
 from .models import FeedState
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -49,39 +46,37 @@ def _state_key(request: HttpRequest, user_id: int) -> str:
     return f"{prefix}{user_id}{suffix}"[:255]
 
 
-def _reader_and_state(request: HttpRequest) -> tuple[Any | None, Any]:
-    """The feed's reader and, for a token, their FeedState (None if none) in the same query.
+def _reader_and_state(
+    request: HttpRequest, equipment_pk: int | None = None, now: datetime | None = None
+) -> tuple[Any, Any, Any]:
+    """The feed's reader, for a token their FeedState (None if none), and the equipment
+    `equipment_pk` with its closures in the window of `now` (a TokenCandidate, its
+    equipment None if none), all in the token's query.
 
-    The FeedState row's key holds the reader's id, known in the database already: reading
-    it as two subqueries of the token's query saves the feed a round trip.
+    The FeedState row's key holds the reader's id, known in the database already:
+    reading it with the token saves the feed a round trip, and so does the equipment.
+    What was not read with a token is `_UNREAD`.
     """
     key = request.GET.get("token", "")
     if len(key) > FEED_TOKEN_LOOKUP:
         # Looked up by its first characters only, then compared whole in constant time:
         # the time of the answer tells nothing about how much of a guess was right
         # beyond that short prefix.
-        candidates = FeedToken.objects.select_related("user").filter(
-            key__startswith=key[:FEED_TOKEN_LOOKUP]
-        )
         prefix, suffix = _state_key_parts(request)
-        if len(prefix) + len(suffix) < 255 - 20:  # never cut (ids have 19 digits at most)
-            state = FeedState.objects.filter(
-                key=Concat(Value(prefix), Cast(OuterRef("user_id"), CharField()), Value(suffix))
-            )
-            candidates = candidates.annotate(
-                state_etag=Subquery(state.values("etag")[:1]),
-                state_changed_at=Subquery(state.values("changed_at")[:1]),
-            )
+        # The key is never cut (ids have 19 digits at most): else read on its own.
+        whole = len(prefix) + len(suffix) < 255 - 20
+        candidates = rows.token_candidates(
+            key[:FEED_TOKEN_LOOKUP],
+            state_key=(prefix, suffix) if whole else None,
+            equipment_pk=equipment_pk,
+            window=feeds.window(now) if now is not None else None,
+        )
         for token in candidates:
             if hmac.compare_digest(token.key.encode(), key.encode()) and token.user.is_active:
-                if not hasattr(token, "state_etag"):
-                    return token.user, _UNREAD
-                etag, changed_at = token.state_etag, token.state_changed_at  # type: ignore[attr-defined]
-                if etag is None:
-                    return token.user, None
-                return token.user, FeedState(etag=etag, changed_at=changed_at)
+                state = token.state if whole else _UNREAD
+                return token.user, state, (token if equipment_pk is not None else _UNREAD)
     user = request.user
-    return (user if user.is_authenticated else None), _UNREAD
+    return (user if user.is_authenticated else None), _UNREAD, _UNREAD
 
 
 def _unauthorized() -> HttpResponse:
@@ -142,7 +137,7 @@ def _serve(
 def _feed_view(
     request: HttpRequest, build: Callable[[Any], tuple[feeds.Feed, str] | None]
 ) -> HttpResponse:
-    user, state = _reader_and_state(request)
+    user, state, _equipment = _reader_and_state(request)
     if user is None:
         return _unauthorized()
     built = build(user)
@@ -155,15 +150,18 @@ def _feed_view(
 @require_safe
 def equipment_feed(request: HttpRequest, pk: int) -> HttpResponse:
     """Any logged-in user: busy time for all, details where the reader may see them."""
-
-    def build(user: Any) -> tuple[feeds.Feed, str] | None:
-        equipment = Equipment.objects.select_related("site").filter(pk=pk).first()
-        if equipment is None:
-            return None
-        feed = feeds.equipment_feed(equipment=equipment, user=user, now=timezone.now())
-        return feed, f"equipment-{pk}.ics"
-
-    return _feed_view(request, build)
+    now = timezone.now()
+    user, state, token = _reader_and_state(request, equipment_pk=pk, now=now)
+    if user is None:
+        return _unauthorized()
+    if token is _UNREAD:
+        equipment, closures = rows.equipment_head(pk), None
+    else:
+        equipment, closures = token.equipment, token.closures
+    if equipment is None:
+        return _not_found()
+    feed = feeds.equipment_feed(equipment=equipment, user=user, now=now, closures=closures)
+    return _serve(request, user, feed, f"equipment-{pk}.ics", state)
 
 
 @require_safe
