@@ -247,6 +247,9 @@ def _reservation_sql(vendor: str, by: str, equipment_columns: bool) -> str:
             " WHERE pm.user_id = %s)"
             f" OR r.project_id IN (SELECT lp.id FROM {t['project']} lp WHERE lp.leader_id = %s))"
         )
+    elif by == BY_EQUIPMENT and vendor == "postgresql":
+        # As Reservation.objects.of_equipment: a bigint seeks the (equipment, span) index.
+        where = "r.equipment_id = (%s)::bigint"
     else:
         where = by
     if vendor == "postgresql":
