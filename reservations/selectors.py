@@ -16,6 +16,7 @@ from core.roles import is_platform_manager
 from core.timezones import local_tz
 from equipment.models import Equipment
 from equipment.policy import effective_policy, overrides_key
+from partners.models import Partner, Project
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
@@ -26,6 +27,7 @@ from .models import (
     Reservation,
     ReservationQuerySet,
     ReservationStatus,
+    overlapping_sql,
 )
 
 
@@ -39,6 +41,31 @@ def full_view_filter(user: Any) -> Q:
         | Q(project_id__in=project_ids_with_full_view(user))
         | Q(Exists(managers.objects.filter(equipment_id=OuterRef("equipment_id"), user_id=user.pk)))
     )
+
+
+def full_view_sql(user: Any, alias: str) -> tuple[str, list[Any]]:
+    """`full_view_filter` as an SQL condition on the reservation table aliased `alias`,
+    with its parameters: the same rule for the API's raw list (reservations.api.reads),
+    kept in step by tests/api/test_reservation_list_sql.py."""
+    quote = connection.ops.quote_name
+    project = Project._meta
+    members = project.get_field("members").remote_field.through._meta.db_table
+    referents = Partner._meta.get_field("referents").remote_field.through._meta.db_table
+    managers = Equipment.managers.through._meta.db_table
+    project_table, members, referents, managers = (
+        quote(name) for name in (project.db_table, members, referents, managers)
+    )
+    # Only quoted table names and the alias are interpolated.
+    sql = (
+        f"({alias}.booked_by_id = %s OR {alias}.project_id IN ("  # noqa: S608
+        f"SELECT p.id FROM {project_table} p WHERE p.leader_id = %s"
+        f" UNION SELECT m.project_id FROM {members} m WHERE m.user_id = %s"
+        f" UNION SELECT q.id FROM {project_table} q"
+        f" JOIN {referents} f ON f.partner_id = q.partner_id WHERE f.user_id = %s)"
+        f" OR EXISTS (SELECT 1 FROM {managers} g"
+        f" WHERE g.equipment_id = {alias}.equipment_id AND g.user_id = %s))"
+    )
+    return sql, [user.pk] * 5
 
 
 def reservations_visible_to(user: Any) -> ReservationQuerySet:
@@ -142,13 +169,7 @@ def busy_rows(
     eq_marks = ", ".join(["%s"] * len(ids))
     site_marks = ", ".join(["%s"] * len(site_ids)) or "NULL"
     status_marks = ", ".join(["%s"] * len(LIVE_STATUSES))
-    ranged = connection.vendor == "postgresql" and start < end
-    if ranged:
-        held = "TSTZRANGE(r.start, r.blocked_until, '[)') && TSTZRANGE(%s, %s, '[)')"
-        held_params = [adapt(start), adapt(end)]
-    else:
-        held = "r.start < %s AND r.blocked_until > %s"
-        held_params = [adapt(end), adapt(start)]
+    held, held_params = overlapping_sql("r", start, end, buffers=True)
     sql = (
         # Only placeholders and quoted table and column names are interpolated.
         "SELECT {busy} AS kind, r.equipment_id, NULL AS site_id, r.start, r.{end},"  # noqa: S608

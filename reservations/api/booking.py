@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
-from core.ids import is_id
+from core.ids import MAX_ID, is_id
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
@@ -49,6 +49,8 @@ from reservations.services.noshows import record_no_shows, record_no_shows_of
 from .reads import (
     CountWhenNeededPagination,
     LocalStamps,
+    ReservationListSQL,
+    reservation_list_sql,
     reservation_rows,
     reservation_values,
 )
@@ -301,16 +303,31 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return Reservation.objects.none()
         qs = reservations_visible_to(self.request.user)
+        asked = self.list_filters()
+        for name in ("equipment", "project", "booked_by"):
+            if name in asked:
+                qs = qs.filter(**{f"{name}_id": asked[name]})
+        if "partner" in asked:
+            qs = qs.filter(project__partner_id=asked["partner"])
+        if "status" in asked:
+            qs = qs.filter(status__in=asked["status"])
+        if "window" in asked:
+            qs = qs.overlapping(*asked["window"])
+        return qs.order_by("start", "id")
+
+    def list_filters(self) -> dict[str, Any]:
+        """The list's filters read from the query: ids (`equipment`, `project`, `partner`,
+        `booked_by` from `user`), `status` (a list) and `window` (start, end: either may
+        be None); the errors of a bad filter, in this order."""
         params = self.request.query_params
+        asked: dict[str, Any] = {}
         try:
-            for name in ("equipment", "project"):
+            for name in ("equipment", "project", "partner"):
                 if params.get(name):
-                    qs = qs.filter(**{f"{name}_id": int(params[name])})
-            if params.get("partner"):
-                qs = qs.filter(project__partner_id=int(params["partner"]))
+                    asked[name] = int(params[name])
             if params.get("user"):
                 who = params["user"]
-                qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
+                asked["booked_by"] = self.request.user.pk if who == "me" else int(who)
         except ValueError:
             raise BookingError("bad_filter") from None
         if params.get("status"):
@@ -319,19 +336,35 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 raise BookingError(
                     "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
                 )
-            qs = qs.filter(status__in=wanted)
+            asked["status"] = wanted
         if params.get("start") or params.get("end"):
-            qs = qs.overlapping(
+            asked["window"] = (
                 parse_instant(params["start"], "start") if params.get("start") else None,
                 parse_instant(params["end"], "end") if params.get("end") else None,
             )
-        return qs.order_by("start", "id")
+        return asked
+
+    def list_sql(self) -> ReservationListSQL | None:
+        """The list as raw SQL (`ReservationListSQL`), the same rows as `get_queryset`'s;
+        None where the queryset must answer: an id beyond the database's integers (the
+        ORM answers none), or filter backends that would change it."""
+        if self.paginator is None or getattr(self, "filterset_class", None):
+            return None
+        if getattr(self, "filterset_fields", None):
+            return None
+        asked = self.list_filters()
+        ids = [asked.get(name) for name in ("equipment", "project", "partner", "booked_by")]
+        if any(value is not None and not -MAX_ID <= value <= MAX_ID for value in ids):
+            return None
+        return reservation_list_sql(self.request.user, asked)
 
     # The serializer's answer from plain rows: its fields are columns, and building then
     # serialising model instances cost ten times the query. No docstring: the schema
     # takes the class's as the operation's description, and still reads the serializer.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = reservation_values(self.filter_queryset(self.get_queryset()))
+        queryset: Any = self.list_sql()
+        if queryset is None:
+            queryset = reservation_values(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         if page is None:
             return Response(reservation_rows(list(queryset)))
