@@ -210,6 +210,54 @@ def busy_rows(
     ]
 
 
+# What an availability reads of each equipment (the other columns are deferred).
+AVAILABILITY_FIELDS = ("id", "site", "requires_check_in", "policy_overrides")
+
+
+def equipment_for_availability(ids: Sequence[int]) -> list[Equipment]:
+    """The equipment of these ids that exist, with only what `availabilities` and
+    `record_no_shows_of` read (AVAILABILITY_FIELDS; any other field is loaded when asked
+    for, as with `.only()`), in no particular order.
+
+    Raw SQL on purpose: the `pk__in` queryset compiled and built whole instances for an
+    availability request, at twice the cost of the query; tests/reservations/
+    test_availability_sql.py compares the instances with the queryset's.
+    """
+    if not ids:
+        return []
+    # In the model's order, as `from_db` expects them with the others deferred.
+    fields = [f for f in Equipment._meta.concrete_fields if f.name in AVAILABILITY_FIELDS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        # Only quoted table and column names and placeholders are interpolated.
+        f"SELECT {columns} FROM {quote(Equipment._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(Equipment._meta.pk.column)} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        rows = cursor.fetchall()
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(Equipment._meta.db_table)
+        found = [
+            *connection.ops.get_db_converters(expression),
+            *expression.get_db_converters(connection),
+        ]
+        if found:
+            converters.append((index, expression, found))
+    names = [field.attname for field in fields]
+    items = []
+    for row in rows:
+        values = list(row)
+        for index, expression, found in converters:
+            for convert in found:
+                values[index] = convert(values[index], expression, connection)
+        items.append(Equipment.from_db(connection.alias, names, values))
+    return items
+
+
 def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[str, Any]:
     """Busy and free intervals of one equipment over [start, end) (see availabilities)."""
     return availabilities([equipment], start, end)[equipment.pk]

@@ -31,7 +31,11 @@ from equipment.models import Equipment
 from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
-from reservations.selectors import availabilities, reservations_visible_to
+from reservations.selectors import (
+    availabilities,
+    equipment_for_availability,
+    reservations_visible_to,
+)
 from reservations.services import (
     BookingOutcome,
     closure_create,
@@ -559,7 +563,7 @@ class AvailabilitiesView(APIView):
     def get(self, request: Request) -> Response:
         ids = equipment_ids_asked(request)
         start, end = availability_window(request)
-        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
+        found = {e.pk: e for e in equipment_for_availability(ids)}
         missing = [pk for pk in ids if pk not in found]
         if missing:
             raise BookingError(
