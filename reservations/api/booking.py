@@ -48,7 +48,12 @@ from reservations.services import (
     reservation_reject,
     reservation_update,
 )
-from reservations.services.noshows import record_no_shows, record_no_shows_of
+from reservations.services.noshows import (
+    overdue_in,
+    overdue_probe_sql,
+    record_no_shows,
+    record_no_shows_of,
+)
 
 from .reads import (
     CountWhenNeededPagination,
@@ -298,9 +303,10 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in ("GET", "HEAD"):
+        if request.method in ("GET", "HEAD") and self.action != "list":
             # SPEC §5: past its check-in grace a reservation reads as a no-show, whether or
-            # not the release_no_shows command has run.
+            # not the release_no_shows command has run. The list records them itself,
+            # its probe sent with its first page.
             record_no_shows(now=timezone.now())
 
     def get_queryset(self) -> QuerySet[Reservation]:
@@ -349,9 +355,11 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return asked
 
     def list_sql(self) -> ReservationListSQL | None:
-        """The list as raw SQL (`ReservationListSQL`), the same rows as `get_queryset`'s;
-        None where the queryset must answer: an id beyond the database's integers (the
-        ORM answers none), or filter backends that would change it."""
+        """The list as raw SQL (`ReservationListSQL`), the same rows as `get_queryset`'s,
+        the no-show probe sent with its first page (when it finds something to record,
+        the no-shows are recorded and the page read again); None where the queryset must
+        answer: an id beyond the database's integers, or filter backends that would
+        change it."""
         if self.paginator is None or getattr(self, "filterset_class", None):
             return None
         if getattr(self, "filterset_fields", None):
@@ -360,7 +368,17 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ids = [asked.get(name) for name in ("equipment", "project", "partner", "booked_by")]
         if any(value is not None and not -MAX_ID <= value <= MAX_ID for value in ids):
             return None
-        return reservation_list_sql(self.request.user, asked)
+        now = timezone.now()
+
+        def must_reread(rows: list[tuple[Any, ...]]) -> bool:
+            if not overdue_in(rows, now):
+                return False
+            record_no_shows(now=now)
+            return True
+
+        found = reservation_list_sql(self.request.user, asked)
+        found.probe = (*overdue_probe_sql(now, None), must_reread)
+        return found
 
     # The serializer's answer from plain rows: its fields are columns, and building then
     # serialising model instances cost ten times the query. No docstring: the schema
@@ -368,6 +386,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset: Any = self.list_sql()
         if queryset is None:
+            record_no_shows(now=timezone.now())
             queryset = reservation_values(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         if page is None:

@@ -8,6 +8,7 @@ shapes (drf-spectacular reads them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +72,8 @@ RESERVATION_COLUMNS = (
     ("updated_at", "updated_at"),
 )
 RESERVATION_INSTANTS = frozenset({"start", "end", "created_at", "updated_at"})
+# The positions (from 1) of the order's columns among RESERVATION_COLUMNS.
+_ID, _START = 1, 5
 
 
 def reservation_values(qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -104,9 +107,19 @@ class ReservationListSQL:
     with the queryset's on both engines.
     """
 
-    def __init__(self, where: str, params: list[Any]) -> None:
+    def __init__(
+        self,
+        where: str,
+        params: list[Any],
+        *,
+        probe: tuple[str, list[Any], Callable[[list[tuple[Any, ...]]], bool]] | None = None,
+    ) -> None:
         self.where = where
         self.params = params
+        # A statement (sql, params) sent with the first page in the same round trip, and
+        # what to do with its rows before the page is used: True when the page must be
+        # read again (the no-show probe, which found something to record first).
+        self.probe = probe
 
     def _table(self) -> str:
         return connection.ops.quote_name(Reservation._meta.db_table)
@@ -124,9 +137,27 @@ class ReservationListSQL:
             f"SELECT {columns} FROM {self._table()} r WHERE {self.where}"  # noqa: S608
             " ORDER BY r.start, r.id LIMIT %s OFFSET %s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.params, max(item.stop - offset, 0), offset])
-            rows = cursor.fetchall()
+        params = [*self.params, max(item.stop - offset, 0), offset]
+        rows = None
+        if self.probe is not None:
+            probe_sql, probe_params, must_reread = self.probe
+            self.probe = None
+            padding = ", ".join(["NULL"] * len(RESERVATION_COLUMNS))
+            both = (
+                # The probe's rows (kind 0) then the page's (kind 1), in its order.
+                f"SELECT 0, p.*, {padding} FROM ({probe_sql}) p"  # noqa: S608
+                f" UNION ALL SELECT 1, NULL, NULL, q.* FROM ({sql}) q"
+                f" ORDER BY 1, {3 + _START}, {3 + _ID}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(both, [*probe_params, *params])
+                found = cursor.fetchall()
+            if not must_reread([row[1:3] for row in found if row[0] == 0]):
+                rows = [row[3:] for row in found if row[0] == 1]
+        if rows is None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
         if connection.vendor == "postgresql":
             return rows
         # SQLite gives the instants as text or naive datetimes, in UTC.
