@@ -49,8 +49,8 @@ def full_view_sql(user: Any, alias: str) -> tuple[str, list[Any]]:
     kept in step by tests/api/test_reservation_list_sql.py."""
     quote = connection.ops.quote_name
     project = Project._meta
-    members = project.get_field("members").remote_field.through._meta.db_table
-    referents = Partner._meta.get_field("referents").remote_field.through._meta.db_table
+    members = Project.members.through._meta.db_table
+    referents = Partner.referents.through._meta.db_table
     managers = Equipment.managers.through._meta.db_table
     project_table, members, referents, managers = (
         quote(name) for name in (project.db_table, members, referents, managers)
@@ -228,12 +228,12 @@ def equipment_for_availability(ids: Sequence[int]) -> list[Equipment]:
     # In the model's order, as `from_db` expects them with the others deferred.
     fields = [f for f in Equipment._meta.concrete_fields if f.name in AVAILABILITY_FIELDS]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     marks = ", ".join(["%s"] * len(ids))
     sql = (
         # Only quoted table and column names and placeholders are interpolated.
         f"SELECT {columns} FROM {quote(Equipment._meta.db_table)}"  # noqa: S608
-        f" WHERE {quote(Equipment._meta.pk.column)} IN ({marks})"
+        f" WHERE {quote(str(Equipment._meta.pk.column))} IN ({marks})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(ids))

@@ -38,7 +38,7 @@ def token_with_user(digest: str) -> ApiToken | None:
     fields = users._meta.concrete_fields
     quote = connection.ops.quote_name
     user_pk: str = getattr(users._meta.pk, "column", None) or "id"
-    columns = ", ".join(f"u.{quote(field.column)}" for field in fields)
+    columns = ", ".join(f"u.{quote(str(field.column))}" for field in fields)
     sql = (
         # Only quoted table and column names are interpolated.
         f"SELECT {columns}, t.id, t.password_fingerprint"  # noqa: S608
