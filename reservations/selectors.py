@@ -142,8 +142,19 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
 BUSY_RESERVATION, BUSY_CLOSURE = 1, 2
 
 
+# A statement sent with a read in the same round trip, rows (start, policy_overrides),
+# and what to do with them before the read is used: True when it must be read again (the
+# no-show probe, which found one to record first: services.noshows.overdue_probe_sql).
+Probe = tuple[str, list[Any], Callable[[list[tuple[Any, Any]]], bool]]
+
+
 def busy_rows(
-    ids: Sequence[int], site_ids: Collection[int], start: datetime, end: datetime
+    ids: Sequence[int],
+    site_ids: Collection[int],
+    start: datetime,
+    end: datetime,
+    *,
+    probe: Probe | None = None,
 ) -> list[tuple[Any, ...]]:
     """The live reservations of the equipment `ids` whose held time (buffer included)
     overlaps [start, end), then the closures of these equipment, of the sites `site_ids`
@@ -160,7 +171,7 @@ def busy_rows(
     which cost Django more than the database takes to answer both. On PostgreSQL the
     reservations are found by the range overlap that the GiST index
     `reservation_held_span` answers (see ReservationQuerySet.overlapping); elsewhere,
-    and for an empty window, by comparisons.
+    and for an empty window, by comparisons. A `probe` goes first in the same statement.
     """
     if not ids:
         return []
@@ -173,10 +184,10 @@ def busy_rows(
     sql = (
         # Only placeholders and quoted table and column names are interpolated.
         "SELECT {busy} AS kind, r.equipment_id, NULL AS site_id, r.start, r.{end},"  # noqa: S608
-        " r.blocked_until, r.priority, r.id FROM {res} r"
+        " r.blocked_until, r.priority, r.id, NULL FROM {res} r"
         f" WHERE {held} AND r.equipment_id IN ({eq_marks}) AND r.status IN ({status_marks})"
         " UNION ALL"
-        " SELECT {closed}, c.equipment_id, c.site_id, c.start, c.{end}, c.{end}, '', c.id"
+        " SELECT {closed}, c.equipment_id, c.site_id, c.start, c.{end}, c.{end}, '', c.id, NULL"
         " FROM {clo} c"
         f" WHERE (c.equipment_id IN ({eq_marks}) OR c.site_id IN ({site_marks})"
         " OR (c.equipment_id IS NULL AND c.site_id IS NULL))"
@@ -198,15 +209,30 @@ def busy_rows(
         adapt(end),
         adapt(start),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = None
+    if probe is not None:
+        probe_sql, probe_params, must_reread = probe
+        both = (
+            # The probe's rows first (kind 0), its types leading the union's (PostgreSQL
+            # reads two untyped NULLs as text).
+            "SELECT 0, NULL, CAST(NULL AS BIGINT), p.start, NULL, NULL, NULL, NULL,"  # noqa: S608
+            f" p.policy_overrides FROM ({probe_sql}) p UNION ALL {sql}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(both, [*probe_params, *params])
+            found = cursor.fetchall()
+        if not must_reread([(row[3], row[8]) for row in found if row[0] == 0]):
+            rows = [row for row in found if row[0] != 0]
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     if connection.vendor == "postgresql":
         return [row[:7] for row in rows]
     # SQLite gives the instants as text or naive datetimes, in UTC.
     return [
         (kind, eq_id, site_id, as_utc(a), as_utc(b), as_utc(c), priority)
-        for kind, eq_id, site_id, a, b, c, priority, _ in rows
+        for kind, eq_id, site_id, a, b, c, priority, *_ in rows
     ]
 
 
@@ -269,6 +295,7 @@ def availabilities(
     end: datetime,
     *,
     stamp: Callable[[datetime], Any] | None = None,
+    probe: Probe | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Busy intervals (reservations, their buffers, closures) and free intervals within
     opening hours of each equipment over [start, end), by equipment id: two queries
@@ -282,6 +309,8 @@ def availabilities(
 
     The opening hours are computed once per distinct policy: equipment mostly share
     theirs, and merging a policy deep-copies the platform defaults.
+    A `probe` (the no-show probe of equipment requiring check-in) is sent with the
+    busy intervals' query (see busy_rows).
     """
     tz = local_tz()
     if stamp is None:
@@ -296,7 +325,7 @@ def availabilities(
     for item in equipment:
         by_site[item.site_id].append(item.pk)
     for kind, eq_id, site_id, r_start, r_end, r_blocked, priority in busy_rows(
-        ids, set(by_site), start, end
+        ids, set(by_site), start, end, probe=probe
     ):
         if kind == BUSY_RESERVATION:
             busy[eq_id].append(

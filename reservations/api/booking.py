@@ -32,6 +32,7 @@ from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import (
+    Probe,
     availabilities,
     equipment_for_availability,
     reservations_visible_to,
@@ -52,7 +53,6 @@ from reservations.services.noshows import (
     overdue_in,
     overdue_probe_sql,
     record_no_shows,
-    record_no_shows_of,
 )
 
 from .reads import (
@@ -522,8 +522,10 @@ class AvailabilityView(APIView):
         if equipment is None:
             raise NotFound()
         start, end = availability_window(request)
-        record_no_shows_of([equipment], now=timezone.now())
-        return Response(availabilities([equipment], start, end, stamp=LocalStamps())[equipment.pk])
+        answers = availabilities(
+            [equipment], start, end, stamp=LocalStamps(), probe=no_show_probe([equipment])
+        )
+        return Response(answers[equipment.pk])
 
 
 def equipment_ids_asked(request: Request) -> list[int]:
@@ -541,6 +543,24 @@ def equipment_ids_asked(request: Request) -> list[int]:
     if len(ids) > MAX_AVAILABILITY_EQUIPMENT:
         raise BookingError("too_many_equipment", params={"n": MAX_AVAILABILITY_EQUIPMENT})
     return list(ids)
+
+
+def no_show_probe(items: list[Equipment]) -> Probe | None:
+    """`record_no_shows_of(items)` as a probe sent with the availability's own query (None
+    when none of them requires a check-in): when it finds a reservation past its grace,
+    the no-shows are recorded and the busy intervals read again."""
+    checked = [e.pk for e in items if e.requires_check_in]
+    if not checked:
+        return None
+    now = timezone.now()
+
+    def must_reread(rows: list[tuple[Any, Any]]) -> bool:
+        if not overdue_in(rows, now):
+            return False
+        record_no_shows(now=now, equipment_ids=checked)
+        return True
+
+    return (*overdue_probe_sql(now, checked), must_reread)
 
 
 class AvailabilitiesView(APIView):
@@ -591,8 +611,7 @@ class AvailabilitiesView(APIView):
                 missing=missing,
             )
         items = [found[pk] for pk in ids]
-        record_no_shows_of(items, now=timezone.now())
-        answers = availabilities(items, start, end, stamp=LocalStamps())
+        answers = availabilities(items, start, end, stamp=LocalStamps(), probe=no_show_probe(items))
         return Response({"results": [answers[pk] for pk in ids]})
 
 
