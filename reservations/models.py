@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.contrib.postgres.lookups import Overlap
-from django.db import connections, models
+from django.db import connection, connections, models
 from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -134,6 +134,34 @@ class ReservationQuerySet(models.QuerySet):
         if not buffers and start is not None:
             qs = qs.exclude(end__lte=start, blocked_until__gt=start)
         return qs
+
+
+def overlapping_sql(
+    alias: str, start: datetime | None, end: datetime | None, *, buffers: bool = False
+) -> tuple[str, list[Any]]:
+    """`ReservationQuerySet.overlapping` as an SQL condition on the reservation table
+    aliased `alias`, with its parameters, for the raw reads (the range overlap the GiST
+    index answers on PostgreSQL, comparisons elsewhere and for an empty window)."""
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    empty = start is not None and end is not None and start >= end
+    if empty or connection.vendor != "postgresql":
+        parts: list[str] = []
+        params: list[Any] = []
+        if end is not None:
+            parts.append(f"{alias}.start < %s")
+            params.append(adapt(end))
+        if start is not None:
+            column = "blocked_until" if buffers else quote("end")
+            parts.append(f"{alias}.{column} > %s")
+            params.append(adapt(start))
+        return " AND ".join(parts) or "1 = 1", params
+    sql = f"TSTZRANGE({alias}.start, {alias}.blocked_until, '[)') && TSTZRANGE(%s, %s, '[)')"
+    params = [adapt(start), adapt(end)]
+    if not buffers and start is not None:
+        sql += f" AND NOT ({alias}.{quote('end')} <= %s AND {alias}.blocked_until > %s)"
+        params += [adapt(start), adapt(start)]
+    return sql, params
 
 
 class Reservation(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,21 +160,44 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 def subtract(intervals: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
     """The parts of `intervals` (sorted, disjoint) outside `holes` (any order), in one sweep."""
-    gaps = merge(holes)
-    result: list[Interval] = []
-    first = 0
-    for item in intervals:
-        cursor = item.start
-        while first < len(gaps) and gaps[first].end <= cursor:
+    return [
+        Interval(start, end)
+        for start, end in subtract_pairs(
+            [(i.start, i.end) for i in intervals], [(h.start, h.end) for h in holes]
+        )
+    ]
+
+
+Pair = tuple[datetime, datetime]
+
+
+def subtract_pairs(intervals: Sequence[Pair], holes: Iterable[Pair]) -> list[Pair]:
+    """`subtract` over (start, end) pairs: the availability of 20 equipment subtracts a
+    few hundred holes, and building an `Interval` (a frozen dataclass) for each merged
+    hole and each part cost more than the sweep itself."""
+    gaps: list[Pair] = []  # the holes merged, as in `merge`
+    for hole in sorted(holes, key=itemgetter(0)):
+        if gaps and hole[0] <= gaps[-1][1]:
+            if hole[1] > gaps[-1][1]:
+                gaps[-1] = (gaps[-1][0], hole[1])
+        else:
+            gaps.append(hole)
+    result: list[Pair] = []
+    first, count = 0, len(gaps)
+    for start, end in intervals:
+        cursor = start
+        while first < count and gaps[first][1] <= cursor:
             first += 1
         index = first
-        while index < len(gaps) and gaps[index].start < item.end:
-            if gaps[index].start > cursor:
-                result.append(Interval(cursor, gaps[index].start))
-            cursor = max(cursor, gaps[index].end)
+        while index < count and gaps[index][0] < end:
+            gap_start, gap_end = gaps[index]
+            if gap_start > cursor:
+                result.append((cursor, gap_start))
+            if gap_end > cursor:
+                cursor = gap_end
             index += 1
-        if cursor < item.end:
-            result.append(Interval(cursor, item.end))
+        if cursor < end:
+            result.append((cursor, end))
     return result
 
 

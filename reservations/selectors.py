@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.roles import is_platform_manager
 from core.timezones import local_tz
 from equipment.models import Equipment
 from equipment.policy import effective_policy, overrides_key
+from partners.models import Partner, Project
 from partners.selectors import project_ids_with_full_view
 
 from . import rules
+from .facts import as_utc
 from .models import (
     LIVE_STATUSES,
     Closure,
     Reservation,
     ReservationQuerySet,
     ReservationStatus,
-    closed_equipment,
+    overlapping_sql,
 )
 
 
@@ -38,6 +41,31 @@ def full_view_filter(user: Any) -> Q:
         | Q(project_id__in=project_ids_with_full_view(user))
         | Q(Exists(managers.objects.filter(equipment_id=OuterRef("equipment_id"), user_id=user.pk)))
     )
+
+
+def full_view_sql(user: Any, alias: str) -> tuple[str, list[Any]]:
+    """`full_view_filter` as an SQL condition on the reservation table aliased `alias`,
+    with its parameters: the same rule for the API's raw list (reservations.api.reads),
+    kept in step by tests/api/test_reservation_list_sql.py."""
+    quote = connection.ops.quote_name
+    project = Project._meta
+    members = Project.members.through._meta.db_table
+    referents = Partner.referents.through._meta.db_table
+    managers = Equipment.managers.through._meta.db_table
+    project_table, members, referents, managers = (
+        quote(name) for name in (project.db_table, members, referents, managers)
+    )
+    # Only quoted table names and the alias are interpolated.
+    sql = (
+        f"({alias}.booked_by_id = %s OR {alias}.project_id IN ("  # noqa: S608
+        f"SELECT p.id FROM {project_table} p WHERE p.leader_id = %s"
+        f" UNION SELECT m.project_id FROM {members} m WHERE m.user_id = %s"
+        f" UNION SELECT q.id FROM {project_table} q"
+        f" JOIN {referents} f ON f.partner_id = q.partner_id WHERE f.user_id = %s)"
+        f" OR EXISTS (SELECT 1 FROM {managers} g"
+        f" WHERE g.equipment_id = {alias}.equipment_id AND g.user_id = %s))"
+    )
+    return sql, [user.pk] * 5
 
 
 def reservations_visible_to(user: Any) -> ReservationQuerySet:
@@ -110,6 +138,152 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
     return qs.touching(equipment_ids=managed.values("pk"), site_ids=managed.values("site_id"))
 
 
+# The kinds of the rows of `busy_rows`, reservations before closures.
+BUSY_RESERVATION, BUSY_CLOSURE = 1, 2
+
+
+# A statement sent with a read in the same round trip, rows (start, policy_overrides),
+# and what to do with them before the read is used: True when it must be read again (the
+# no-show probe, which found one to record first: services.noshows.overdue_probe_sql).
+Probe = tuple[str, list[Any], Callable[[list[tuple[Any, Any]]], bool]]
+
+
+def busy_rows(
+    ids: Sequence[int],
+    site_ids: Collection[int],
+    start: datetime,
+    end: datetime,
+    *,
+    probe: Probe | None = None,
+) -> list[tuple[Any, ...]]:
+    """The live reservations of the equipment `ids` whose held time (buffer included)
+    overlaps [start, end), then the closures of these equipment, of the sites `site_ids`
+    and campus-wide ones overlapping it, in one round trip.
+
+    Rows are (kind, equipment_id, site_id, start, end, blocked_until, priority), kind
+    BUSY_RESERVATION or BUSY_CLOSURE (whose blocked_until is its end and priority empty);
+    reservations first, by start and id, then closures by start and id; instants aware,
+    in UTC. The same rows as `Reservation.objects.overlapping(start, end, buffers=True)`
+    of these equipment and live statuses, and `Closure.objects.touching(...).during(...)`
+    (tests/reservations/test_availability_sql.py compares them on both engines).
+
+    Raw SQL on purpose: an availability request would otherwise compile two querysets,
+    which cost Django more than the database takes to answer both. On PostgreSQL the
+    reservations are found by the range overlap that the GiST index
+    `reservation_held_span` answers (see ReservationQuerySet.overlapping); elsewhere,
+    and for an empty window, by comparisons. A `probe` goes first in the same statement.
+    """
+    if not ids:
+        return []
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    eq_marks = ", ".join(["%s"] * len(ids))
+    site_marks = ", ".join(["%s"] * len(site_ids)) or "NULL"
+    status_marks = ", ".join(["%s"] * len(LIVE_STATUSES))
+    held, held_params = overlapping_sql("r", start, end, buffers=True)
+    sql = (
+        # Only placeholders and quoted table and column names are interpolated.
+        "SELECT {busy} AS kind, r.equipment_id, NULL AS site_id, r.start, r.{end},"  # noqa: S608
+        " r.blocked_until, r.priority, r.id, NULL FROM {res} r"
+        f" WHERE {held} AND r.equipment_id IN ({eq_marks}) AND r.status IN ({status_marks})"
+        " UNION ALL"
+        " SELECT {closed}, c.equipment_id, c.site_id, c.start, c.{end}, c.{end}, '', c.id, NULL"
+        " FROM {clo} c"
+        f" WHERE (c.equipment_id IN ({eq_marks}) OR c.site_id IN ({site_marks})"
+        " OR (c.equipment_id IS NULL AND c.site_id IS NULL))"
+        " AND c.start < %s AND c.{end} > %s"
+        " ORDER BY 1, 4, 8"
+    ).format(
+        busy=BUSY_RESERVATION,
+        closed=BUSY_CLOSURE,
+        end=quote("end"),
+        res=quote(Reservation._meta.db_table),
+        clo=quote(Closure._meta.db_table),
+    )
+    params: list[Any] = [
+        *held_params,
+        *ids,
+        *[str(s) for s in LIVE_STATUSES],
+        *ids,
+        *site_ids,
+        adapt(end),
+        adapt(start),
+    ]
+    rows = None
+    if probe is not None:
+        probe_sql, probe_params, must_reread = probe
+        both = (
+            # The probe's rows first (kind 0), its types leading the union's (PostgreSQL
+            # reads two untyped NULLs as text).
+            "SELECT 0, NULL, CAST(NULL AS BIGINT), p.start, NULL, NULL, NULL, NULL,"  # noqa: S608
+            f" p.policy_overrides FROM ({probe_sql}) p UNION ALL {sql}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(both, [*probe_params, *params])
+            found = cursor.fetchall()
+        if not must_reread([(row[3], row[8]) for row in found if row[0] == 0]):
+            rows = [row for row in found if row[0] != 0]
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        return [row[:7] for row in rows]
+    # SQLite gives the instants as text or naive datetimes, in UTC.
+    return [
+        (kind, eq_id, site_id, as_utc(a), as_utc(b), as_utc(c), priority)
+        for kind, eq_id, site_id, a, b, c, priority, *_ in rows
+    ]
+
+
+# What an availability reads of each equipment (the other columns are deferred).
+AVAILABILITY_FIELDS = ("id", "site", "requires_check_in", "policy_overrides")
+
+
+def equipment_for_availability(ids: Sequence[int]) -> list[Equipment]:
+    """The equipment of these ids that exist, with only what `availabilities` and
+    `record_no_shows_of` read (AVAILABILITY_FIELDS; any other field is loaded when asked
+    for, as with `.only()`), in no particular order.
+
+    Raw SQL on purpose: the `pk__in` queryset compiled and built whole instances for an
+    availability request, at twice the cost of the query; tests/reservations/
+    test_availability_sql.py compares the instances with the queryset's.
+    """
+    if not ids:
+        return []
+    # In the model's order, as `from_db` expects them with the others deferred.
+    fields = [f for f in Equipment._meta.concrete_fields if f.name in AVAILABILITY_FIELDS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        # Only quoted table and column names and placeholders are interpolated.
+        f"SELECT {columns} FROM {quote(Equipment._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(str(Equipment._meta.pk.column))} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        rows = cursor.fetchall()
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(Equipment._meta.db_table)
+        found = [
+            *connection.ops.get_db_converters(expression),
+            *expression.get_db_converters(connection),
+        ]
+        if found:
+            converters.append((index, expression, found))
+    names = [field.attname for field in fields]
+    items = []
+    for row in rows:
+        values = list(row)
+        for index, expression, found in converters:
+            for convert in found:
+                values[index] = convert(values[index], expression, connection)
+        items.append(Equipment.from_db(connection.alias, names, values))
+    return items
+
+
 def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[str, Any]:
     """Busy and free intervals of one equipment over [start, end) (see availabilities)."""
     return availabilities([equipment], start, end)[equipment.pk]
@@ -121,6 +295,7 @@ def availabilities(
     end: datetime,
     *,
     stamp: Callable[[datetime], Any] | None = None,
+    probe: Probe | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Busy intervals (reservations, their buffers, closures) and free intervals within
     opening hours of each equipment over [start, end), by equipment id: two queries
@@ -134,6 +309,8 @@ def availabilities(
 
     The opening hours are computed once per distinct policy: equipment mostly share
     theirs, and merging a policy deep-copies the platform defaults.
+    A `probe` (the no-show probe of equipment requiring check-in) is sent with the
+    busy intervals' query (see busy_rows).
     """
     tz = local_tz()
     if stamp is None:
@@ -143,62 +320,59 @@ def availabilities(
     # Each busy interval with its start as the database gave it: the order is the
     # instants' (a local text would misorder the hour repeated when summer time ends).
     busy: dict[int, list[tuple[datetime, dict[str, Any]]]] = {pk: [] for pk in ids}
-    blocked: dict[int, list[rules.Interval]] = {pk: [] for pk in ids}
-    for eq_id, r_start, r_end, r_blocked, priority in (
-        Reservation.objects.overlapping(start, end, buffers=True)
-        .filter(equipment_id__in=ids, status__in=LIVE_STATUSES)
-        .values_list("equipment_id", "start", "end", "blocked_until", "priority")
-    ):
-        busy[eq_id].append(
-            (
-                r_start,
-                {
-                    "start": stamp(r_start),
-                    "end": stamp(r_end),
-                    "kind": "reservation",
-                    "priority": priority,
-                },
-            )
-        )
-        if r_blocked > r_end:
-            busy[eq_id].append(
-                (r_end, {"start": stamp(r_end), "end": stamp(r_blocked), "kind": "buffer"})
-            )
-        blocked[eq_id].append(rules.Interval(r_start, r_blocked))
+    blocked: dict[int, list[rules.Pair]] = {pk: [] for pk in ids}
     by_site: dict[int, list[int]] = defaultdict(list)
     for item in equipment:
         by_site[item.site_id].append(item.pk)
-    closures = (
-        Closure.objects.touching(equipment_ids=ids, site_ids=set(by_site))
-        .during(start, end)
-        .only("equipment_id", "site_id", "start", "end")
-    )
-    for c in closures:
-        for pk in closed_equipment(c, by_site, ids):
-            busy[pk].append(
-                (c.start, {"start": stamp(c.start), "end": stamp(c.end), "kind": "closure"})
+    for kind, eq_id, site_id, r_start, r_end, r_blocked, priority in busy_rows(
+        ids, set(by_site), start, end, probe=probe
+    ):
+        if kind == BUSY_RESERVATION:
+            busy[eq_id].append(
+                (
+                    r_start,
+                    {
+                        "start": stamp(r_start),
+                        "end": stamp(r_end),
+                        "kind": "reservation",
+                        "priority": priority,
+                    },
+                )
             )
-            blocked[pk].append(rules.Interval(c.start, c.end))
+            if r_blocked > r_end:
+                busy[eq_id].append(
+                    (r_end, {"start": stamp(r_end), "end": stamp(r_blocked), "kind": "buffer"})
+                )
+            blocked[eq_id].append((r_start, r_blocked))
+            continue
+        # A closure: of its equipment, of its site's, or (neither) of every one.
+        if eq_id is not None:
+            closed = [eq_id]
+        elif site_id is not None:
+            closed = by_site.get(site_id, [])
+        else:
+            closed = ids
+        shown = {"start": stamp(r_start), "end": stamp(r_end), "kind": "closure"}
+        for pk in closed:
+            busy[pk].append((r_start, dict(shown)))
+            blocked[pk].append((r_start, r_end))
     found: dict[int, dict[str, Any]] = {}
     window_start, window_end = stamp(start), stamp(end)
-    opening_of: dict[str, list[rules.Interval]] = {}
+    opening_of: dict[str, list[rules.Pair]] = {}
     for item in equipment:
         key = overrides_key(item.policy_overrides)
         if key not in opening_of:
             opening_of[key] = [
-                rules.Interval(max(o.start, window.start), min(o.end, window.end))
+                (max(o.start, window.start), min(o.end, window.end))
                 for o in rules.opening_intervals(item.policy, start, end, tz)
                 if o.start < o.end and o.start < window.end and window.start < o.end
             ]
-        opening = opening_of[key]
-        free = rules.subtract(opening, blocked[item.pk])
+        free = rules.subtract_pairs(opening_of[key], blocked[item.pk])
         found[item.pk] = {
             "equipment": item.pk,
             "start": window_start,
             "end": window_end,
             "busy": [b for _, b in sorted(busy[item.pk], key=itemgetter(0))],
-            "free": [
-                {"start": stamp(f.start), "end": stamp(f.end)} for f in free if f.start < f.end
-            ],
+            "free": [{"start": stamp(a), "end": stamp(b)} for a, b in free if a < b],
         }
     return found

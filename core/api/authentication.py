@@ -29,31 +29,56 @@ def token_with_user(digest: str) -> ApiToken | None:
     """The token of this digest with its user, in one query (None if there is none).
 
     Raw SQL on purpose: it runs on every API request, and compiling the equivalent
-    `select_related` queryset cost Django twice what the database took to answer. The
-    user comes whole (Django's converters applied); the token with its identifying
-    columns, its creation time read only if asked for.
+    `select_related` queryset cost Django twice what the database took to answer; a raw
+    queryset still resolved its columns against the model on each request. The user comes
+    whole (Django's converters applied, as a queryset would); the token with its
+    identifying columns, its creation time read only if asked for.
     """
     users = get_user_model()
+    fields = users._meta.concrete_fields
     quote = connection.ops.quote_name
     user_pk: str = getattr(users._meta.pk, "column", None) or "id"
+    columns = ", ".join(f"u.{quote(str(field.column))}" for field in fields)
     sql = (
         # Only quoted table and column names are interpolated.
-        "SELECT u.*, t.id AS api_token_id, t.password_fingerprint AS api_token_fingerprint"  # noqa: S608
+        f"SELECT {columns}, t.id, t.password_fingerprint"  # noqa: S608
         f" FROM {quote(ApiToken._meta.db_table)} t"
         f" JOIN {quote(users._meta.db_table)} u ON u.{quote(user_pk)} = t.user_id"
         " WHERE t.digest = %s"
     )
-    for user in users.objects.raw(sql, [digest]):
-        token_id = user.__dict__.pop("api_token_id")
-        fingerprint = user.__dict__.pop("api_token_fingerprint")
-        token = ApiToken.from_db(
-            connection.alias,
-            ["id", "digest", "user_id", "password_fingerprint"],
-            [token_id, digest, user.pk, fingerprint],
-        )
-        token.user = user
-        return token
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[: len(fields)])
+    for index, expression, converters in _user_converters(users, fields):
+        for convert in converters:
+            values[index] = convert(values[index], expression, connection)
+    user = users.from_db(connection.alias, [field.attname for field in fields], values)
+    token_id, fingerprint = row[len(fields) :]
+    token = ApiToken.from_db(
+        connection.alias,
+        ["id", "digest", "user_id", "password_fingerprint"],
+        [token_id, digest, user.pk, fingerprint],
+    )
+    token.user = user
+    return token
+
+
+def _user_converters(users: Any, fields: Any) -> list[tuple[int, Any, list[Any]]]:
+    """The converters a queryset applies to each user column (SQLite's datetimes and
+    booleans; none on PostgreSQL), by position."""
+    found = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(users._meta.db_table)
+        converters = [
+            *connection.ops.get_db_converters(expression),
+            *expression.get_db_converters(connection),
+        ]
+        if converters:
+            found.append((index, expression, converters))
+    return found
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -25,13 +25,18 @@ from rest_framework.views import APIView
 
 from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
-from core.ids import is_id
+from core.ids import MAX_ID, is_id
 from core.timezones import TimeError, parse_local
 from equipment.models import Equipment
 from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
-from reservations.selectors import availabilities, reservations_visible_to
+from reservations.selectors import (
+    Probe,
+    availabilities,
+    equipment_for_availability,
+    reservations_visible_to,
+)
 from reservations.services import (
     BookingOutcome,
     closure_create,
@@ -44,12 +49,18 @@ from reservations.services import (
     reservation_reject,
     reservation_update,
 )
-from reservations.services.noshows import record_no_shows, record_no_shows_of
+from reservations.services.noshows import (
+    overdue_in,
+    overdue_probe_sql,
+    record_no_shows,
+)
 
 from .reads import (
     RESERVATION_COLUMNS,
     CountWhenNeededPagination,
     LocalStamps,
+    ReservationListSQL,
+    reservation_list_sql,
     reservation_rows,
     reservation_values,
 )
@@ -300,25 +311,41 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in ("GET", "HEAD"):
+        if request.method in ("GET", "HEAD") and self.action != "list":
             # SPEC §5: past its check-in grace a reservation reads as a no-show, whether or
-            # not the release_no_shows command has run.
+            # not the release_no_shows command has run. The list records them itself,
+            # its probe sent with its first page.
             record_no_shows(now=timezone.now())
 
     def get_queryset(self) -> QuerySet[Reservation]:
         if getattr(self, "swagger_fake_view", False):
             return Reservation.objects.none()
         qs = reservations_visible_to(self.request.user)
+        asked = self.list_filters()
+        for name in ("equipment", "project", "booked_by"):
+            if name in asked:
+                qs = qs.filter(**{f"{name}_id": asked[name]})
+        if "partner" in asked:
+            qs = qs.filter(project__partner_id=asked["partner"])
+        if "status" in asked:
+            qs = qs.filter(status__in=asked["status"])
+        if "window" in asked:
+            qs = qs.overlapping(*asked["window"])
+        return qs.order_by("start", "id")
+
+    def list_filters(self) -> dict[str, Any]:
+        """The list's filters read from the query: ids (`equipment`, `project`, `partner`,
+        `booked_by` from `user`), `status` (a list) and `window` (start, end: either may
+        be None); the errors of a bad filter, in this order."""
         params = self.request.query_params
+        asked: dict[str, Any] = {}
         try:
-            for name in ("equipment", "project"):
+            for name in ("equipment", "project", "partner"):
                 if params.get(name):
-                    qs = qs.filter(**{f"{name}_id": int(params[name])})
-            if params.get("partner"):
-                qs = qs.filter(project__partner_id=int(params["partner"]))
+                    asked[name] = int(params[name])
             if params.get("user"):
                 who = params["user"]
-                qs = qs.filter(booked_by_id=self.request.user.pk if who == "me" else int(who))
+                asked["booked_by"] = self.request.user.pk if who == "me" else int(who)
         except ValueError:
             raise BookingError("bad_filter") from None
         if params.get("status"):
@@ -327,19 +354,48 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 raise BookingError(
                     "invalid", _("Unknown status."), fields={"status": [_("Unknown status.")]}
                 )
-            qs = qs.filter(status__in=wanted)
+            asked["status"] = wanted
         if params.get("start") or params.get("end"):
-            qs = qs.overlapping(
+            asked["window"] = (
                 parse_instant(params["start"], "start") if params.get("start") else None,
                 parse_instant(params["end"], "end") if params.get("end") else None,
             )
-        return qs.order_by("start", "id")
+        return asked
+
+    def list_sql(self) -> ReservationListSQL | None:
+        """The list as raw SQL (`ReservationListSQL`), the same rows as `get_queryset`'s,
+        the no-show probe sent with its first page (when it finds something to record,
+        the no-shows are recorded and the page read again); None where the queryset must
+        answer: an id beyond the database's integers, or filter backends that would
+        change it."""
+        if self.paginator is None or getattr(self, "filterset_class", None):
+            return None
+        if getattr(self, "filterset_fields", None):
+            return None
+        asked = self.list_filters()
+        ids = [asked.get(name) for name in ("equipment", "project", "partner", "booked_by")]
+        if any(value is not None and not -MAX_ID <= value <= MAX_ID for value in ids):
+            return None
+        now = timezone.now()
+
+        def must_reread(rows: list[tuple[Any, ...]]) -> bool:
+            if not overdue_in(rows, now):
+                return False
+            record_no_shows(now=now)
+            return True
+
+        found = reservation_list_sql(self.request.user, asked)
+        found.probe = (*overdue_probe_sql(now, None), must_reread)
+        return found
 
     # The serializer's answer from plain rows: its fields are columns, and building then
     # serialising model instances cost ten times the query. No docstring: the schema
     # takes the class's as the operation's description, and still reads the serializer.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = reservation_values(self.filter_queryset(self.get_queryset()))
+        queryset: Any = self.list_sql()
+        if queryset is None:
+            record_no_shows(now=timezone.now())
+            queryset = reservation_values(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         if page is None:
             return Response(reservation_rows(list(queryset)))
@@ -474,8 +530,10 @@ class AvailabilityView(APIView):
         if equipment is None:
             raise NotFound()
         start, end = availability_window(request)
-        record_no_shows_of([equipment], now=timezone.now())
-        return Response(availabilities([equipment], start, end, stamp=LocalStamps())[equipment.pk])
+        answers = availabilities(
+            [equipment], start, end, stamp=LocalStamps(), probe=no_show_probe([equipment])
+        )
+        return Response(answers[equipment.pk])
 
 
 def equipment_ids_asked(request: Request) -> list[int]:
@@ -493,6 +551,24 @@ def equipment_ids_asked(request: Request) -> list[int]:
     if len(ids) > MAX_AVAILABILITY_EQUIPMENT:
         raise BookingError("too_many_equipment", params={"n": MAX_AVAILABILITY_EQUIPMENT})
     return list(ids)
+
+
+def no_show_probe(items: list[Equipment]) -> Probe | None:
+    """`record_no_shows_of(items)` as a probe sent with the availability's own query (None
+    when none of them requires a check-in): when it finds a reservation past its grace,
+    the no-shows are recorded and the busy intervals read again."""
+    checked = [e.pk for e in items if e.requires_check_in]
+    if not checked:
+        return None
+    now = timezone.now()
+
+    def must_reread(rows: list[tuple[Any, Any]]) -> bool:
+        if not overdue_in(rows, now):
+            return False
+        record_no_shows(now=now, equipment_ids=checked)
+        return True
+
+    return (*overdue_probe_sql(now, checked), must_reread)
 
 
 class AvailabilitiesView(APIView):
@@ -534,7 +610,7 @@ class AvailabilitiesView(APIView):
     def get(self, request: Request) -> Response:
         ids = equipment_ids_asked(request)
         start, end = availability_window(request)
-        found = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
+        found = {e.pk: e for e in equipment_for_availability(ids)}
         missing = [pk for pk in ids if pk not in found]
         if missing:
             raise BookingError(
@@ -543,8 +619,7 @@ class AvailabilitiesView(APIView):
                 missing=missing,
             )
         items = [found[pk] for pk in ids]
-        record_no_shows_of(items, now=timezone.now())
-        answers = availabilities(items, start, end, stamp=LocalStamps())
+        answers = availabilities(items, start, end, stamp=LocalStamps(), probe=no_show_probe(items))
         return Response({"results": [answers[pk] for pk in ids]})
 
 

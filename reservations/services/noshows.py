@@ -120,6 +120,16 @@ def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
     before every read of bookings, and compiling the queryset each time cost Django more
     than the database took to answer it.
     """
+    sql, params = overdue_probe_sql(now, equipment_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return overdue_in(rows, now)
+
+
+def overdue_probe_sql(now: datetime, equipment_ids: Sequence[int] | None) -> tuple[str, list[Any]]:
+    """The statement of `_any_overdue` and its parameters: rows (start, policy_overrides),
+    for `overdue_in` to judge; a read may send it with its own (reservations.api.reads)."""
     quote = connection.ops.quote_name
     params: list[Any] = [
         ReservationStatus.CONFIRMED,
@@ -142,9 +152,12 @@ def _any_overdue(now: datetime, equipment_ids: Sequence[int] | None) -> bool:
         equipment=quote(Equipment._meta.db_table),
         usage=quote(UsageRecord._meta.db_table),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, params
+
+
+def overdue_in(rows: Sequence[tuple[Any, Any]], now: datetime) -> bool:
+    """Whether the rows of `overdue_probe_sql` show a reservation that may be past its
+    grace (a full probe: the locked pass decides, row by row)."""
     if len(rows) == _PROBE_ROWS:
         return True  # the locked pass decides, row by row
     graces: dict[Any, timedelta] = {}

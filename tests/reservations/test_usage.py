@@ -228,6 +228,27 @@ def test_api_reads_a_reservation_past_its_grace_as_no_show(
     assert [b for b in availability["busy"] if b["kind"] == "reservation"] == []
 
 
+def test_the_list_alone_reads_a_reservation_past_its_grace_as_no_show(
+    campus, booking, client_for, monkeypatch, django_assert_num_queries
+):
+    """The list's no-show probe goes with its first page; when it finds one past its
+    grace, the no-show is recorded and the page read again."""
+    from reservations.api import booking as api
+
+    client = client_for(campus.researcher)
+    monkeypatch.setattr(api.timezone, "now", lambda: START + timedelta(minutes=10))
+    with django_assert_num_queries(2):
+        listed = client.get("/api/v1/reservations/").json()
+    assert [(r["id"], r["status"]) for r in listed["results"]] == [(booking.pk, "confirmed")]
+    monkeypatch.setattr(api.timezone, "now", lambda: START + timedelta(minutes=30))
+    for query in ({}, {"status": "confirmed"}, {"status": "no_show"}):
+        listed = client.get("/api/v1/reservations/", query).json()
+        shown = [(r["id"], r["status"]) for r in listed["results"]]
+        assert shown == ([] if query == {"status": "confirmed"} else [(booking.pk, "no_show")])
+    booking.refresh_from_db()
+    assert booking.status == "no_show" and booking.revision == 1  # recorded once
+
+
 def test_a_started_reservation_cannot_be_cancelled(campus, booking):
     """Its hours are used, completed or a no-show: billed, never cancelled (SPEC §5)."""
     from reservations.services import reservation_cancel
