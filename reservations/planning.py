@@ -14,15 +14,16 @@ busy time with their priority only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Expression, ExpressionWrapper, Value
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -42,6 +43,10 @@ from .selectors import full_view_filter
 SHOWN_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED)
 DAY_MINUTES = 24 * 60
 DEFAULT_HOURS = (8 * 60, 19 * 60)
+ONE_MINUTE = timedelta(minutes=1)
+ONE_DAY = timedelta(days=1)
+# "HH:MM" of every minute of a day, for the wall clock read without a conversion.
+CLOCK_TEXTS = [f"{m // 60:02d}:{m % 60:02d}" for m in range(DAY_MINUTES)]
 
 
 def monday_of(day: date) -> date:
@@ -119,23 +124,39 @@ class Block:
         page's time, so the markup is written here, with the same escaping (Django's
         `escape` is the standard library's, behind a lazy-string wrapper).
         """
-        html = (
-            # `across` is numbers and `kind` one of three words: nothing to escape.
-            f'<span class="block {escape(self.css)}" style="{self.across}" '
-            f'title="{escape(self.describe(words))}" data-kind="{self.kind}"'
-        )
-        if self.priority:
-            html += f' data-priority="{escape(self.priority)}"'
+        # The class and the data attributes depend on kind, priority and status only.
+        head, tail = _block_markup(self.kind, self.priority, self.status)
         if self.reservation_id:
-            html += f' data-reservation="{self.reservation_id}"'
+            tail += f' data-reservation="{self.reservation_id}"'
         if self.kind == "closure":
-            label = f'<span class="label">{escape(words["closed"])}</span>'
+            label = words["closed_label"]
         elif self.kind == "reservation":
-            text = self.title if self.full else words["busy"]
-            label = f'<span class="label">{escape(text)}</span>'
+            label = (
+                f'<span class="label">{escape(self.title)}</span>'
+                if self.full
+                else words["busy_label"]
+            )
         else:
             label = ""
-        return f"{html}>{label}</span>\n"
+        # `across` is numbers: nothing to escape.
+        return (
+            f'{head} style="left:{self.offset:.3f}%;width:{self.size:.3f}%" '
+            f'title="{escape(self.describe(words))}"{tail}>{label}</span>\n'
+        )
+
+
+@lru_cache(maxsize=64)
+def _block_markup(kind: str, priority: str, status: str) -> tuple[str, str]:
+    """The start of a block's tag up to its style, and its data attributes but the
+    reservation's (Block.across_html), for one kind, priority and status."""
+    css = Block(kind=kind, start=_EPOCH, end=_EPOCH, priority=priority, status=status).css
+    tail = f' data-kind="{kind}"'
+    if priority:
+        tail += f' data-priority="{escape(priority)}"'
+    return f'<span class="block {escape(css)}"', tail
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def priority_labels() -> dict[str, str]:
@@ -145,11 +166,15 @@ def priority_labels() -> dict[str, str]:
 @lru_cache(maxsize=8)
 def _block_words(language: str | None) -> dict[str, Any]:
     """The words of the blocks in one language, looked up once rather than per block."""
+    closed, busy = _("Closed"), _("Busy")
     return {
-        "closed": _("Closed"),
+        "closed": closed,
         "buffer": _("Buffer"),
-        "busy": _("Busy"),
+        "busy": busy,
         "priorities": priority_labels(),
+        # The labels of Block.across_html, escaped once.
+        "closed_label": f'<span class="label">{escape(closed)}</span>',
+        "busy_label": f'<span class="label">{escape(busy)}</span>',
     }
 
 
@@ -170,12 +195,18 @@ class Cell:
     def open_down(self) -> list[str]:
         return [f"top:{a:.3f}%;height:{b:.3f}%" for a, b in self.open]
 
-    def across_html(self, words: dict[str, Any]) -> str:
-        """The day's cell of a planning row: opening hours, then the blocks (see Row)."""
-        opening = "".join(
-            f'<span class="open" style="{style}"></span>' for style in self.open_across
-        )
-        blocks = "".join(block.across_html(words) for block in self.blocks)
+    def across_html(self, words: dict[str, Any], openings: dict[Any, str] | None = None) -> str:
+        """The day's cell of a planning row: opening hours, then the blocks (see Row).
+        `openings` keeps the markup of the opening hours already written, by their places."""
+        key = tuple(self.open)
+        opening = openings.get(key) if openings is not None else None
+        if opening is None:
+            opening = "".join(
+                f'<span class="open" style="{style}"></span>' for style in self.open_across
+            )
+            if openings is not None:
+                openings[key] = opening
+        blocks = "".join([block.across_html(words) for block in self.blocks])
         today = "today" if self.today else ""
         return f'<td class="{today}"><div class="track">{opening}\n{blocks}</div></td>\n'
 
@@ -190,8 +221,49 @@ class Row:
         """The row's day cells on the planning (reservations/_grid.html), written here as the
         blocks are (Block.across_html) rather than by template loops over every cell; the
         opening styles are numbers, the blocks escaped."""
-        words = _block_words(get_language())
-        return mark_safe("".join(cell.across_html(words) for cell in self.cells))  # noqa: S308
+        return self.cells_html(_block_words(get_language()), {})
+
+    def cells_html(self, words: dict[str, Any], openings: dict[Any, str]) -> SafeString:
+        """`cells_across` with the block words given, and the opening hours' markup kept
+        in `openings` from row to row (Grid.rows_across)."""
+        return mark_safe(  # noqa: S308
+            "".join([cell.across_html(words, openings) for cell in self.cells])
+        )
+
+    def across_html(self, link: str, words: dict[str, Any], openings: dict[Any, str]) -> str:
+        """The row of the planning's table (reservations/_grid.html): what the template's
+        loop over the rows wrote for it, whitespace included (tests/web/test_planning.py
+        holds them equal), with `link` the equipment page's URL."""
+        item = self.equipment
+        status = ""
+        if item.status != Equipment.Status.ACTIVE:
+            status = (
+                f'<span class="status status-{escape(item.status)}">'
+                f"{escape(str(item.get_status_display()))}</span>"
+            )
+        return (
+            f'\n    <tr data-equipment="{item.pk}">\n      <th scope="row" class="eq">\n'
+            f'        <a href="{escape(link)}">{escape(item.code)}</a>\n'
+            f"        <small>{escape(item.name)}</small>\n"
+            f"        {status}\n      </th>\n"
+            f"      {self.cells_html(words, openings)}\n    </tr>\n  "
+        )
+
+
+# Any number will do: the equipment pages' paths differ only by it (Grid.rows_across).
+_SAMPLE_PK = 987654321
+
+
+def equipment_links(pks: Iterable[int]) -> dict[int, str]:
+    """The URL of each equipment's page (`equipment:detail`), reversed once rather than
+    once per equipment (200 reversals cost more than the blocks of a planning row): the
+    path takes the key through an `int` converter, so the others are the sample's path
+    with their own key. Reversed one by one if the sample's number shows elsewhere."""
+    sample = reverse("equipment:detail", args=[_SAMPLE_PK])
+    if sample.count(str(_SAMPLE_PK)) != 1:
+        return {pk: reverse("equipment:detail", args=[pk]) for pk in pks}
+    head, _sample, tail = sample.partition(str(_SAMPLE_PK))
+    return {pk: f"{head}{pk}{tail}" for pk in pks}
 
 
 @dataclass
@@ -233,6 +305,16 @@ class Grid:
     @property
     def last_day(self) -> date:
         return self.days[-1]
+
+    @property
+    def rows_across(self) -> SafeString:
+        """Every row of the planning's table (reservations/_grid.html), written here
+        rather than by a template loop per row, as the blocks are (Row.across_html)."""
+        words = _block_words(get_language())
+        links = equipment_links(row.equipment.pk for row in self.rows)
+        openings: dict[Any, str] = {}
+        html = [row.across_html(links[row.equipment.pk], words, openings) for row in self.rows]
+        return mark_safe("".join(html))  # noqa: S308 (each row escapes what it writes)
 
     def headers(self) -> list[dict[str, Any]]:
         return [
@@ -279,16 +361,77 @@ def _pieces(
     return found
 
 
-def _span(
-    equipment: Sequence[Equipment], days: Sequence[date], extra: Sequence[tuple[int, int]]
-) -> tuple[int, int]:
+class WallClock:
+    """Local days and wall-clock minutes of instants, for the days of one grid.
+
+    When none of the days has a daylight-saving change (each lasts 24 hours), the wall
+    clock of an instant among them is the first midnight plus the minutes elapsed: an
+    integer division rather than a time zone conversion per instant (a busy week has
+    thousands). Otherwise (`uniform` false), and for instants outside the days, each
+    instant is converted (`_pieces`, `clock`): the same answers, more slowly.
+    """
+
+    def __init__(self, days: Sequence[DayBounds], tz: ZoneInfo):
+        self.days = days
+        self.tz = tz
+        self.dates = [day for day, _bounds in days]
+        self.origin = days[0][1][0].astimezone(UTC)
+        self.end = len(days) * DAY_MINUTES
+        self.uniform = all(b.astimezone(UTC) - a.astimezone(UTC) == ONE_DAY for _d, (a, b) in days)
+
+    def text(self, moment: datetime) -> str:
+        """`clock(moment)`: its local "HH:MM"."""
+        if self.uniform:
+            minute = (moment - self.origin) // ONE_MINUTE
+            if 0 <= minute < self.end:
+                return CLOCK_TEXTS[minute % DAY_MINUTES]
+        return clock(moment, self.tz)
+
+    def pieces(self, start: datetime, end: datetime) -> list[tuple[date, int, int]]:
+        """`_pieces(start, end)`: [start, end) cut into (local day, first minute, last minute)."""
+        if not self.uniform:
+            return _pieces(start, end, self.days, self.tz)
+        # Minutes since the first midnight, floored (the days' bounds are whole minutes:
+        # the same minutes as the wall clock's hour and minute).
+        first = (start - self.origin) // ONE_MINUTE
+        last = (end - self.origin) // ONE_MINUTE
+        index = first // DAY_MINUTES if first > 0 else 0
+        stop = min(len(self.dates) - 1, last // DAY_MINUTES)
+        found = []
+        while index <= stop:
+            base = index * DAY_MINUTES
+            a, b = first - base, last - base
+            if a < 0:
+                a = 0
+            if b > DAY_MINUTES:
+                b = DAY_MINUTES
+            if b > a:
+                found.append((self.dates[index], a, b))
+            index += 1
+        return found
+
+
+Openings = dict[int, list[list[tuple[int, int]]]]
+
+
+def _openings(equipment: Sequence[Equipment], days: Sequence[date]) -> Openings:
+    """Each equipment's opening minutes on each of the days, read once per distinct policy
+    (Equipment.load_policies gives equal overrides one Policy)."""
+    weekdays = [day.weekday() for day in days]
+    by_policy: dict[int, list[list[tuple[int, int]]]] = {}
+    found: Openings = {}
+    for item in equipment:
+        policy = item.policy
+        hours = by_policy.get(id(policy))
+        if hours is None:
+            hours = by_policy[id(policy)] = [policy.opening_minutes(w) for w in weekdays]
+        found[item.pk] = hours
+    return found
+
+
+def _span(openings: Openings, extra: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Whole hours covering the opening hours of the days shown and the bookings in them."""
-    bounds = [
-        (a, b)
-        for item in equipment
-        for day in days
-        for a, b in item.policy.opening_minutes(day.weekday())
-    ]
+    bounds = [(a, b) for hours in openings.values() for day in hours for a, b in day]
     bounds += list(extra)
     if not bounds:
         return DEFAULT_HOURS
@@ -325,14 +468,16 @@ def build_grid(
     pieces: list[Piece] = []
     if equipment:
         bounds = _day_bounds(day_list, tz)
-        pieces += _reservation_pieces(equipment, window, bounds, user, tz)
+        pieces += _reservation_pieces(equipment, window, WallClock(bounds, tz), user)
         pieces += _closure_pieces(equipment, window, bounds, tz)
     booked_minutes = [(a, b) for _pk, _day, a, b, block in pieces if block.kind == "reservation"]
     today = now.astimezone(tz).date()
-    first, last = _span(equipment, day_list, booked_minutes)
+    Equipment.load_policies(equipment)
+    openings = _openings(equipment, day_list)
+    first, last = _span(openings, booked_minutes)
     return Grid(
         days=day_list,
-        rows=_rows(equipment, day_list, holidays, pieces, first, last, today),
+        rows=_rows(equipment, day_list, holidays, pieces, first, last, today, openings),
         first_minute=first,
         last_minute=last,
         holidays=holidays,
@@ -368,18 +513,13 @@ _BLOCK_COLUMNS = (
 )
 
 
-def _reservation_block(row: tuple[Any, ...], *, tz: ZoneInfo) -> Block:
-    """Describe a reservation (a row of `_BLOCK_COLUMNS`): busy time with its priority, its
-    details only if the reader sees it in full."""
+def _reservation_block(row: tuple[Any, ...], *, times: str) -> Block:
+    """Describe a reservation (a row of `_BLOCK_COLUMNS`; `times` its local "HH:MM–HH:MM"):
+    busy time with its priority, its details only if the reader sees it in full."""
     (pk, _equipment, start, end, _blocked, priority, status, full, title, project, partner,
      first_name, last_name, username) = row  # fmt: skip
     block = Block(
-        kind="reservation",
-        start=start,
-        end=end,
-        priority=priority,
-        status=status,
-        times=f"{clock(start, tz)}–{clock(end, tz)}",
+        kind="reservation", start=start, end=end, priority=priority, status=status, times=times
     )
     if full:
         block.full = True
@@ -393,11 +533,7 @@ def _reservation_block(row: tuple[Any, ...], *, tz: ZoneInfo) -> Block:
 
 
 def _reservation_pieces(
-    equipment: Sequence[Equipment],
-    window: tuple[datetime, datetime],
-    days: Sequence[DayBounds],
-    user: Any,
-    tz: ZoneInfo,
+    equipment: Sequence[Equipment], window: tuple[datetime, datetime], wall: WallClock, user: Any
 ) -> list[Piece]:
     """Cut the reservations shown in the window, and the buffers after them, into day pieces."""
     reservations = (
@@ -408,10 +544,12 @@ def _reservation_pieces(
         .values_list(*_BLOCK_COLUMNS)
     )
     pieces: list[Piece] = []
+    text, cut = wall.text, wall.pieces
     for r in reservations:
-        block = _reservation_block(r, tz=tz)
         pk, start, end, blocked_until = r[1], r[2], r[3], r[4]
-        for day, a, b in _pieces(start, end, days, tz):
+        end_text = text(end)
+        block = _reservation_block(r, times=f"{text(start)}–{end_text}")
+        for day, a, b in cut(start, end):
             pieces.append((pk, day, a, b, block))
         if blocked_until > end:
             buffer = Block(
@@ -419,9 +557,9 @@ def _reservation_pieces(
                 start=end,
                 end=blocked_until,
                 priority=block.priority,
-                times=f"{clock(end, tz)}–{clock(blocked_until, tz)}",
+                times=f"{end_text}–{text(blocked_until)}",
             )
-            for day, a, b in _pieces(end, blocked_until, days, tz):
+            for day, a, b in cut(end, blocked_until):
                 pieces.append((pk, day, a, b, buffer))
     return pieces
 
@@ -476,6 +614,7 @@ def _rows(
     first: int,
     last: int,
     today: date,
+    openings: Openings,
 ) -> list[Row]:
     """Place the pieces and the opening hours between minutes `first` and `last` of each day."""
     cells: dict[int, dict[date, Cell]] = {
@@ -495,12 +634,17 @@ def _rows(
             placed_once.add(id(block))
             placed.__dict__.update(start_minute=a, end_minute=b, offset=offset, size=size)
             cells[pk][day].blocks.append(placed)
+    placed_hours: dict[int, list[list[tuple[float, float]]]] = {}
     for e in equipment:
-        policy = e.policy
-        for day in days:
-            cells[e.pk][day].open = [
-                _place(first, last, a, b) for a, b in policy.opening_minutes(day.weekday())
+        hours = openings[e.pk]
+        placed_days = placed_hours.get(id(hours))
+        if placed_days is None:
+            placed_days = placed_hours[id(hours)] = [
+                [_place(first, last, a, b) for a, b in day] for day in hours
             ]
+        row = cells[e.pk]
+        for day, placed_day in zip(days, placed_days, strict=True):
+            row[day].open = list(placed_day)
     return [Row(equipment=e, cells=[cells[e.pk][d] for d in days]) for e in equipment]
 
 
