@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -30,7 +30,7 @@ class Among(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Among:
@@ -38,11 +38,11 @@ class Among(Expression):
         copy.column = self.column.resolve_expression(*args, **kwargs)
         return copy
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         if not self.values:
             raise EmptyResultSet
         column, params = compiler.compile(self.column)
         if connection.vendor == "postgresql":
-            return f"{column} = ANY(%s)", [*params, self.values]
+            return f"{column} = ANY(%s)", (*params, self.values)
         marks = ", ".join(["%s"] * len(self.values))
-        return f"{column} IN ({marks})", [*params, *self.values]
+        return f"{column} IN ({marks})", (*params, *self.values)

@@ -527,21 +527,34 @@ def _reservation_block(row: tuple[Any, ...], *, times: str) -> Block:
      first_name, last_name, username) = row  # fmt: skip
     # Block(kind=…, …) without its __init__ (twenty arguments bound, for thousands of
     # rows): the defaults, then this reservation's values; tests hold the two equal.
-    values = _BLOCK_DEFAULTS.copy()
-    values.update(kind="reservation", start=start, end=end, priority=priority, status=status)
-    values["times"] = times
-    if full:
-        values.update(
-            full=True,
-            reservation_id=pk,
-            title=title,
-            project=project,
-            partner=partner,
-            # As User.get_full_name(), else the username.
-            booked_by=f"{first_name} {last_name}".strip() or username,
-        )
     block = object.__new__(Block)
-    block.__dict__.update(values)
+    if full:
+        block.__dict__ = {
+            **_BLOCK_DEFAULTS,
+            "kind": "reservation",
+            "start": start,
+            "end": end,
+            "priority": priority,
+            "status": status,
+            "times": times,
+            "full": True,
+            "reservation_id": pk,
+            "title": title,
+            "project": project,
+            "partner": partner,
+            # As User.get_full_name(), else the username.
+            "booked_by": f"{first_name} {last_name}".strip() or username,
+        }
+    else:
+        block.__dict__ = {
+            **_BLOCK_DEFAULTS,
+            "kind": "reservation",
+            "start": start,
+            "end": end,
+            "priority": priority,
+            "status": status,
+            "times": times,
+        }
     return block
 
 
@@ -652,10 +665,17 @@ def _rows(
     openings: Openings,
 ) -> list[Row]:
     """Place the pieces and the opening hours between minutes `first` and `last` of each day."""
-    cells: dict[int, dict[date, Cell]] = {
-        e.pk: {d: Cell(day=d, holiday=holidays.get(d, ""), today=d == today) for d in days}
-        for e in equipment
-    }
+    # Cell(day=…, holiday=…, today=…) for every equipment and day, without __init__.
+    cell_values: list[dict[str, Any]] = [
+        {"day": d, "holiday": holidays.get(d, ""), "blocks": [], "open": [], "today": d == today}
+        for d in days
+    ]
+    cells: dict[int, dict[date, Cell]] = {}
+    for e in equipment:
+        row = cells[e.pk] = {}
+        for values in cell_values:
+            cell = row[values["day"]] = object.__new__(Cell)
+            cell.__dict__ = {**values, "blocks": [], "open": []}
     placed_once: set[int] = set()
     places: dict[tuple[int, int], tuple[float, float]] = {}  # a busy week repeats its hours
     for pk, day, a, b, block in pieces:
@@ -671,7 +691,8 @@ def _rows(
                 placed = object.__new__(Block)
                 placed.__dict__.update(block.__dict__)
             placed_once.add(id(block))
-            placed.__dict__.update(start_minute=a, end_minute=b, offset=offset, size=size)
+            placed.start_minute, placed.end_minute = a, b
+            placed.offset, placed.size = offset, size
             cells[pk][day].blocks.append(placed)
     placed_hours: dict[int, list[list[tuple[float, float]]]] = {}
     for e in equipment:
