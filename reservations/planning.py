@@ -117,33 +117,51 @@ class Block:
             return f"{self.times} · {words['busy']} ({label})"
         return f"{self.times} · {self.title} · {self.project} ({self.partner}) · {self.booked_by}"
 
-    def across_html(self, words: dict[str, Any]) -> str:
+    def across_html(self, words: dict[str, Any], escaped: dict[str, str] | None = None) -> str:
         """The block on a horizontal track, as reservations/_block.html draws it with
         `vertical=False` (tests/web/test_planning.py holds them equal).
 
         The planning draws thousands of blocks: a template include each cost most of the
         page's time, so the markup is written here, with the same escaping (Django's
-        `escape` is the standard library's, behind a lazy-string wrapper).
+        `escape` is the standard library's, behind a lazy-string wrapper). `escaped`
+        (Escapes) keeps the texts already escaped, from block to block.
         """
+        e = Escapes() if escaped is None else escaped
         # The class and the data attributes depend on kind, priority and status only.
         head, tail = _block_markup(self.kind, self.priority, self.status)
         if self.reservation_id:
             tail += f' data-reservation="{self.reservation_id}"'
-        if self.kind == "closure":
-            label = words["closed_label"]
-        elif self.kind == "reservation":
-            label = (
-                f'<span class="label">{escape(self.title)}</span>'
-                if self.full
-                else words["busy_label"]
+        if self.kind == "reservation" and self.full:
+            # describe(), escaped piece by piece: escaping replaces characters one by one,
+            # and the separators have none to replace.
+            title = e[self.title]
+            label = f'<span class="label">{title}</span>'
+            tooltip = (
+                f"{e[self.times]} · {title} · {e[self.project]} ({e[self.partner]})"
+                f" · {e[self.booked_by]}"
             )
         else:
-            label = ""
+            if self.kind == "closure":
+                label = words["closed_label"]
+            elif self.kind == "reservation":
+                label = words["busy_label"]
+            else:
+                label = ""
+            tooltip = e[self.describe(words)]
         # `across` is numbers: nothing to escape.
         return (
             f'{head} style="{_across(self.offset, self.size)}" '
-            f'title="{escape(self.describe(words))}"{tail}>{label}</span>\n'
+            f'title="{tooltip}"{tail}>{label}</span>\n'
         )
+
+
+class Escapes(dict[str, str]):
+    """`html.escape` of each text met, computed once: a busy week repeats its hours, its
+    projects, its people and its busy blocks' tooltips."""
+
+    def __missing__(self, text: str) -> str:
+        found = self[text] = escape(text)
+        return found
 
 
 @lru_cache(maxsize=4096)
@@ -202,9 +220,16 @@ class Cell:
     def open_down(self) -> list[str]:
         return [f"top:{a:.3f}%;height:{b:.3f}%" for a, b in self.open]
 
-    def across_html(self, words: dict[str, Any], openings: dict[Any, str] | None = None) -> str:
+    def across_html(
+        self,
+        words: dict[str, Any],
+        openings: dict[Any, str] | None = None,
+        escaped: dict[str, str] | None = None,
+    ) -> str:
         """The day's cell of a planning row: opening hours, then the blocks (see Row).
-        `openings` keeps the markup of the opening hours already written, by their places."""
+        `openings` keeps the markup of the opening hours already written, by their places;
+        `escaped` the texts already escaped (Escapes)."""
+        escaped = Escapes() if escaped is None else escaped
         key = tuple(self.open)
         opening = openings.get(key) if openings is not None else None
         if opening is None:
@@ -213,7 +238,7 @@ class Cell:
             )
             if openings is not None:
                 openings[key] = opening
-        blocks = "".join([block.across_html(words) for block in self.blocks])
+        blocks = "".join([block.across_html(words, escaped) for block in self.blocks])
         today = "today" if self.today else ""
         return f'<td class="{today}"><div class="track">{opening}\n{blocks}</div></td>\n'
 
@@ -228,16 +253,20 @@ class Row:
         """The row's day cells on the planning (reservations/_grid.html), written here as the
         blocks are (Block.across_html) rather than by template loops over every cell; the
         opening styles are numbers, the blocks escaped."""
-        return self.cells_html(_block_words(get_language()), {})
+        return self.cells_html(_block_words(get_language()), {}, Escapes())
 
-    def cells_html(self, words: dict[str, Any], openings: dict[Any, str]) -> SafeString:
-        """`cells_across` with the block words given, and the opening hours' markup kept
-        in `openings` from row to row (Grid.rows_across)."""
+    def cells_html(
+        self, words: dict[str, Any], openings: dict[Any, str], escaped: dict[str, str]
+    ) -> SafeString:
+        """`cells_across` with the block words given, and the opening hours' markup and the
+        escaped texts kept from row to row (Grid.rows_across)."""
         return mark_safe(  # noqa: S308
-            "".join([cell.across_html(words, openings) for cell in self.cells])
+            "".join([cell.across_html(words, openings, escaped) for cell in self.cells])
         )
 
-    def across_html(self, link: str, words: dict[str, Any], openings: dict[Any, str]) -> str:
+    def across_html(
+        self, link: str, words: dict[str, Any], openings: dict[Any, str], escaped: dict[str, str]
+    ) -> str:
         """The row of the planning's table (reservations/_grid.html): what the template's
         loop over the rows wrote for it, whitespace included (tests/web/test_planning.py
         holds them equal), with `link` the equipment page's URL."""
@@ -253,7 +282,7 @@ class Row:
             f'        <a href="{escape(link)}">{escape(item.code)}</a>\n'
             f"        <small>{escape(item.name)}</small>\n"
             f"        {status}\n      </th>\n"
-            f"      {self.cells_html(words, openings)}\n    </tr>\n  "
+            f"      {self.cells_html(words, openings, escaped)}\n    </tr>\n  "
         )
 
 
@@ -320,7 +349,10 @@ class Grid:
         words = _block_words(get_language())
         links = equipment_links(row.equipment.pk for row in self.rows)
         openings: dict[Any, str] = {}
-        html = [row.across_html(links[row.equipment.pk], words, openings) for row in self.rows]
+        escaped = Escapes()
+        html = [
+            row.across_html(links[row.equipment.pk], words, openings, escaped) for row in self.rows
+        ]
         return mark_safe("".join(html))  # noqa: S308 (each row escapes what it writes)
 
     def headers(self) -> list[dict[str, Any]]:
@@ -664,18 +696,33 @@ def _rows(
     today: date,
     openings: Openings,
 ) -> list[Row]:
-    """Place the pieces and the opening hours between minutes `first` and `last` of each day."""
-    # Cell(day=…, holiday=…, today=…) for every equipment and day, without __init__.
-    cell_values: list[dict[str, Any]] = [
-        {"day": d, "holiday": holidays.get(d, ""), "blocks": [], "open": [], "today": d == today}
-        for d in days
-    ]
+    """Place the pieces and the opening hours between minutes `first` and `last` of each day.
+
+    The cells of equipment sharing a policy share their days' lists of opening places
+    (read only, as the rest of the grid): a week of 200 equipment makes thousands of
+    objects, and each one made is work for the garbage collector too.
+    """
+    placed_hours: dict[int, list[list[tuple[float, float]]]] = {}
+    # Cell(day=…, holiday=…, today=…, open=…) for every equipment and day, without __init__.
+    cell_values = [(d, holidays.get(d, ""), d == today) for d in days]
     cells: dict[int, dict[date, Cell]] = {}
     for e in equipment:
+        hours = openings[e.pk]
+        placed_days = placed_hours.get(id(hours))
+        if placed_days is None:
+            placed_days = placed_hours[id(hours)] = [
+                [_place(first, last, a, b) for a, b in day] for day in hours
+            ]
         row = cells[e.pk] = {}
-        for values in cell_values:
-            cell = row[values["day"]] = object.__new__(Cell)
-            cell.__dict__ = {**values, "blocks": [], "open": []}
+        for (day, holiday, is_today), placed_day in zip(cell_values, placed_days, strict=True):
+            cell = row[day] = object.__new__(Cell)
+            cell.__dict__ = {
+                "day": day,
+                "holiday": holiday,
+                "blocks": [],
+                "open": placed_day,
+                "today": is_today,
+            }
     placed_once: set[int] = set()
     places: dict[tuple[int, int], tuple[float, float]] = {}  # a busy week repeats its hours
     for pk, day, a, b, block in pieces:
@@ -694,18 +741,7 @@ def _rows(
             placed.start_minute, placed.end_minute = a, b
             placed.offset, placed.size = offset, size
             cells[pk][day].blocks.append(placed)
-    placed_hours: dict[int, list[list[tuple[float, float]]]] = {}
-    for e in equipment:
-        hours = openings[e.pk]
-        placed_days = placed_hours.get(id(hours))
-        if placed_days is None:
-            placed_days = placed_hours[id(hours)] = [
-                [_place(first, last, a, b) for a, b in day] for day in hours
-            ]
-        row = cells[e.pk]
-        for day, placed_day in zip(days, placed_days, strict=True):
-            row[day].open = list(placed_day)
-    return [Row(equipment=e, cells=[cells[e.pk][d] for d in days]) for e in equipment]
+    return [Row(equipment=e, cells=list(cells[e.pk].values())) for e in equipment]
 
 
 def _ticks(first: int, last: int) -> list[Tick]:

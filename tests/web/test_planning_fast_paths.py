@@ -284,3 +284,17 @@ def test_a_busy_campus_week_costs_fixed_queries_for_a_platform_manager(
 
 
 PLANNING_QUERIES = 8
+
+
+@pytest.mark.django_db
+def test_the_process_objects_leave_the_collector_after_the_first_request(client):
+    import gc
+
+    from platform_booking import collector
+
+    client.get("/accounts/login/")
+    assert collector._done.is_set()
+    assert gc.get_freeze_count() > 0
+    frozen = gc.get_freeze_count()
+    client.get("/accounts/login/")  # once per process
+    assert gc.get_freeze_count() == frozen
