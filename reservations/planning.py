@@ -227,10 +227,11 @@ class Cell:
         escaped: dict[str, str] | None = None,
     ) -> str:
         """The day's cell of a planning row: opening hours, then the blocks (see Row).
-        `openings` keeps the markup of the opening hours already written, by their places;
+        `openings` keeps the markup of the opening hours already written, by their list;
         `escaped` the texts already escaped (Escapes)."""
         escaped = Escapes() if escaped is None else escaped
-        key = tuple(self.open)
+        # The grid's cells share their opening lists (_rows): one markup per list.
+        key = id(self.open)
         opening = openings.get(key) if openings is not None else None
         if opening is None:
             opening = "".join(
