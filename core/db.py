@@ -8,10 +8,13 @@ cost 118 ms that way and 31 ms through the C parser (20 ms without any wrapper).
 
 With the session's TimeZone set to UTC (Django sets it whenever USE_TZ is on and the
 database's TIME_ZONE is not set), the C loader already returns datetimes in
-`datetime.timezone.utc`, exactly what Django's loader returns. `FastUtcLoader` delegates to
-it and carries the `timezone` attribute Django compares before it would register its own
-loader on each cursor. It is installed only on connections whose Django time zone is UTC;
-any other set-up keeps Django's loader.
+`datetime.timezone.utc`, exactly what Django's loader returns. `FastUtcLoader` is the class
+registered: it carries the `timezone` attribute Django compares before it would register
+its own loader on each cursor (the C class takes no attribute), and psycopg makes each
+cursor's loader by calling it, which gives the C loader itself. A Python `load` delegating
+to it cost a Python call per value: the planning's 6,000 timestamps read in 4 ms less
+without. It is installed only on connections whose Django time zone is UTC; any other
+set-up keeps Django's loader.
 """
 
 from __future__ import annotations
@@ -30,16 +33,16 @@ except ImportError:  # pragma: no cover - the project installs psycopg[binary]
 
 
 class FastUtcLoader(Loader):
-    """A `timestamptz` loader parsing in C, for a session in UTC."""
+    """A `timestamptz` loader parsing in C, for a session in UTC: made, it is psycopg's C
+    loader (whose rows psycopg then builds without calling back into Python)."""
 
     timezone = UTC  # compared by DatabaseWrapper.create_cursor against the connection's
 
-    def __init__(self, oid: int, context: Any = None) -> None:
-        super().__init__(oid, context)
-        self._parse = CTimestamptzLoader(oid, context)
+    def __new__(cls, oid: int, context: Any = None) -> Any:
+        return CTimestamptzLoader(oid, context)
 
-    def load(self, data: Any) -> Any:
-        return self._parse.load(data)
+    def load(self, data: Any) -> Any:  # pragma: no cover - instances are the C loader
+        raise NotImplementedError
 
 
 def use_fast_timestamps(sender: Any, connection: Any, **kwargs: Any) -> None:

@@ -366,6 +366,11 @@ def overrides_key(overrides: dict[str, Any] | None) -> str:
     """One text per set of overrides, for caching what is computed from a policy (equal
     overrides, equal text; `effective_policy` deep-copies the defaults, so a page computes
     it once per distinct key rather than once per equipment)."""
+    # Most equipment override nothing: json.dumps's own answers, without its cost.
+    if overrides is None:
+        return "null"
+    if type(overrides) is dict and not overrides:
+        return "{}"
     return json.dumps(overrides, sort_keys=True, default=str)
 
 

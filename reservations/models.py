@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEntry, AuditObject
+from core.sql import Among
 from partners.models import Project, ProjectKind
 
 from .constraints import CONSTRAINT_NAME, PostgresOnlyExclusionConstraint
@@ -305,8 +306,8 @@ class ClosureQuerySet(models.QuerySet):
         by tests/reservations/test_closure_coverage.py.
         """
         return self.filter(
-            Q(equipment_id__in=equipment_ids)
-            | Q(site_id__in=site_ids)
+            _among("equipment_id", equipment_ids)
+            | _among("site_id", site_ids)
             | Q(equipment__isnull=True, site__isnull=True)
         )
 
@@ -317,6 +318,13 @@ class ClosureQuerySet(models.QuerySet):
     def during(self, start: datetime, end: datetime) -> ClosureQuerySet:
         """Closures overlapping [start, end)."""
         return self.filter(start__lt=end, end__gt=start)
+
+
+def _among(column: str, values: Any) -> Q:
+    """`column IN values`; a list (or set) of values as one array on PostgreSQL (Among)."""
+    if isinstance(values, list | tuple | set | frozenset):
+        return Q(Among(column, values))
+    return Q(**{f"{column}__in": values})
 
 
 def closed_equipment(closure: Any, by_site: Mapping[int, list[int]], ids: list[int]) -> list[int]:

@@ -14,15 +14,16 @@ busy time with their priority only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Expression, ExpressionWrapper, Value
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from core.french_calendars import public_holidays
 from core.roles import is_platform_manager
+from core.sql import Among
 from core.timezones import day_bounds, local_tz
 from equipment.models import Equipment
 from partners.models import ProjectKind
@@ -42,6 +44,10 @@ from .selectors import full_view_filter
 SHOWN_STATUSES = (*LIVE_STATUSES, ReservationStatus.COMPLETED)
 DAY_MINUTES = 24 * 60
 DEFAULT_HOURS = (8 * 60, 19 * 60)
+ONE_MINUTE = timedelta(minutes=1)
+ONE_DAY = timedelta(days=1)
+# "HH:MM" of every minute of a day, for the wall clock read without a conversion.
+CLOCK_TEXTS = [f"{m // 60:02d}:{m % 60:02d}" for m in range(DAY_MINUTES)]
 
 
 def monday_of(day: date) -> date:
@@ -111,31 +117,71 @@ class Block:
             return f"{self.times} · {words['busy']} ({label})"
         return f"{self.times} · {self.title} · {self.project} ({self.partner}) · {self.booked_by}"
 
-    def across_html(self, words: dict[str, Any]) -> str:
+    def across_html(self, words: dict[str, Any], escaped: dict[str, str] | None = None) -> str:
         """The block on a horizontal track, as reservations/_block.html draws it with
         `vertical=False` (tests/web/test_planning.py holds them equal).
 
         The planning draws thousands of blocks: a template include each cost most of the
         page's time, so the markup is written here, with the same escaping (Django's
-        `escape` is the standard library's, behind a lazy-string wrapper).
+        `escape` is the standard library's, behind a lazy-string wrapper). `escaped`
+        (Escapes) keeps the texts already escaped, from block to block.
         """
-        html = (
-            # `across` is numbers and `kind` one of three words: nothing to escape.
-            f'<span class="block {escape(self.css)}" style="{self.across}" '
-            f'title="{escape(self.describe(words))}" data-kind="{self.kind}"'
-        )
-        if self.priority:
-            html += f' data-priority="{escape(self.priority)}"'
+        e = Escapes() if escaped is None else escaped
+        # The class and the data attributes depend on kind, priority and status only.
+        head, tail = _block_markup(self.kind, self.priority, self.status)
         if self.reservation_id:
-            html += f' data-reservation="{self.reservation_id}"'
-        if self.kind == "closure":
-            label = f'<span class="label">{escape(words["closed"])}</span>'
-        elif self.kind == "reservation":
-            text = self.title if self.full else words["busy"]
-            label = f'<span class="label">{escape(text)}</span>'
+            tail += f' data-reservation="{self.reservation_id}"'
+        if self.kind == "reservation" and self.full:
+            # describe(), escaped piece by piece: escaping replaces characters one by one,
+            # and the separators have none to replace.
+            title = e[self.title]
+            label = f'<span class="label">{title}</span>'
+            tooltip = (
+                f"{e[self.times]} · {title} · {e[self.project]} ({e[self.partner]})"
+                f" · {e[self.booked_by]}"
+            )
         else:
-            label = ""
-        return f"{html}>{label}</span>\n"
+            if self.kind == "closure":
+                label = words["closed_label"]
+            elif self.kind == "reservation":
+                label = words["busy_label"]
+            else:
+                label = ""
+            tooltip = e[self.describe(words)]
+        # `across` is numbers: nothing to escape.
+        return (
+            f'{head} style="{_across(self.offset, self.size)}" '
+            f'title="{tooltip}"{tail}>{label}</span>\n'
+        )
+
+
+class Escapes(dict[str, str]):
+    """`html.escape` of each text met, computed once: a busy week repeats its hours, its
+    projects, its people and its busy blocks' tooltips."""
+
+    def __missing__(self, text: str) -> str:
+        found = self[text] = escape(text)
+        return found
+
+
+@lru_cache(maxsize=4096)
+def _across(offset: float, size: float) -> str:
+    """Block.across, kept: the blocks of a busy week share a few hundred places."""
+    return f"left:{offset:.3f}%;width:{size:.3f}%"
+
+
+@lru_cache(maxsize=64)
+def _block_markup(kind: str, priority: str, status: str) -> tuple[str, str]:
+    """The start of a block's tag up to its style, and its data attributes but the
+    reservation's (Block.across_html), for one kind, priority and status."""
+    css = Block(kind=kind, start=_EPOCH, end=_EPOCH, priority=priority, status=status).css
+    tail = f' data-kind="{kind}"'
+    if priority:
+        tail += f' data-priority="{escape(priority)}"'
+    return f'<span class="block {escape(css)}"', tail
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def priority_labels() -> dict[str, str]:
@@ -145,11 +191,15 @@ def priority_labels() -> dict[str, str]:
 @lru_cache(maxsize=8)
 def _block_words(language: str | None) -> dict[str, Any]:
     """The words of the blocks in one language, looked up once rather than per block."""
+    closed, busy = _("Closed"), _("Busy")
     return {
-        "closed": _("Closed"),
+        "closed": closed,
         "buffer": _("Buffer"),
-        "busy": _("Busy"),
+        "busy": busy,
         "priorities": priority_labels(),
+        # The labels of Block.across_html, escaped once.
+        "closed_label": f'<span class="label">{escape(closed)}</span>',
+        "busy_label": f'<span class="label">{escape(busy)}</span>',
     }
 
 
@@ -170,12 +220,26 @@ class Cell:
     def open_down(self) -> list[str]:
         return [f"top:{a:.3f}%;height:{b:.3f}%" for a, b in self.open]
 
-    def across_html(self, words: dict[str, Any]) -> str:
-        """The day's cell of a planning row: opening hours, then the blocks (see Row)."""
-        opening = "".join(
-            f'<span class="open" style="{style}"></span>' for style in self.open_across
-        )
-        blocks = "".join(block.across_html(words) for block in self.blocks)
+    def across_html(
+        self,
+        words: dict[str, Any],
+        openings: dict[Any, str] | None = None,
+        escaped: dict[str, str] | None = None,
+    ) -> str:
+        """The day's cell of a planning row: opening hours, then the blocks (see Row).
+        `openings` keeps the markup of the opening hours already written, by their list;
+        `escaped` the texts already escaped (Escapes)."""
+        escaped = Escapes() if escaped is None else escaped
+        # The grid's cells share their opening lists (_rows): one markup per list.
+        key = id(self.open)
+        opening = openings.get(key) if openings is not None else None
+        if opening is None:
+            opening = "".join(
+                f'<span class="open" style="{style}"></span>' for style in self.open_across
+            )
+            if openings is not None:
+                openings[key] = opening
+        blocks = "".join([block.across_html(words, escaped) for block in self.blocks])
         today = "today" if self.today else ""
         return f'<td class="{today}"><div class="track">{opening}\n{blocks}</div></td>\n'
 
@@ -190,8 +254,53 @@ class Row:
         """The row's day cells on the planning (reservations/_grid.html), written here as the
         blocks are (Block.across_html) rather than by template loops over every cell; the
         opening styles are numbers, the blocks escaped."""
-        words = _block_words(get_language())
-        return mark_safe("".join(cell.across_html(words) for cell in self.cells))  # noqa: S308
+        return self.cells_html(_block_words(get_language()), {}, Escapes())
+
+    def cells_html(
+        self, words: dict[str, Any], openings: dict[Any, str], escaped: dict[str, str]
+    ) -> SafeString:
+        """`cells_across` with the block words given, and the opening hours' markup and the
+        escaped texts kept from row to row (Grid.rows_across)."""
+        return mark_safe(  # noqa: S308
+            "".join([cell.across_html(words, openings, escaped) for cell in self.cells])
+        )
+
+    def across_html(
+        self, link: str, words: dict[str, Any], openings: dict[Any, str], escaped: dict[str, str]
+    ) -> str:
+        """The row of the planning's table (reservations/_grid.html): what the template's
+        loop over the rows wrote for it, whitespace included (tests/web/test_planning.py
+        holds them equal), with `link` the equipment page's URL."""
+        item = self.equipment
+        status = ""
+        if item.status != Equipment.Status.ACTIVE:
+            status = (
+                f'<span class="status status-{escape(item.status)}">'
+                f"{escape(str(item.get_status_display()))}</span>"
+            )
+        return (
+            f'\n    <tr data-equipment="{item.pk}">\n      <th scope="row" class="eq">\n'
+            f'        <a href="{escape(link)}">{escape(item.code)}</a>\n'
+            f"        <small>{escape(item.name)}</small>\n"
+            f"        {status}\n      </th>\n"
+            f"      {self.cells_html(words, openings, escaped)}\n    </tr>\n  "
+        )
+
+
+# Any number will do: the equipment pages' paths differ only by it (Grid.rows_across).
+_SAMPLE_PK = 987654321
+
+
+def equipment_links(pks: Iterable[int]) -> dict[int, str]:
+    """The URL of each equipment's page (`equipment:detail`), reversed once rather than
+    once per equipment (200 reversals cost more than the blocks of a planning row): the
+    path takes the key through an `int` converter, so the others are the sample's path
+    with their own key. Reversed one by one if the sample's number shows elsewhere."""
+    sample = reverse("equipment:detail", args=[_SAMPLE_PK])
+    if sample.count(str(_SAMPLE_PK)) != 1:
+        return {pk: reverse("equipment:detail", args=[pk]) for pk in pks}
+    head, _sample, tail = sample.partition(str(_SAMPLE_PK))
+    return {pk: f"{head}{pk}{tail}" for pk in pks}
 
 
 @dataclass
@@ -233,6 +342,19 @@ class Grid:
     @property
     def last_day(self) -> date:
         return self.days[-1]
+
+    @property
+    def rows_across(self) -> SafeString:
+        """Every row of the planning's table (reservations/_grid.html), written here
+        rather than by a template loop per row, as the blocks are (Row.across_html)."""
+        words = _block_words(get_language())
+        links = equipment_links(row.equipment.pk for row in self.rows)
+        openings: dict[Any, str] = {}
+        escaped = Escapes()
+        html = [
+            row.across_html(links[row.equipment.pk], words, openings, escaped) for row in self.rows
+        ]
+        return mark_safe("".join(html))  # noqa: S308 (each row escapes what it writes)
 
     def headers(self) -> list[dict[str, Any]]:
         return [
@@ -279,16 +401,77 @@ def _pieces(
     return found
 
 
-def _span(
-    equipment: Sequence[Equipment], days: Sequence[date], extra: Sequence[tuple[int, int]]
-) -> tuple[int, int]:
+class WallClock:
+    """Local days and wall-clock minutes of instants, for the days of one grid.
+
+    When none of the days has a daylight-saving change (each lasts 24 hours), the wall
+    clock of an instant among them is the first midnight plus the minutes elapsed: an
+    integer division rather than a time zone conversion per instant (a busy week has
+    thousands). Otherwise (`uniform` false), and for instants outside the days, each
+    instant is converted (`_pieces`, `clock`): the same answers, more slowly.
+    """
+
+    def __init__(self, days: Sequence[DayBounds], tz: ZoneInfo):
+        self.days = days
+        self.tz = tz
+        self.dates = [day for day, _bounds in days]
+        self.origin = days[0][1][0].astimezone(UTC)
+        self.end = len(days) * DAY_MINUTES
+        self.uniform = all(b.astimezone(UTC) - a.astimezone(UTC) == ONE_DAY for _d, (a, b) in days)
+
+    def text(self, moment: datetime) -> str:
+        """`clock(moment)`: its local "HH:MM"."""
+        if self.uniform:
+            minute = (moment - self.origin) // ONE_MINUTE
+            if 0 <= minute < self.end:
+                return CLOCK_TEXTS[minute % DAY_MINUTES]
+        return clock(moment, self.tz)
+
+    def pieces(self, start: datetime, end: datetime) -> list[tuple[date, int, int]]:
+        """`_pieces(start, end)`: [start, end) cut into (local day, first minute, last minute)."""
+        if not self.uniform:
+            return _pieces(start, end, self.days, self.tz)
+        # Minutes since the first midnight, floored (the days' bounds are whole minutes:
+        # the same minutes as the wall clock's hour and minute).
+        first = (start - self.origin) // ONE_MINUTE
+        last = (end - self.origin) // ONE_MINUTE
+        index = first // DAY_MINUTES if first > 0 else 0
+        stop = min(len(self.dates) - 1, last // DAY_MINUTES)
+        found = []
+        while index <= stop:
+            base = index * DAY_MINUTES
+            a, b = first - base, last - base
+            if a < 0:
+                a = 0
+            if b > DAY_MINUTES:
+                b = DAY_MINUTES
+            if b > a:
+                found.append((self.dates[index], a, b))
+            index += 1
+        return found
+
+
+Openings = dict[int, list[list[tuple[int, int]]]]
+
+
+def _openings(equipment: Sequence[Equipment], days: Sequence[date]) -> Openings:
+    """Each equipment's opening minutes on each of the days, read once per distinct policy
+    (Equipment.load_policies gives equal overrides one Policy)."""
+    weekdays = [day.weekday() for day in days]
+    by_policy: dict[int, list[list[tuple[int, int]]]] = {}
+    found: Openings = {}
+    for item in equipment:
+        policy = item.policy
+        hours = by_policy.get(id(policy))
+        if hours is None:
+            hours = by_policy[id(policy)] = [policy.opening_minutes(w) for w in weekdays]
+        found[item.pk] = hours
+    return found
+
+
+def _span(openings: Openings, extra: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Whole hours covering the opening hours of the days shown and the bookings in them."""
-    bounds = [
-        (a, b)
-        for item in equipment
-        for day in days
-        for a, b in item.policy.opening_minutes(day.weekday())
-    ]
+    bounds = [(a, b) for hours in openings.values() for day in hours for a, b in day]
     bounds += list(extra)
     if not bounds:
         return DEFAULT_HOURS
@@ -325,14 +508,16 @@ def build_grid(
     pieces: list[Piece] = []
     if equipment:
         bounds = _day_bounds(day_list, tz)
-        pieces += _reservation_pieces(equipment, window, bounds, user, tz)
+        pieces += _reservation_pieces(equipment, window, WallClock(bounds, tz), user)
         pieces += _closure_pieces(equipment, window, bounds, tz)
     booked_minutes = [(a, b) for _pk, _day, a, b, block in pieces if block.kind == "reservation"]
     today = now.astimezone(tz).date()
-    first, last = _span(equipment, day_list, booked_minutes)
+    Equipment.load_policies(equipment)
+    openings = _openings(equipment, day_list)
+    first, last = _span(openings, booked_minutes)
     return Grid(
         days=day_list,
-        rows=_rows(equipment, day_list, holidays, pieces, first, last, today),
+        rows=_rows(equipment, day_list, holidays, pieces, first, last, today, openings),
         first_minute=first,
         last_minute=last,
         holidays=holidays,
@@ -368,60 +553,94 @@ _BLOCK_COLUMNS = (
 )
 
 
-def _reservation_block(row: tuple[Any, ...], *, tz: ZoneInfo) -> Block:
-    """Describe a reservation (a row of `_BLOCK_COLUMNS`): busy time with its priority, its
-    details only if the reader sees it in full."""
+def _reservation_block(row: tuple[Any, ...], *, times: str) -> Block:
+    """Describe a reservation (a row of `_BLOCK_COLUMNS`; `times` its local "HH:MM–HH:MM"):
+    busy time with its priority, its details only if the reader sees it in full."""
     (pk, _equipment, start, end, _blocked, priority, status, full, title, project, partner,
      first_name, last_name, username) = row  # fmt: skip
-    block = Block(
-        kind="reservation",
-        start=start,
-        end=end,
-        priority=priority,
-        status=status,
-        times=f"{clock(start, tz)}–{clock(end, tz)}",
-    )
+    # Block(kind=…, …) without its __init__ (twenty arguments bound, for thousands of
+    # rows): the defaults, then this reservation's values; tests hold the two equal.
+    block = object.__new__(Block)
     if full:
-        block.full = True
-        block.reservation_id = pk
-        block.title = title
-        block.project = project
-        block.partner = partner
-        # As User.get_full_name(), else the username.
-        block.booked_by = f"{first_name} {last_name}".strip() or username
+        block.__dict__ = {
+            **_BLOCK_DEFAULTS,
+            "kind": "reservation",
+            "start": start,
+            "end": end,
+            "priority": priority,
+            "status": status,
+            "times": times,
+            "full": True,
+            "reservation_id": pk,
+            "title": title,
+            "project": project,
+            "partner": partner,
+            # As User.get_full_name(), else the username.
+            "booked_by": f"{first_name} {last_name}".strip() or username,
+        }
+    else:
+        block.__dict__ = {
+            **_BLOCK_DEFAULTS,
+            "kind": "reservation",
+            "start": start,
+            "end": end,
+            "priority": priority,
+            "status": status,
+            "times": times,
+        }
     return block
 
 
+_BLOCK_DEFAULTS = {f.name: f.default for f in fields(Block) if f.default is not MISSING}
+
+
 def _reservation_pieces(
-    equipment: Sequence[Equipment],
-    window: tuple[datetime, datetime],
-    days: Sequence[DayBounds],
-    user: Any,
-    tz: ZoneInfo,
+    equipment: Sequence[Equipment], window: tuple[datetime, datetime], wall: WallClock, user: Any
 ) -> list[Piece]:
     """Cut the reservations shown in the window, and the buffers after them, into day pieces."""
     reservations = (
         Reservation.objects.overlapping(*window, buffers=True)
-        .filter(equipment_id__in=[e.pk for e in equipment], status__in=SHOWN_STATUSES)
+        .filter(Among("equipment_id", [e.pk for e in equipment]), status__in=SHOWN_STATUSES)
         .annotate(full=full_view_expression(user))
         .order_by("start", "pk")
         .values_list(*_BLOCK_COLUMNS)
     )
     pieces: list[Piece] = []
+    text, cut = wall.text, wall.pieces
+    origin, last_minute, dates, uniform = wall.origin, wall.end, wall.dates, wall.uniform
     for r in reservations:
-        block = _reservation_block(r, tz=tz)
         pk, start, end, blocked_until = r[1], r[2], r[3], r[4]
-        for day, a, b in _pieces(start, end, days, tz):
-            pieces.append((pk, day, a, b, block))
+        if uniform:
+            # WallClock.text and WallClock.pieces written out for the common case, a
+            # reservation within one of the days: the minutes since the first midnight
+            # give both its times and its place.
+            first = (start - origin) // ONE_MINUTE
+            last = (end - origin) // ONE_MINUTE
+            index, minute = divmod(first, DAY_MINUTES)
+            if first >= 0 and last < last_minute and last - first < DAY_MINUTES - minute:
+                end_text = CLOCK_TEXTS[last % DAY_MINUTES]
+                block = _reservation_block(r, times=f"{CLOCK_TEXTS[minute]}–{end_text}")
+                if last > first:
+                    pieces.append((pk, dates[index], minute, last - first + minute, block))
+            else:
+                end_text = text(end)
+                block = _reservation_block(r, times=f"{text(start)}–{end_text}")
+                for day, a, b in cut(start, end):
+                    pieces.append((pk, day, a, b, block))
+        else:
+            end_text = text(end)
+            block = _reservation_block(r, times=f"{text(start)}–{end_text}")
+            for day, a, b in cut(start, end):
+                pieces.append((pk, day, a, b, block))
         if blocked_until > end:
             buffer = Block(
                 kind="buffer",
                 start=end,
                 end=blocked_until,
                 priority=block.priority,
-                times=f"{clock(end, tz)}–{clock(blocked_until, tz)}",
+                times=f"{end_text}–{text(blocked_until)}",
             )
-            for day, a, b in _pieces(end, blocked_until, days, tz):
+            for day, a, b in cut(end, blocked_until):
                 pieces.append((pk, day, a, b, buffer))
     return pieces
 
@@ -476,15 +695,42 @@ def _rows(
     first: int,
     last: int,
     today: date,
+    openings: Openings,
 ) -> list[Row]:
-    """Place the pieces and the opening hours between minutes `first` and `last` of each day."""
-    cells: dict[int, dict[date, Cell]] = {
-        e.pk: {d: Cell(day=d, holiday=holidays.get(d, ""), today=d == today) for d in days}
-        for e in equipment
-    }
+    """Place the pieces and the opening hours between minutes `first` and `last` of each day.
+
+    The cells of equipment sharing a policy share their days' lists of opening places
+    (read only, as the rest of the grid): a week of 200 equipment makes thousands of
+    objects, and each one made is work for the garbage collector too.
+    """
+    placed_hours: dict[int, list[list[tuple[float, float]]]] = {}
+    # Cell(day=…, holiday=…, today=…, open=…) for every equipment and day, without __init__.
+    cell_values = [(d, holidays.get(d, ""), d == today) for d in days]
+    cells: dict[int, dict[date, Cell]] = {}
+    for e in equipment:
+        hours = openings[e.pk]
+        placed_days = placed_hours.get(id(hours))
+        if placed_days is None:
+            placed_days = placed_hours[id(hours)] = [
+                [_place(first, last, a, b) for a, b in day] for day in hours
+            ]
+        row = cells[e.pk] = {}
+        for (day, holiday, is_today), placed_day in zip(cell_values, placed_days, strict=True):
+            cell = row[day] = object.__new__(Cell)
+            cell.__dict__ = {
+                "day": day,
+                "holiday": holiday,
+                "blocks": [],
+                "open": placed_day,
+                "today": is_today,
+            }
     placed_once: set[int] = set()
+    places: dict[tuple[int, int], tuple[float, float]] = {}  # a busy week repeats its hours
     for pk, day, a, b, block in pieces:
-        offset, size = _place(first, last, a, b)
+        place = places.get((a, b))
+        if place is None:
+            place = places[a, b] = _place(first, last, a, b)
+        offset, size = place
         if size > 0:
             placed = block
             if id(block) in placed_once:
@@ -493,15 +739,10 @@ def _rows(
                 placed = object.__new__(Block)
                 placed.__dict__.update(block.__dict__)
             placed_once.add(id(block))
-            placed.__dict__.update(start_minute=a, end_minute=b, offset=offset, size=size)
+            placed.start_minute, placed.end_minute = a, b
+            placed.offset, placed.size = offset, size
             cells[pk][day].blocks.append(placed)
-    for e in equipment:
-        policy = e.policy
-        for day in days:
-            cells[e.pk][day].open = [
-                _place(first, last, a, b) for a, b in policy.opening_minutes(day.weekday())
-            ]
-    return [Row(equipment=e, cells=[cells[e.pk][d] for d in days]) for e in equipment]
+    return [Row(equipment=e, cells=list(cells[e.pk].values())) for e in equipment]
 
 
 def _ticks(first: int, last: int) -> list[Tick]:
