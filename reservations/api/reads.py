@@ -191,7 +191,10 @@ def reservation_list_sql(user: Any, asked: dict[str, Any]) -> ReservationListSQL
         params.extend(visible_params)
     for name in ("equipment", "project", "booked_by"):
         if name in asked:
-            conditions.append(f"r.{name}_id = %s")
+            # The equipment as a bigint on PostgreSQL, as Reservation.objects.of_equipment:
+            # one equipment's window then seeks the (equipment, span) GiST index.
+            typed = name == "equipment" and connection.vendor == "postgresql"
+            conditions.append(f"r.{name}_id = (%s)::bigint" if typed else f"r.{name}_id = %s")
             params.append(asked[name])
     if "partner" in asked:
         project = connection.ops.quote_name(Project._meta.db_table)
