@@ -62,6 +62,36 @@ def _tables() -> dict[str, str]:
     }
 
 
+@functools.cache
+def _prepared_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """Binds its parameters on the server and prepares its statement there: the
+        statement is parsed and planned once a connection, not once a request."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True, **kwargs)
+
+    return PreparedCursor
+
+
+def _cursor() -> Any:
+    """A cursor for one of the hot reads: Django's, or on PostgreSQL where the
+    connection may keep prepared statements (the settings' `prepare_threshold`, set
+    with the pool) one that prepares its statement, parsed and planned once a
+    connection instead of once a request. psycopg remembers the connection's prepared
+    statements and prepares again after a rollback forgot them. Django's wrapper stays
+    around it: the statements are logged and counted as any other."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        return connection.cursor()
+    return connection._prepare_cursor(_prepared_cursor_class()(raw))  # type: ignore[attr-defined]
+
+
 def _epoch(column: str) -> str:
     """Whole seconds since 1970 of a datetime column: `events.EpochSeconds` in SQL."""
     if connection.vendor == "postgresql":
@@ -303,7 +333,7 @@ def reservation_rows(
         window = [adapt(high), adapt(low)]
     params = [*by_params, *window, *map(str, shown), *map(str, ended), adapt(kept_since)]
     sql = _reservation_sql(connection.vendor, by, equipment is None)
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if equipment is None:

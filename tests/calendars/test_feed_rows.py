@@ -148,6 +148,48 @@ def test_reservation_rows_equal_the_orms(campus, data):
     assert len(by_orm(rows.BY_USER, campus.outsider.pk)) == 1
 
 
+def test_on_a_pooled_postgresql_connection_the_reservations_statement_is_prepared(
+    campus, data, monkeypatch
+):
+    """Where the connection keeps prepared statements (the pool's prepare_threshold),
+    the reservations' statement is prepared on the server, once a connection: its rows
+    are those of the client-bound statement, before and after a rollback forgot it."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    raw = connection.connection
+    cases = [
+        (rows.BY_EQUIPMENT, campus.rheometer.pk),
+        (rows.BY_PROJECT, campus.research.pk),
+        (rows.BY_PARTNER, campus.orleans.pk),
+        (rows.BY_USER, campus.researcher.pk),
+    ]
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [s for (s,) in cursor.fetchall() if '"reservations_reservation" r' in s]
+
+    monkeypatch.setattr(raw, "prepare_threshold", None)
+    client_bound = [by_sql(by, value) for by, value in cases]
+    assert all(client_bound) and prepared() == []
+    monkeypatch.setattr(raw, "prepare_threshold", 5)
+    for _ in range(2):
+        assert [by_sql(by, value) for by, value in cases] == client_bound
+    assert len(prepared()) == len(cases)
+    # A rolled back savepoint: psycopg forgets (deallocates) them, then prepares again.
+    try:
+        with transaction.atomic():
+            by_sql(*cases[0])
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert [by_sql(by, value) for by, value in cases] == client_bound
+    assert len(prepared()) == len(cases)
+
+
 def test_an_equipment_feeds_rows_fill_in_its_equipment(campus, data):
     for equipment in (campus.rheometer, campus.hplc):
         head = EquipmentHead.of(Equipment.objects.select_related("site").get(pk=equipment.pk))
