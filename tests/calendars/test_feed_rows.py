@@ -148,12 +148,11 @@ def test_reservation_rows_equal_the_orms(campus, data):
     assert len(by_orm(rows.BY_USER, campus.outsider.pk)) == 1
 
 
-def test_on_a_pooled_postgresql_connection_the_reservations_statement_is_prepared(
-    campus, data, monkeypatch
-):
+def test_on_a_pooled_postgresql_connection_the_hot_reads_are_prepared(campus, data, monkeypatch):
     """Where the connection keeps prepared statements (the pool's prepare_threshold),
-    the reservations' statement is prepared on the server, once a connection: its rows
-    are those of the client-bound statement, before and after a rollback forgot it."""
+    the token's and the reservations' statements are prepared on the server, once a
+    connection: their answers are those of the client-bound statements, before and
+    after a rollback made psycopg forget them."""
     from django.db import connection, transaction
 
     if connection.vendor != "postgresql":
@@ -166,19 +165,38 @@ def test_on_a_pooled_postgresql_connection_the_reservations_statement_is_prepare
         (rows.BY_PARTNER, campus.orleans.pk),
         (rows.BY_USER, campus.researcher.pk),
     ]
+    key = feed_token_for(user=campus.researcher).key
+    FeedState.objects.create(key=f"/a|{campus.researcher.pk}|en", etag='"e"', changed_at=NOW)
+
+    def answers() -> list:
+        tokens = [
+            rows.token_candidates(
+                key[:8], state_key=("/a|", "|en"), equipment_pk=pk, window=(LOW, HIGH)
+            )
+            for pk in (campus.rheometer.pk, campus.hplc.pk, 10**6)
+        ]
+        found = [
+            (t.user.pk, t.key, t.state and (t.state.etag, t.state.changed_at), t.equipment,
+             as_tuples(t.closures))
+            for candidates in tokens
+            for t in candidates
+        ]  # fmt: skip
+        return [by_sql(by, value) for by, value in cases] + found
 
     def prepared() -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return [s for (s,) in cursor.fetchall() if '"reservations_reservation" r' in s]
+            return [s for (s,) in cursor.fetchall()]
 
     monkeypatch.setattr(raw, "prepare_threshold", None)
-    client_bound = [by_sql(by, value) for by, value in cases]
-    assert all(client_bound) and prepared() == []
+    client_bound = answers()
+    assert len(client_bound) == len(cases) + 3 and all(client_bound) and prepared() == []
     monkeypatch.setattr(raw, "prepare_threshold", 5)
     for _ in range(2):
-        assert [by_sql(by, value) for by, value in cases] == client_bound
-    assert len(prepared()) == len(cases)
+        assert answers() == client_bound
+    # One statement a kind of feed, one for the token (prepared again for each type
+    # psycopg gives an id: a smallint, an integer).
+    assert len(set(prepared())) == len(cases) + 1
     # A rolled back savepoint: psycopg forgets (deallocates) them, then prepares again.
     try:
         with transaction.atomic():
@@ -186,8 +204,8 @@ def test_on_a_pooled_postgresql_connection_the_reservations_statement_is_prepare
             raise RuntimeError
     except RuntimeError:
         pass
-    assert [by_sql(by, value) for by, value in cases] == client_bound
-    assert len(prepared()) == len(cases)
+    assert answers() == client_bound
+    assert len(set(prepared())) == len(cases) + 1
 
 
 def test_an_equipment_feeds_rows_fill_in_its_equipment(campus, data):
