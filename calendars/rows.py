@@ -69,12 +69,12 @@ def _tables() -> dict[str, str]:
 def _prepared_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+    class PreparedCursor(ServerBindingCursor):
         """Binds its parameters on the server and prepares its statement there: the
         statement is parsed and planned once a connection, not once a request."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True, **kwargs)
+            return super().execute(query, params, prepare=True, **kwargs)  # type: ignore[misc]
 
     return PreparedCursor
 
