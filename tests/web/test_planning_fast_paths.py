@@ -23,7 +23,7 @@ from equipment.models import Equipment, Site
 from equipment.policy import effective_policy, overrides_key
 from equipment.services import equipment_create
 from reservations import planning as grid_module
-from reservations.models import Reservation
+from reservations.models import Closure, Reservation
 from reservations.planning import (
     Block,
     WallClock,
@@ -31,6 +31,7 @@ from reservations.planning import (
     _pieces,
     _reservation_block,
     build_grid,
+    build_planning,
     clock,
 )
 from reservations.templatetags.calendar_json import calendar_json
@@ -134,6 +135,96 @@ def test_the_grid_is_the_same_without_the_wall_clock_shortcut(campus, monkeypatc
     assert facts(fast) == facts(slow)
     assert fast.rows_across == slow.rows_across
     assert (fast.first_minute, fast.last_minute) == (slow.first_minute, slow.last_minute)
+
+
+# --- the planning's rows written straight from the database's rows ------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_planning_markup_is_the_grid_rows(campus, language):
+    """build_planning writes what build_grid's rows write: every reader (in full or not),
+    buffers, pending and cancelled bookings, closures of an equipment, a site and every
+    site, bookings across midnight and beyond the window, a week with a clock change."""
+    Equipment.objects.filter(pk=campus.hplc.pk).update(
+        status=Equipment.Status.MAINTENANCE, name='Chaîne <"A&P"> l\'été', code="WL&<1>"
+    )
+    hours = {day: [["07:15", "12:00"], ["13:30", "21:45"]] for day in ("mon", "tue", "wed")}
+    hours.update({day: [] for day in ("thu", "fri", "sat", "sun")})
+    Equipment.objects.filter(pk=campus.rheometer.pk).update(
+        policy_overrides={"opening_hours": hours}
+    )
+    others = [
+        equipment_create(
+            actor=SYSTEM, code=f"MK-{n}", name=f"Banc {n}", category=campus.rheo, site=campus.site
+        )
+        for n in range(3)
+    ]
+    spans = [
+        (timedelta(hours=9), timedelta(hours=10, minutes=30), timedelta(0)),
+        (timedelta(hours=6, seconds=30), timedelta(hours=6, minutes=1), timedelta(minutes=15)),
+        (timedelta(days=1, hours=22), timedelta(days=2, hours=2), timedelta(minutes=30)),
+        (timedelta(days=-2), timedelta(days=1, hours=3), timedelta(0)),
+        (timedelta(days=6, hours=20), timedelta(days=8), timedelta(0)),
+        (timedelta(days=2, hours=14), timedelta(days=3), timedelta(hours=1)),
+        (timedelta(days=2, hours=14), timedelta(days=2, hours=16), timedelta(hours=1)),
+        (timedelta(days=3, hours=8), timedelta(days=3, hours=20, minutes=45), timedelta(0)),
+    ]
+    owners = [
+        (campus.research, campus.researcher, "research"),
+        (campus.teaching, campus.teacher, "pedagogical"),
+        (campus.confidential, campus.industrial, "industrial"),
+    ]
+    weeks = [(date(2026, 12, 14), 7), (date(2026, 12, 16), 1), (date(2027, 3, 22), 7)]
+    for monday, _days in weeks[::2]:
+        base = datetime.combine(monday, datetime.min.time(), PARIS)
+        for n, (start, end, buffer) in enumerate(spans):
+            project, person, priority = owners[n % 3]
+            reservation_row(
+                campus,
+                base + start,
+                0,
+                end=base + end,
+                blocked_until=base + end + buffer,
+                at=NOW,
+                title=f'Essai <{n}> & "co"',
+                project=project,
+                booked_by=person,
+                priority=priority,
+                status=["confirmed", "pending", "completed", "cancelled"][n % 4],
+                equipment=[campus.hplc, campus.rheometer, *others][n % 5],
+            )
+        Closure.objects.create(
+            equipment=others[0], start=base + timedelta(hours=10), end=base + timedelta(hours=12),
+            reason="panne <x>",
+        )  # fmt: skip
+        Closure.objects.create(
+            site=campus.site, start=base + timedelta(days=2, hours=18),
+            end=base + timedelta(days=3, hours=9), reason="alarme",
+        )  # fmt: skip
+        Closure.objects.create(
+            start=base + timedelta(days=4), end=base + timedelta(days=5), reason="férié & co"
+        )
+    readers = [campus.admin, campus.researcher, campus.teacher, campus.eq_manager]
+    equipment = list(Equipment.objects.order_by("site__name", "code"))
+    with translation.override(language):
+        for first_day, days in weeks:
+            for user in readers:
+                for items in (equipment, equipment[:1], []):
+                    found = {"equipment": items, "first_day": first_day, "days": days}
+                    found.update(user=user, now=NOW)
+                    fast, slow = build_planning(**found), build_grid(**found)
+                    assert fast.rows_across == slow.rows_across
+                    assert fast.shown == slow.shown == bool(items)
+                    assert (fast.first_minute, fast.last_minute, fast.days, fast.today) == (
+                        slow.first_minute, slow.last_minute, slow.days, slow.today,
+                    )  # fmt: skip
+                    assert fast.ticks == slow.ticks and fast.holidays == slow.holidays
+            page = build_planning(
+                equipment=equipment, first_day=weeks[0][0], days=7, user=campus.admin, now=NOW
+            ).rows_across
+    assert page.count("block-buffer") >= 3 and page.count("block-closure") >= 6
+    assert "WL&amp;&lt;1&gt;" in page and "Essai &lt;0&gt; &amp; &quot;co&quot;" in page
 
 
 # --- blocks, cells and rows written without a template ----------------------------------------
