@@ -14,6 +14,7 @@ from django.forms.models import ModelChoiceIterator
 from django.template import Context, Template
 from django.utils import translation
 from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from core.roles import SYSTEM
@@ -328,6 +329,54 @@ def test_the_menus_list_the_model_choices(campus):
         assert str(SiteCategoryFilterForm({"site": campus.site.pk})["site"]) == str(
             Plain({"site": campus.site.pk})["site"]
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_menus_written_in_python_are_those_of_the_templates(campus, language):
+    from equipment.forms import ListedSelect
+    from equipment.models import Category
+
+    odd = Site.objects.create(name='Lab <"A&B"> l\'été', city="Tours")
+    Category.objects.create(name="Rhéo & <co>")
+    form = SiteCategoryFilterForm()
+
+    class Plain(forms.Form):
+        site = forms.ModelChoiceField(
+            queryset=Site.objects.all(),
+            required=False,
+            empty_label=form.fields["site"].empty_label,
+            widget=forms.Select(
+                attrs={"aria-label": form.fields["site"].widget.attrs["aria-label"]}
+            ),
+        )
+        category = forms.ModelChoiceField(
+            queryset=Category.objects.all(),
+            required=False,
+            empty_label=form.fields["category"].empty_label,
+            widget=forms.Select(
+                attrs={"aria-label": form.fields["category"].widget.attrs["aria-label"]}
+            ),
+        )
+
+    with translation.override(language):
+        for data in (None, {}, {"site": odd.pk}, {"site": "999", "category": "x"}):
+            for name in ("site", "category"):
+                listed = str(SiteCategoryFilterForm(data)[name])
+                assert listed == str(Plain(data)[name])
+        assert "selected>Lab &lt;&quot;A&amp;B&quot;&gt; l&#x27;été</option>" in str(
+            SiteCategoryFilterForm({"site": odd.pk})["site"]
+        )
+    # Grouped choices, a required menu, a safe label: as forms.Select writes them.
+    choices = [("", mark_safe("<b>—</b>")), ("Group <1>", [("a", "A & a"), ("b", "B")]), ("c", "C")]
+    for widget_attrs in ({"required": True, "data-x": False}, {}):
+        ours = ListedSelect(attrs=widget_attrs, choices=choices).render("m<", "a")
+        assert ours == forms.Select(attrs=widget_attrs, choices=choices).render("m<", "a")
+    flat = [("", mark_safe("<b>—</b>")), ("a", "A & a")]
+    ours = ListedSelect(attrs={"required": True, "data-x": False}, choices=flat)
+    assert ours.render("m", ["a"]) == forms.Select(
+        attrs={"required": True, "data-x": False}, choices=flat
+    ).render("m", ["a"])
 
 
 @pytest.mark.django_db
