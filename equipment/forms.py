@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+from django.utils.html import escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .documents import ACCEPT
@@ -28,10 +30,51 @@ class ListedChoiceIterator(ModelChoiceIterator):
             yield self.choice(obj)
 
 
+def _shown(value: Any) -> str:
+    """A value as the widget templates write it (`{{ value|stringformat:'s' }}`, escaped
+    unless already safe)."""
+    return str(value) if isinstance(value, SafeData) else escape(str(value))
+
+
+class ListedSelect(forms.Select):
+    """A menu written in Python rather than by Django's templates (select.html, an
+    include of select_option.html and attrs.html per option): the same markup, from the
+    same context (`get_context`), stripped as the form renderer strips it, for a fraction
+    of the time. Grouped choices are left to the templates. Tests hold the two equal."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = widget["optgroups"]
+        if any(group_name for group_name, _choices, _index in groups):
+            return super().render(name, value, attrs, renderer)
+        options = [
+            f'\n  <option value="{_shown(option["value"])}"{_attrs(option["attrs"])}>'
+            f"{_shown(option['label'])}</option>\n"
+            for _name, choices, _index in groups
+            for option in choices
+        ]
+        return mark_safe(  # noqa: S308 (every value escaped as the templates do)
+            f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>'
+            f"{''.join(options)}\n</select>"
+        )
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """django/forms/widgets/attrs.html."""
+    return "".join(
+        f" {_shown(name)}" if value is True else f' {_shown(name)}="{_shown(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
 class ListedModelChoiceField(forms.ModelChoiceField):
-    """A menu of a few rows (sites, categories): see ListedChoiceIterator."""
+    """A menu of a few rows (sites, categories): see ListedChoiceIterator, ListedSelect."""
 
     iterator = ListedChoiceIterator
+    widget = ListedSelect
 
 
 class SiteCategoryFilterForm(forms.Form):
@@ -42,14 +85,14 @@ class SiteCategoryFilterForm(forms.Form):
         required=False,
         label=_("Site"),
         empty_label=_("All sites"),
-        widget=forms.Select(attrs={"aria-label": _("Site")}),
+        widget=ListedSelect(attrs={"aria-label": _("Site")}),
     )
     category = ListedModelChoiceField(
         queryset=Category.objects.all(),
         required=False,
         label=_("Category"),
         empty_label=_("All categories"),
-        widget=forms.Select(attrs={"aria-label": _("Category")}),
+        widget=ListedSelect(attrs={"aria-label": _("Category")}),
     )
 
 

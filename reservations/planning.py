@@ -126,7 +126,14 @@ class Block:
         `escape` is the standard library's, behind a lazy-string wrapper). `escaped`
         (Escapes) keeps the texts already escaped, from block to block.
         """
-        e = Escapes() if escaped is None else escaped
+        before, after = self.across_parts(words, Escapes() if escaped is None else escaped)
+        # `across` is numbers: nothing to escape.
+        return f"{before}{_across(self.offset, self.size)}{after}"
+
+    def across_parts(self, words: dict[str, Any], escaped: dict[str, str]) -> tuple[str, str]:
+        """`across_html` before and after the block's place (`across`): the place may be
+        given later (build_planning)."""
+        e = escaped
         # The class and the data attributes depend on kind, priority and status only.
         head, tail = _block_markup(self.kind, self.priority, self.status)
         if self.reservation_id:
@@ -148,11 +155,7 @@ class Block:
             else:
                 label = ""
             tooltip = e[self.describe(words)]
-        # `across` is numbers: nothing to escape.
-        return (
-            f'{head} style="{_across(self.offset, self.size)}" '
-            f'title="{tooltip}"{tail}>{label}</span>\n'
-        )
+        return f'{head} style="', f'" title="{tooltip}"{tail}>{label}</span>\n'
 
 
 class Escapes(dict[str, str]):
@@ -271,20 +274,24 @@ class Row:
         """The row of the planning's table (reservations/_grid.html): what the template's
         loop over the rows wrote for it, whitespace included (tests/web/test_planning.py
         holds them equal), with `link` the equipment page's URL."""
-        item = self.equipment
-        status = ""
-        if item.status != Equipment.Status.ACTIVE:
-            status = (
-                f'<span class="status status-{escape(item.status)}">'
-                f"{escape(str(item.get_status_display()))}</span>"
-            )
-        return (
-            f'\n    <tr data-equipment="{item.pk}">\n      <th scope="row" class="eq">\n'
-            f'        <a href="{escape(link)}">{escape(item.code)}</a>\n'
-            f"        <small>{escape(item.name)}</small>\n"
-            f"        {status}\n      </th>\n"
-            f"      {self.cells_html(words, openings, escaped)}\n    </tr>\n  "
+        return _row_html(self.equipment, link, self.cells_html(words, openings, escaped))
+
+
+def _row_html(item: Equipment, link: str, cells: str) -> str:
+    """A row of the planning's table (Row.across_html) with its cells' markup given."""
+    status = ""
+    if item.status != Equipment.Status.ACTIVE:
+        status = (
+            f'<span class="status status-{escape(item.status)}">'
+            f"{escape(str(item.get_status_display()))}</span>"
         )
+    return (
+        f'\n    <tr data-equipment="{item.pk}">\n      <th scope="row" class="eq">\n'
+        f'        <a href="{escape(link)}">{escape(item.code)}</a>\n'
+        f"        <small>{escape(item.name)}</small>\n"
+        f"        {status}\n      </th>\n"
+        f"      {cells}\n    </tr>\n  "
+    )
 
 
 # Any number will do: the equipment pages' paths differ only by it (Grid.rows_across).
@@ -326,6 +333,14 @@ class Grid:
     holidays: dict[date, str]
     ticks: list[Tick]
     today: date
+    # The rows' markup when written straight from the database's rows (build_planning):
+    # `rows` is then empty, and `rows_across` gives it.
+    markup: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        """Whether the table has rows (reservations/_grid.html)."""
+        return bool(self.rows or self.markup)
 
     @property
     def hour_count(self) -> int:
@@ -347,6 +362,8 @@ class Grid:
     def rows_across(self) -> SafeString:
         """Every row of the planning's table (reservations/_grid.html), written here
         rather than by a template loop per row, as the blocks are (Row.across_html)."""
+        if self.markup is not None:
+            return mark_safe(self.markup)  # noqa: S308 (build_planning escapes what it writes)
         words = _block_words(get_language())
         links = equipment_links(row.equipment.pk for row in self.rows)
         openings: dict[Any, str] = {}
@@ -743,6 +760,197 @@ def _rows(
             placed.offset, placed.size = offset, size
             cells[pk][day].blocks.append(placed)
     return [Row(equipment=e, cells=list(cells[e.pk].values())) for e in equipment]
+
+
+# A piece of busy time written as markup but its place: equipment pk, local day, first and
+# last wall-clock minute, the block's markup before and after its place (Block.across_parts).
+MarkupPiece = tuple[int, date, int, int, str, str]
+
+
+def build_planning(
+    *, equipment: Sequence[Equipment], first_day: date, days: int, user: Any, now: datetime
+) -> Grid:
+    """`build_grid` for the planning page: the same grid, but its rows written as markup
+    (Grid.markup, what `rows_across` gives) straight from the database's rows, without a
+    Block per piece placed in Cells and written afterwards: a busy week has thousands.
+    Tests hold the two equal (tests/web/test_planning_fast_paths.py)."""
+    tz = local_tz()
+    day_list = [first_day + timedelta(days=n) for n in range(days)]
+    window = (day_bounds(day_list[0], tz)[0], day_bounds(day_list[-1], tz)[1])
+    holidays = public_holidays(day_list[0], day_list[-1])
+    words = _block_words(get_language())
+    escaped = Escapes()
+    pieces: list[MarkupPiece] = []
+    booked: list[tuple[int, int]] = []
+    if equipment:
+        bounds = _day_bounds(day_list, tz)
+        booked = _reservation_markup(
+            equipment, window, WallClock(bounds, tz), user, words, escaped, pieces
+        )
+        closures: dict[int, tuple[str, str]] = {}
+        for pk, day, a, b, block in _closure_pieces(equipment, window, bounds, tz):
+            parts = closures.get(id(block))
+            if parts is None:
+                parts = closures[id(block)] = block.across_parts(words, escaped)
+            pieces.append((pk, day, a, b, *parts))
+    today = now.astimezone(tz).date()
+    Equipment.load_policies(equipment)
+    openings = _openings(equipment, day_list)
+    first, last = _span(openings, booked)
+    return Grid(
+        days=day_list,
+        rows=[],
+        first_minute=first,
+        last_minute=last,
+        holidays=holidays,
+        ticks=_ticks(first, last),
+        today=today,
+        markup=_rows_markup(equipment, day_list, pieces, first, last, today, openings),
+    )
+
+
+def _reservation_markup(
+    equipment: Sequence[Equipment],
+    window: tuple[datetime, datetime],
+    wall: WallClock,
+    user: Any,
+    words: dict[str, Any],
+    escaped: dict[str, str],
+    pieces: list[MarkupPiece],
+) -> list[tuple[int, int]]:
+    """`_reservation_pieces` with each block written (Block.across_parts) rather than made:
+    add the pieces of the reservations and their buffers to `pieces`; give the first and
+    last minutes of the reservations' pieces (what `_span` reads of them)."""
+    reservations = (
+        Reservation.objects.overlapping(*window, buffers=True)
+        .filter(Among("equipment_id", [e.pk for e in equipment]), status__in=SHOWN_STATUSES)
+        .annotate(full=full_view_expression(user))
+        .order_by("start", "pk")
+        .values_list(*_BLOCK_COLUMNS)
+    )
+    e = escaped
+    busy, buffer_word, labels = words["busy"], words["buffer"], words["priorities"]
+    busy_label = words["busy_label"]
+    # Blocks that show no details repeat: their markup by (priority, status, times).
+    hidden: dict[tuple[str, str, str], tuple[str, str]] = {}
+    buffers: dict[tuple[str, str], tuple[str, str]] = {}
+    lowest, highest = DAY_MINUTES, 0
+    text, cut = wall.text, wall.pieces
+    origin, last_minute, dates, uniform = wall.origin, wall.end, wall.dates, wall.uniform
+    add = pieces.append
+    for r in reservations:
+        (pk, equipment_id, start, end, blocked_until, priority, status, full, title, project,
+         partner, first_name, last_name, username) = r  # fmt: skip
+        found: list[tuple[date, int, int]]
+        if uniform:
+            # As _reservation_pieces: a reservation within one of the days is placed from
+            # its minutes since the first midnight.
+            first = (start - origin) // ONE_MINUTE
+            last = (end - origin) // ONE_MINUTE
+            index, minute = divmod(first, DAY_MINUTES)
+            if first >= 0 and last < last_minute and last - first < DAY_MINUTES - minute:
+                end_text = CLOCK_TEXTS[last % DAY_MINUTES]
+                times = f"{CLOCK_TEXTS[minute]}–{end_text}"
+                found = [(dates[index], minute, last - first + minute)] if last > first else []
+            else:
+                end_text = text(end)
+                times = f"{text(start)}–{end_text}"
+                found = cut(start, end)
+        else:
+            end_text = text(end)
+            times = f"{text(start)}–{end_text}"
+            found = cut(start, end)
+        if full:
+            # Block.across_parts of _reservation_block's block, written out.
+            head, tail = _block_markup("reservation", priority, status)
+            shown = e[title]
+            booked_by = f"{first_name} {last_name}".strip() or username
+            before = f'{head} style="'
+            after = (
+                f'" title="{e[times]} · {shown} · {e[project]} ({e[partner]}) · {e[booked_by]}"'
+                f'{tail} data-reservation="{pk}"><span class="label">{shown}</span></span>\n'
+            )
+        else:
+            parts = hidden.get((priority, status, times))
+            if parts is None:
+                head, tail = _block_markup("reservation", priority, status)
+                tooltip = e[f"{times} · {busy} ({labels.get(priority, priority)})"]
+                parts = hidden[priority, status, times] = (
+                    f'{head} style="',
+                    f'" title="{tooltip}"{tail}>{busy_label}</span>\n',
+                )
+            before, after = parts
+        for day, a, b in found:
+            add((equipment_id, day, a, b, before, after))
+            if a < lowest:
+                lowest = a
+            if b > highest:
+                highest = b
+        if blocked_until > end:
+            buffer_times = f"{end_text}–{text(blocked_until)}"
+            parts = buffers.get((priority, buffer_times))
+            if parts is None:
+                head, tail = _block_markup("buffer", priority, "")
+                tooltip = e[f"{buffer_times} · {buffer_word}"]
+                parts = buffers[priority, buffer_times] = (
+                    f'{head} style="',
+                    f'" title="{tooltip}"{tail}></span>\n',
+                )
+            for day, a, b in cut(end, blocked_until):
+                add((equipment_id, day, a, b, *parts))
+    return [(lowest, highest)] if highest else []
+
+
+def _rows_markup(
+    equipment: Sequence[Equipment],
+    days: Sequence[date],
+    pieces: Sequence[MarkupPiece],
+    first: int,
+    last: int,
+    today: date,
+    openings: Openings,
+) -> str:
+    """The planning's rows (Grid.rows_across) from pieces written but their place: `_rows`
+    and Row.across_html in one pass, with the same markup."""
+    count = len(days)
+    day_index = {day: n for n, day in enumerate(days)}
+    position = {e.pk: n for n, e in enumerate(equipment)}
+    cells: list[list[str]] = [[] for _n in range(len(equipment) * count)]
+    places: dict[tuple[int, int], str | None] = {}  # a busy week repeats its hours
+    for pk, day, a, b, before, after in pieces:
+        if (a, b) in places:
+            place = places[a, b]
+        else:
+            offset, size = _place(first, last, a, b)
+            place = places[a, b] = _across(offset, size) if size > 0 else None
+        if place is not None:
+            cells[position[pk] * count + day_index[day]].append(f"{before}{place}{after}")
+    # Cell.across_html's opening hours, once per list of them (equal policies share one).
+    opening_markup: dict[int, list[str]] = {}
+    classes = ["today" if day == today else "" for day in days]
+    links = equipment_links(e.pk for e in equipment)
+    html = []
+    for n, item in enumerate(equipment):
+        hours = openings[item.pk]
+        opened = opening_markup.get(id(hours))
+        if opened is None:
+            opened = opening_markup[id(hours)] = [
+                "".join(
+                    f'<span class="open" style="left:{x:.3f}%;width:{y:.3f}%"></span>'
+                    for x, y in (_place(first, last, a, b) for a, b in day)
+                )
+                for day in hours
+            ]
+        base = n * count
+        tds = "".join(
+            [
+                f'<td class="{classes[d]}"><div class="track">{opened[d]}\n'
+                f"{''.join(cells[base + d])}</div></td>\n"
+                for d in range(count)
+            ]
+        )
+        html.append(_row_html(item, links[item.pk], tds))
+    return "".join(html)
 
 
 def _ticks(first: int, last: int) -> list[Tick]:

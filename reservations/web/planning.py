@@ -14,7 +14,7 @@ from equipment.models import Equipment
 from reservations.forms import (
     PlanningForm,
 )
-from reservations.planning import build_grid, monday_of
+from reservations.planning import build_planning, monday_of
 from reservations.services.noshows import record_no_shows_of
 from reservations.web.calendar_feed import calendar_settings
 
@@ -54,7 +54,9 @@ def planning(request: HttpRequest) -> HttpResponse:
         items = items.filter(category=category)
     equipment = list(items.order_by("site__name", "code"))
     record_no_shows_of(equipment, now=now)
-    grid = build_grid(equipment=equipment, first_day=first, days=count, user=request.user, now=now)
+    grid = build_planning(
+        equipment=equipment, first_day=first, days=count, user=request.user, now=now
+    )
     step = timedelta(days=count)
 
     def link(target: date) -> str:

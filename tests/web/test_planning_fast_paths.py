@@ -14,6 +14,7 @@ from django.forms.models import ModelChoiceIterator
 from django.template import Context, Template
 from django.utils import translation
 from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from core.roles import SYSTEM
@@ -23,7 +24,7 @@ from equipment.models import Equipment, Site
 from equipment.policy import effective_policy, overrides_key
 from equipment.services import equipment_create
 from reservations import planning as grid_module
-from reservations.models import Reservation
+from reservations.models import Closure, Reservation
 from reservations.planning import (
     Block,
     WallClock,
@@ -31,6 +32,7 @@ from reservations.planning import (
     _pieces,
     _reservation_block,
     build_grid,
+    build_planning,
     clock,
 )
 from reservations.templatetags.calendar_json import calendar_json
@@ -136,6 +138,96 @@ def test_the_grid_is_the_same_without_the_wall_clock_shortcut(campus, monkeypatc
     assert (fast.first_minute, fast.last_minute) == (slow.first_minute, slow.last_minute)
 
 
+# --- the planning's rows written straight from the database's rows ------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_planning_markup_is_the_grid_rows(campus, language):
+    """build_planning writes what build_grid's rows write: every reader (in full or not),
+    buffers, pending and cancelled bookings, closures of an equipment, a site and every
+    site, bookings across midnight and beyond the window, a week with a clock change."""
+    Equipment.objects.filter(pk=campus.hplc.pk).update(
+        status=Equipment.Status.MAINTENANCE, name='Chaîne <"A&P"> l\'été', code="WL&<1>"
+    )
+    hours = {day: [["07:15", "12:00"], ["13:30", "21:45"]] for day in ("mon", "tue", "wed")}
+    hours.update({day: [] for day in ("thu", "fri", "sat", "sun")})
+    Equipment.objects.filter(pk=campus.rheometer.pk).update(
+        policy_overrides={"opening_hours": hours}
+    )
+    others = [
+        equipment_create(
+            actor=SYSTEM, code=f"MK-{n}", name=f"Banc {n}", category=campus.rheo, site=campus.site
+        )
+        for n in range(3)
+    ]
+    spans = [
+        (timedelta(hours=9), timedelta(hours=10, minutes=30), timedelta(0)),
+        (timedelta(hours=6, seconds=30), timedelta(hours=6, minutes=1), timedelta(minutes=15)),
+        (timedelta(days=1, hours=22), timedelta(days=2, hours=2), timedelta(minutes=30)),
+        (timedelta(days=-2), timedelta(days=1, hours=3), timedelta(0)),
+        (timedelta(days=6, hours=20), timedelta(days=8), timedelta(0)),
+        (timedelta(days=2, hours=14), timedelta(days=3), timedelta(hours=1)),
+        (timedelta(days=2, hours=14), timedelta(days=2, hours=16), timedelta(hours=1)),
+        (timedelta(days=3, hours=8), timedelta(days=3, hours=20, minutes=45), timedelta(0)),
+    ]
+    owners = [
+        (campus.research, campus.researcher, "research"),
+        (campus.teaching, campus.teacher, "pedagogical"),
+        (campus.confidential, campus.industrial, "industrial"),
+    ]
+    weeks = [(date(2026, 12, 14), 7), (date(2026, 12, 16), 1), (date(2027, 3, 22), 7)]
+    for monday, _days in weeks[::2]:
+        base = datetime.combine(monday, datetime.min.time(), PARIS)
+        for n, (start, end, buffer) in enumerate(spans):
+            project, person, priority = owners[n % 3]
+            reservation_row(
+                campus,
+                base + start,
+                0,
+                end=base + end,
+                blocked_until=base + end + buffer,
+                at=NOW,
+                title=f'Essai <{n}> & "co"',
+                project=project,
+                booked_by=person,
+                priority=priority,
+                status=["confirmed", "pending", "completed", "cancelled"][n % 4],
+                equipment=[campus.hplc, campus.rheometer, *others][n % 5],
+            )
+        Closure.objects.create(
+            equipment=others[0], start=base + timedelta(hours=10), end=base + timedelta(hours=12),
+            reason="panne <x>",
+        )  # fmt: skip
+        Closure.objects.create(
+            site=campus.site, start=base + timedelta(days=2, hours=18),
+            end=base + timedelta(days=3, hours=9), reason="alarme",
+        )  # fmt: skip
+        Closure.objects.create(
+            start=base + timedelta(days=4), end=base + timedelta(days=5), reason="férié & co"
+        )
+    readers = [campus.admin, campus.researcher, campus.teacher, campus.eq_manager]
+    equipment = list(Equipment.objects.order_by("site__name", "code"))
+    with translation.override(language):
+        for first_day, days in weeks:
+            for user in readers:
+                for items in (equipment, equipment[:1], []):
+                    found = {"equipment": items, "first_day": first_day, "days": days}
+                    found.update(user=user, now=NOW)
+                    fast, slow = build_planning(**found), build_grid(**found)
+                    assert fast.rows_across == slow.rows_across
+                    assert fast.shown == slow.shown == bool(items)
+                    assert (fast.first_minute, fast.last_minute, fast.days, fast.today) == (
+                        slow.first_minute, slow.last_minute, slow.days, slow.today,
+                    )  # fmt: skip
+                    assert fast.ticks == slow.ticks and fast.holidays == slow.holidays
+            page = build_planning(
+                equipment=equipment, first_day=weeks[0][0], days=7, user=campus.admin, now=NOW
+            ).rows_across
+    assert page.count("block-buffer") >= 3 and page.count("block-closure") >= 6
+    assert "WL&amp;&lt;1&gt;" in page and "Essai &lt;0&gt; &amp; &quot;co&quot;" in page
+
+
 # --- blocks, cells and rows written without a template ----------------------------------------
 
 
@@ -237,6 +329,54 @@ def test_the_menus_list_the_model_choices(campus):
         assert str(SiteCategoryFilterForm({"site": campus.site.pk})["site"]) == str(
             Plain({"site": campus.site.pk})["site"]
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_menus_written_in_python_are_those_of_the_templates(campus, language):
+    from equipment.forms import ListedSelect
+    from equipment.models import Category
+
+    odd = Site.objects.create(name='Lab <"A&B"> l\'été', city="Tours")
+    Category.objects.create(name="Rhéo & <co>")
+    form = SiteCategoryFilterForm()
+
+    class Plain(forms.Form):
+        site = forms.ModelChoiceField(
+            queryset=Site.objects.all(),
+            required=False,
+            empty_label=form.fields["site"].empty_label,
+            widget=forms.Select(
+                attrs={"aria-label": form.fields["site"].widget.attrs["aria-label"]}
+            ),
+        )
+        category = forms.ModelChoiceField(
+            queryset=Category.objects.all(),
+            required=False,
+            empty_label=form.fields["category"].empty_label,
+            widget=forms.Select(
+                attrs={"aria-label": form.fields["category"].widget.attrs["aria-label"]}
+            ),
+        )
+
+    with translation.override(language):
+        for data in (None, {}, {"site": odd.pk}, {"site": "999", "category": "x"}):
+            for name in ("site", "category"):
+                listed = str(SiteCategoryFilterForm(data)[name])
+                assert listed == str(Plain(data)[name])
+        assert "selected>Lab &lt;&quot;A&amp;B&quot;&gt; l&#x27;été</option>" in str(
+            SiteCategoryFilterForm({"site": odd.pk})["site"]
+        )
+    # Grouped choices, a required menu, a safe label: as forms.Select writes them.
+    choices = [("", mark_safe("<b>—</b>")), ("Group <1>", [("a", "A & a"), ("b", "B")]), ("c", "C")]
+    for widget_attrs in ({"required": True, "data-x": False}, {}):
+        ours = ListedSelect(attrs=widget_attrs, choices=choices).render("m<", "a")
+        assert ours == forms.Select(attrs=widget_attrs, choices=choices).render("m<", "a")
+    flat = [("", mark_safe("<b>—</b>")), ("a", "A & a")]
+    ours = ListedSelect(attrs={"required": True, "data-x": False}, choices=flat)
+    assert ours.render("m", ["a"]) == forms.Select(
+        attrs={"required": True, "data-x": False}, choices=flat
+    ).render("m", ["a"])
 
 
 @pytest.mark.django_db
