@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.renderers import renderers_with_json_text
 from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
 from core.ids import MAX_ID, is_id
@@ -34,6 +35,7 @@ from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import (
     Probe,
     availabilities,
+    availability_times,
     equipment_for_availability,
     reservations_visible_to,
 )
@@ -60,6 +62,7 @@ from .reads import (
     CountWhenNeededPagination,
     LocalStamps,
     ReservationListSQL,
+    availability_json,
     reservation_list_sql,
     reservation_rows,
     reservation_values,
@@ -582,7 +585,10 @@ class AvailabilitiesView(APIView):
     `no_equipment`. Unknown ids answer 404 with the code `not_found` and the unknown ids
     in `missing`: every equipment, retired ones too, is visible to anyone logged in,
     as in the single view. A fixed number of queries whatever the number of equipment.
+    The JSON is written directly (reads.availability_json), as DRF would write it.
     """
+
+    renderer_classes = renderers_with_json_text()
 
     @extend_schema(
         parameters=[
@@ -619,8 +625,8 @@ class AvailabilitiesView(APIView):
                 missing=missing,
             )
         items = [found[pk] for pk in ids]
-        answers = availabilities(items, start, end, stamp=LocalStamps(), probe=no_show_probe(items))
-        return Response({"results": [answers[pk] for pk in ids]})
+        times = availability_times(items, start, end, probe=no_show_probe(items))
+        return Response(availability_json(ids, times, start, end))
 
 
 class ClosureSerializer(serializers.ModelSerializer):
