@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from csp.constants import HEADER, HEADER_REPORT_ONLY, NONCE, SELF
+from csp.exceptions import CSPNonceError
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
@@ -32,7 +33,7 @@ def answers(path: str = "/", *, status: int = 200, nonce: bool = False, **attrs)
         guarded = False
         try:
             str(request.csp_nonce)
-        except Exception:  # noqa: BLE001 (django-csp's CSPNonceError)
+        except CSPNonceError:
             guarded = True
         written.append(({h: response.get(h) for h in HEADERS}, guarded))
     return written
