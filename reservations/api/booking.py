@@ -33,10 +33,11 @@ from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import (
+    AvailabilityFacts,
     Probe,
     availabilities,
+    availability_facts,
     availability_times,
-    equipment_for_availability,
     reservations_visible_to,
 )
 from reservations.services import (
@@ -556,7 +557,7 @@ def equipment_ids_asked(request: Request) -> list[int]:
     return list(ids)
 
 
-def no_show_probe(items: list[Equipment]) -> Probe | None:
+def no_show_probe(items: list[Equipment] | list[AvailabilityFacts]) -> Probe | None:
     """`record_no_shows_of(items)` as a probe sent with the availability's own query (None
     when none of them requires a check-in): when it finds a reservation past its grace,
     the no-shows are recorded and the busy intervals read again."""
@@ -616,7 +617,7 @@ class AvailabilitiesView(APIView):
     def get(self, request: Request) -> Response:
         ids = equipment_ids_asked(request)
         start, end = availability_window(request)
-        found = {e.pk: e for e in equipment_for_availability(ids)}
+        found = {e.pk: e for e in availability_facts(ids)}
         missing = [pk for pk in ids if pk not in found]
         if missing:
             raise BookingError(
