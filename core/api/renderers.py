@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import JSONRenderer
@@ -32,17 +33,17 @@ class JSONTextRenderer(JSONRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         if isinstance(data, JSONText):
-            indent = self.get_indent(accepted_media_type, renderer_context or {})
+            indent = self.get_indent(accepted_media_type or "", renderer_context or {})
             if indent is None and self.compact and not self.ensure_ascii:
                 return data.encode()
             data = json.loads(data)
         return super().render(data, accepted_media_type, renderer_context)
 
 
-def renderers_with_json_text() -> list[type[Any]]:
+def renderers_with_json_text() -> list[Any]:
     """The default renderers, `JSONTextRenderer` in place of `JSONRenderer`."""
     return [
         JSONTextRenderer if renderer is JSONRenderer else renderer
