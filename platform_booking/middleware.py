@@ -4,11 +4,18 @@ never a 500 or a traceback for what is not a bug."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
 
+from csp import middleware as csp_middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.exceptions import RequestDataTooBig
+from django.core.signals import setting_changed
 from django.db import DataError, connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.middleware import locale
 from django.utils import translation
@@ -49,6 +56,68 @@ def _prefixed(request: HttpRequest) -> bool:
     """Whether the request's URLs use `i18n_patterns` (Django caches the answer)."""
     urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
     return bool(is_language_prefix_patterns_used(urlconf)[0])
+
+
+# What a view or decorator may set on a response to change its policy (django-csp).
+_PER_RESPONSE = tuple(
+    f"_csp_{part}{suffix}" for part in ("config", "update", "replace") for suffix in ("", "_ro")
+)
+# The two headers the settings alone give, and their excluded prefixes, once built.
+_POLICIES: dict[str, Any] = {}
+_CSP_SETTINGS = frozenset({"CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"})
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: Any) -> None:
+    if setting in _CSP_SETTINGS:
+        _POLICIES.clear()
+
+
+def _settings_policies() -> dict[str, Any]:
+    if not _POLICIES:
+        both = {}
+        for header, name, report_only in (
+            (HEADER, "CONTENT_SECURITY_POLICY", False),
+            (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", True),
+        ):
+            prefixes = (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            both[header] = (build_policy(report_only=report_only), tuple(prefixes))
+        _POLICIES.update(both)
+    return _POLICIES
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    """django-csp's middleware, building the headers of the settings once rather than
+    twice per response (a tenth of a small API request) when the response has no policy
+    of its own (`csp_update`, `csp_replace`, `csp_override`…) and no nonce was asked
+    for; any other response is django-csp's. Settings changed (override_settings) are
+    read anew. Otherwise the same: the same headers, exemptions and nonce guard."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _PER_RESPONSE
+        ):
+            return super().process_response(request, response)
+        if settings.DEBUG and response.status_code in (
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            HTTPStatus.NOT_FOUND,
+        ):
+            return response
+        for (header, (policy, prefixes)), exempt in zip(
+            _settings_policies().items(), ("_csp_exempt", "_csp_exempt_ro"), strict=True
+        ):
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(prefixes)
+            ):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error.
+        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response
 
 
 class OutOfRangeMiddleware:

@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, building the settings' header once (platform_booking.middleware).
+    "platform_booking.middleware.CSPMiddleware",
     "platform_booking.login_guard.LoginGuardMiddleware",
     "platform_booking.middleware.OutOfRangeMiddleware",
     "platform_booking.middleware.DatabaseUnavailableMiddleware",

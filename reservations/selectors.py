@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -142,6 +142,19 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
 BUSY_RESERVATION, BUSY_CLOSURE = 1, 2
 
 
+def ids_in(column: str, ids: Collection[int]) -> tuple[str, list[Any]]:
+    """`column IN (ids)` as SQL and its parameters. On PostgreSQL one array parameter:
+    the statement's text and its number of parameters stay the same whatever the number
+    of ids, so that psycopg converts it once (it caches the conversion of statements of
+    at most 50 parameters) and a bigint column is compared with bigints (its indexes
+    serve it)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS BIGINT[]))", [[int(pk) for pk in ids]]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 # A statement sent with a read in the same round trip, rows (start, policy_overrides),
 # and what to do with them before the read is used: True when it must be read again (the
 # no-show probe, which found one to record first: services.noshows.overdue_probe_sql).
@@ -177,19 +190,20 @@ def busy_rows(
         return []
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    eq_marks = ", ".join(["%s"] * len(ids))
-    site_marks = ", ".join(["%s"] * len(site_ids)) or "NULL"
+    r_equipment, eq_params = ids_in("r.equipment_id", ids)
+    c_equipment, _ = ids_in("c.equipment_id", ids)
+    c_site, site_params = ids_in("c.site_id", site_ids)
     status_marks = ", ".join(["%s"] * len(LIVE_STATUSES))
     held, held_params = overlapping_sql("r", start, end, buffers=True)
     sql = (
         # Only placeholders and quoted table and column names are interpolated.
         "SELECT {busy} AS kind, r.equipment_id, NULL AS site_id, r.start, r.{end},"  # noqa: S608
         " r.blocked_until, r.priority, r.id, NULL FROM {res} r"
-        f" WHERE {held} AND r.equipment_id IN ({eq_marks}) AND r.status IN ({status_marks})"
+        f" WHERE {held} AND {r_equipment} AND r.status IN ({status_marks})"
         " UNION ALL"
         " SELECT {closed}, c.equipment_id, c.site_id, c.start, c.{end}, c.{end}, '', c.id, NULL"
         " FROM {clo} c"
-        f" WHERE (c.equipment_id IN ({eq_marks}) OR c.site_id IN ({site_marks})"
+        f" WHERE ({c_equipment} OR {c_site}"
         " OR (c.equipment_id IS NULL AND c.site_id IS NULL))"
         " AND c.start < %s AND c.{end} > %s"
         " ORDER BY 1, 4, 8"
@@ -202,10 +216,10 @@ def busy_rows(
     )
     params: list[Any] = [
         *held_params,
-        *ids,
+        *eq_params,
         *[str(s) for s in LIVE_STATUSES],
-        *ids,
-        *site_ids,
+        *eq_params,
+        *site_params,
         adapt(end),
         adapt(start),
     ]
@@ -229,29 +243,55 @@ def busy_rows(
             rows = cursor.fetchall()
     if connection.vendor == "postgresql":
         return [row[:7] for row in rows]
-    # SQLite gives the instants as text or naive datetimes, in UTC.
+    # SQLite gives the instants as text or naive datetimes, in UTC: given the time zone
+    # object of PostgreSQL's (availability_times compares them with one).
     return [
-        (kind, eq_id, site_id, as_utc(a), as_utc(b), as_utc(c), priority)
+        (kind, eq_id, site_id, _utc(a), _utc(b), _utc(c), priority)
         for kind, eq_id, site_id, a, b, c, priority, *_ in rows
     ]
 
 
-# What an availability reads of each equipment (the other columns are deferred).
+def _utc(value: datetime | str) -> datetime:
+    return as_utc(value).astimezone(UTC)
+
+
+# What an availability reads of each equipment.
 AVAILABILITY_FIELDS = ("id", "site", "requires_check_in", "policy_overrides")
 
 
-def equipment_for_availability(ids: Sequence[int]) -> list[Equipment]:
-    """The equipment of these ids that exist, with only what `availabilities` and
-    `record_no_shows_of` read (AVAILABILITY_FIELDS; any other field is loaded when asked
-    for, as with `.only()`), in no particular order.
+class AvailabilityFacts:
+    """What `availability_times` and the no-show probe read of an equipment (its
+    AVAILABILITY_FIELDS), without a model instance: building 20 `Equipment` from their
+    rows cost twice their query."""
+
+    __slots__ = ("_policy", "pk", "policy_overrides", "requires_check_in", "site_id")
+
+    def __init__(
+        self, pk: int, site_id: int, requires_check_in: bool, policy_overrides: Any
+    ) -> None:
+        self.pk, self.site_id = pk, site_id
+        self.requires_check_in, self.policy_overrides = requires_check_in, policy_overrides
+        self._policy: Any = None
+
+    @property
+    def policy(self) -> Any:
+        """The effective policy (as `Equipment.policy`)."""
+        if self._policy is None:
+            self._policy = effective_policy(self.policy_overrides)
+        return self._policy
+
+
+def availability_facts(ids: Sequence[int]) -> list[AvailabilityFacts]:
+    """The AVAILABILITY_FIELDS of the equipment of these ids that exist, in no particular
+    order, values as a queryset gives them (Django's converters applied).
 
     Raw SQL on purpose: the `pk__in` queryset compiled and built whole instances for an
     availability request, at twice the cost of the query; tests/reservations/
-    test_availability_sql.py compares the instances with the queryset's.
+    test_availability_sql.py compares the facts with the queryset's instances.
     """
     if not ids:
         return []
-    # In the model's order, as `from_db` expects them with the others deferred.
+    # In the model's order.
     fields = [f for f in Equipment._meta.concrete_fields if f.name in AVAILABILITY_FIELDS]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
@@ -273,14 +313,15 @@ def equipment_for_availability(ids: Sequence[int]) -> list[Equipment]:
         ]
         if found:
             converters.append((index, expression, found))
-    names = [field.attname for field in fields]
+    order = [field.attname for field in fields]
+    at = [order.index(name) for name in ("id", "site_id", "requires_check_in", "policy_overrides")]
     items = []
     for row in rows:
         values = list(row)
         for index, expression, found in converters:
             for convert in found:
                 values[index] = convert(values[index], expression, connection)
-        items.append(Equipment.from_db(connection.alias, names, values))
+        items.append(AvailabilityFacts(*(values[i] for i in at)))
     return items
 
 
@@ -290,7 +331,7 @@ def availability(equipment: Equipment, start: datetime, end: datetime) -> dict[s
 
 
 def availabilities(
-    equipment: Sequence[Equipment],
+    equipment: Sequence[Equipment] | Sequence[AvailabilityFacts],
     start: datetime,
     end: datetime,
     *,
@@ -299,27 +340,62 @@ def availabilities(
 ) -> dict[int, dict[str, Any]]:
     """Busy intervals (reservations, their buffers, closures) and free intervals within
     opening hours of each equipment over [start, end), by equipment id: two queries
-    whatever the number of equipment.
+    whatever the number of equipment (see availability_times).
 
     Instants are given by `stamp`, by default in `tz` by `astimezone`:
     `timezone.localtime` would look up the active time zone for each of them (a
-    thread-local read): a fifth of the time of 20 equipment's week. No request
-    activates another zone than TIME_ZONE. The API passes a formatter to text, so
-    that each instant is written once rather than by the JSON encoder's fallback.
+    thread-local read). No request activates another zone than TIME_ZONE.
+    The API writes its JSON from `availability_times` directly
+    (reservations.api.availability); tests compare both.
+    """
+    if stamp is None:
+        stamp = partial(datetime.astimezone, tz=local_tz())
+    window_start, window_end = stamp(start), stamp(end)
+    found: dict[int, dict[str, Any]] = {}
+    for pk, (busy, free) in availability_times(equipment, start, end, probe=probe).items():
+        found[pk] = {
+            "equipment": pk,
+            "start": window_start,
+            "end": window_end,
+            "busy": [
+                {"start": stamp(a), "end": stamp(b), "kind": kind}
+                if priority is None
+                else {"start": stamp(a), "end": stamp(b), "kind": kind, "priority": priority}
+                for a, b, kind, priority in busy
+            ],
+            "free": [{"start": stamp(a), "end": stamp(b)} for a, b in free],
+        }
+    return found
 
+
+# A busy interval: (start, end, kind, priority), the priority None but for a reservation.
+Busy = tuple[datetime, datetime, str, str | None]
+
+
+def availability_times(
+    equipment: Sequence[Equipment] | Sequence[AvailabilityFacts],
+    start: datetime,
+    end: datetime,
+    *,
+    probe: Probe | None = None,
+) -> dict[int, tuple[list[Busy], list[rules.Pair]]]:
+    """The busy intervals (by start; a reservation's buffer right after it, closures
+    after reservations of the same start) and the free intervals (within opening hours,
+    by start) of each equipment over [start, end), by equipment id, in the order given:
+    two queries whatever the number of equipment. Instants are aware, in UTC.
+
+    Every instant is brought to one time zone object (UTC) before they are compared:
+    comparing datetimes of two different time zones costs thirty times more than of one,
+    and the free time of 20 equipment's week compares a few thousand.
     The opening hours are computed once per distinct policy: equipment mostly share
     theirs, and merging a policy deep-copies the platform defaults.
     A `probe` (the no-show probe of equipment requiring check-in) is sent with the
     busy intervals' query (see busy_rows).
     """
     tz = local_tz()
-    if stamp is None:
-        stamp = partial(datetime.astimezone, tz=tz)
-    window = rules.Interval(start, end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     ids = [e.pk for e in equipment]
-    # Each busy interval with its start as the database gave it: the order is the
-    # instants' (a local text would misorder the hour repeated when summer time ends).
-    busy: dict[int, list[tuple[datetime, dict[str, Any]]]] = {pk: [] for pk in ids}
+    busy: dict[int, list[Busy]] = {pk: [] for pk in ids}
     blocked: dict[int, list[rules.Pair]] = {pk: [] for pk in ids}
     by_site: dict[int, list[int]] = defaultdict(list)
     for item in equipment:
@@ -328,21 +404,10 @@ def availabilities(
         ids, set(by_site), start, end, probe=probe
     ):
         if kind == BUSY_RESERVATION:
-            busy[eq_id].append(
-                (
-                    r_start,
-                    {
-                        "start": stamp(r_start),
-                        "end": stamp(r_end),
-                        "kind": "reservation",
-                        "priority": priority,
-                    },
-                )
-            )
+            into = busy[eq_id]
+            into.append((r_start, r_end, "reservation", priority))
             if r_blocked > r_end:
-                busy[eq_id].append(
-                    (r_end, {"start": stamp(r_end), "end": stamp(r_blocked), "kind": "buffer"})
-                )
+                into.append((r_end, r_blocked, "buffer", None))
             blocked[eq_id].append((r_start, r_blocked))
             continue
         # A closure: of its equipment, of its site's, or (neither) of every one.
@@ -352,27 +417,22 @@ def availabilities(
             closed = by_site.get(site_id, [])
         else:
             closed = ids
-        shown = {"start": stamp(r_start), "end": stamp(r_end), "kind": "closure"}
+        shown = (r_start, r_end, "closure", None)
         for pk in closed:
-            busy[pk].append((r_start, dict(shown)))
+            busy[pk].append(shown)
             blocked[pk].append((r_start, r_end))
-    found: dict[int, dict[str, Any]] = {}
-    window_start, window_end = stamp(start), stamp(end)
+    found: dict[int, tuple[list[Busy], list[rules.Pair]]] = {}
     opening_of: dict[str, list[rules.Pair]] = {}
     for item in equipment:
         key = overrides_key(item.policy_overrides)
         if key not in opening_of:
             opening_of[key] = [
-                (max(o.start, window.start), min(o.end, window.end))
+                (max(o.start.astimezone(UTC), start), min(o.end.astimezone(UTC), end))
                 for o in rules.opening_intervals(item.policy, start, end, tz)
-                if o.start < o.end and o.start < window.end and window.start < o.end
+                if o.start < o.end and o.start < end and start < o.end
             ]
         free = rules.subtract_pairs(opening_of[key], blocked[item.pk])
-        found[item.pk] = {
-            "equipment": item.pk,
-            "start": window_start,
-            "end": window_end,
-            "busy": [b for _, b in sorted(busy[item.pk], key=itemgetter(0))],
-            "free": [{"start": stamp(a), "end": stamp(b)} for a, b in free if a < b],
-        }
+        # Stable: of one start, the order of the rows (reservation, its buffer, closures).
+        busy[item.pk].sort(key=itemgetter(0))
+        found[item.pk] = (busy[item.pk], [(a, b) for a, b in free if a < b])
     return found

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.renderers import renderers_with_json_text
 from core.api.schema import CONFLICT, ErrorSerializer
 from core.errors import words
 from core.ids import MAX_ID, is_id
@@ -32,9 +33,11 @@ from partners.selectors import projects_visible_to
 from reservations.exceptions import BookingError
 from reservations.models import Closure, Reservation, ReservationStatus
 from reservations.selectors import (
+    AvailabilityFacts,
     Probe,
     availabilities,
-    equipment_for_availability,
+    availability_facts,
+    availability_times,
     reservations_visible_to,
 )
 from reservations.services import (
@@ -60,6 +63,7 @@ from .reads import (
     CountWhenNeededPagination,
     LocalStamps,
     ReservationListSQL,
+    availability_json,
     reservation_list_sql,
     reservation_rows,
     reservation_values,
@@ -553,7 +557,7 @@ def equipment_ids_asked(request: Request) -> list[int]:
     return list(ids)
 
 
-def no_show_probe(items: list[Equipment]) -> Probe | None:
+def no_show_probe(items: list[Equipment] | list[AvailabilityFacts]) -> Probe | None:
     """`record_no_shows_of(items)` as a probe sent with the availability's own query (None
     when none of them requires a check-in): when it finds a reservation past its grace,
     the no-shows are recorded and the busy intervals read again."""
@@ -582,7 +586,10 @@ class AvailabilitiesView(APIView):
     `no_equipment`. Unknown ids answer 404 with the code `not_found` and the unknown ids
     in `missing`: every equipment, retired ones too, is visible to anyone logged in,
     as in the single view. A fixed number of queries whatever the number of equipment.
+    The JSON is written directly (reads.availability_json), as DRF would write it.
     """
+
+    renderer_classes = renderers_with_json_text()
 
     @extend_schema(
         parameters=[
@@ -610,7 +617,7 @@ class AvailabilitiesView(APIView):
     def get(self, request: Request) -> Response:
         ids = equipment_ids_asked(request)
         start, end = availability_window(request)
-        found = {e.pk: e for e in equipment_for_availability(ids)}
+        found = {e.pk: e for e in availability_facts(ids)}
         missing = [pk for pk in ids if pk not in found]
         if missing:
             raise BookingError(
@@ -619,8 +626,8 @@ class AvailabilitiesView(APIView):
                 missing=missing,
             )
         items = [found[pk] for pk in ids]
-        answers = availabilities(items, start, end, stamp=LocalStamps(), probe=no_show_probe(items))
-        return Response({"results": [answers[pk] for pk in ids]})
+        times = availability_times(items, start, end, probe=no_show_probe(items))
+        return Response(availability_json(ids, times, start, end))
 
 
 class ClosureSerializer(serializers.ModelSerializer):

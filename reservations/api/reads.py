@@ -8,7 +8,7 @@ shapes (drf-spectacular reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +18,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.api.pagination import Pagination
+from core.api.renderers import JSONText, json_string
 from core.roles import is_platform_manager
 from partners.models import Project
 from reservations.facts import as_utc
 from reservations.models import Reservation, overlapping_sql
-from reservations.selectors import full_view_sql
+from reservations.rules import Pair
+from reservations.selectors import Busy, full_view_sql
 
 
 class LocalStamps:
@@ -51,6 +53,50 @@ class LocalStamps:
             text = text[:-6] + "Z"
         self.known[moment] = text
         return text
+
+
+def availability_json(
+    ids: Sequence[int],
+    times: dict[int, tuple[list[Busy], list[Pair]]],
+    start: datetime,
+    end: datetime,
+) -> JSONText:
+    """`{"results": [...]}` of the availability of the equipment `ids` (in that order) over
+    [start, end) from their `availability_times`, written as JSON text: byte for byte what
+    DRF writes of `availabilities(..., stamp=LocalStamps())` (tests/api/
+    test_availabilities_api.py compares them), without building the ~500 dicts of 20
+    equipment's week nor encoding them one by one. Each instant is written once."""
+    stamps = LocalStamps()
+    quoted: dict[datetime, str] = {}
+
+    def text(moment: datetime) -> str:
+        found = quoted.get(moment)
+        if found is None:
+            # An ISO 8601 instant holds no character that JSON escapes.
+            found = quoted[moment] = f'"{stamps(moment)}"'
+        return found
+
+    priorities: dict[str, str] = {}
+    window = f'"start":{text(start)},"end":{text(end)}'
+    items = []
+    for pk in ids:
+        busy, free = times[pk]
+        parts = []
+        for a, b, kind, priority in busy:
+            if priority is None:
+                parts.append(f'{{"start":{text(a)},"end":{text(b)},"kind":"{kind}"}}')
+                continue
+            written = priorities.get(priority)
+            if written is None:
+                written = priorities[priority] = json_string(priority)
+            parts.append(
+                f'{{"start":{text(a)},"end":{text(b)},"kind":"{kind}","priority":{written}}}'
+            )
+        gaps = ",".join([f'{{"start":{text(a)},"end":{text(b)}}}' for a, b in free])
+        items.append(
+            f'{{"equipment":{int(pk)},{window},"busy":[{",".join(parts)}],"free":[{gaps}]}}'
+        )
+    return JSONText(f'{{"results":[{",".join(items)}]}}')
 
 
 # ReservationSerializer's fields, in its order, and the column each reads.

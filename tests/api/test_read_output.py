@@ -279,3 +279,38 @@ def test_a_booking_answers_the_serializers_bytes(client_for, campus):
     assert len(ids) == 4
     ordered = sorted(grouped["reservations"], key=lambda r: (r["start"], r["equipment"]))
     assert compact(ordered) == stored(ids)
+
+
+def test_the_availability_s_own_json_is_drf_s_rendering(client_for, week):
+    """The JSON written by reads.availability_json is DRF's rendering of `availabilities`,
+    byte for byte: buffers, a site's, a campus-wide and an equipment's closure, the hour
+    repeated when summer time ends, a priority written in full."""
+    from rest_framework.renderers import JSONRenderer
+
+    from reservations.api.reads import LocalStamps, availability_json
+    from reservations.selectors import availabilities, availability_times
+
+    Closure.objects.create(site=week.site, start=paris(24, 8), end=paris(24, 9), reason="site")
+    Closure.objects.create(start=paris(25, 2, 40), end=paris(25, 2, 20, fold=1), reason="all")
+    items = list(Equipment.objects.filter(pk__in=[week.rheometer.pk, week.hplc.pk]))
+    start, end = paris(22, 0), paris(28, 0)
+    ids = [week.hplc.pk, week.rheometer.pk]
+    dicts = availabilities(items, start, end, stamp=LocalStamps())
+    expected = JSONRenderer().render({"results": [dicts[pk] for pk in ids]})
+    written = availability_json(ids, availability_times(items, start, end), start, end)
+    assert written.encode() == expected
+    assert '"kind":"buffer"' in written and written.count('"kind":"closure"') >= 4
+
+
+def test_an_indented_availability_is_drf_s_too(client_for, week):
+    client = client_for(week.outsider)
+    ids = f"{week.rheometer.pk},{week.hplc.pk}"
+    query = {"equipment": ids, **WEEK}
+    response = client.get("/api/v1/availability/", query, HTTP_ACCEPT="application/json; indent=2")
+    assert response.status_code == 200
+    expected = {"results": [RHEOMETER_WEEK(week), HPLC_WEEK(week)]}
+    assert response.content == json.dumps(expected, indent=2, ensure_ascii=False).encode()
+    page = client.get("/api/v1/availability/", query, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert "&quot;kind&quot;: &quot;closure&quot;" in page.content.decode()

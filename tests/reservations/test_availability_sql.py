@@ -111,10 +111,10 @@ def test_busy_rows_give_aware_instants(scene):
     assert busy_rows([], {scene[0].site_id}, at(2, 0), at(3, 0)) == []
 
 
-def test_equipment_for_availability_reads_as_the_queryset(scene, campus):
+def test_availability_facts_read_as_the_queryset(scene, campus):
     from equipment.models import Equipment
     from equipment.services import equipment_update
-    from reservations.selectors import AVAILABILITY_FIELDS, equipment_for_availability
+    from reservations.selectors import AVAILABILITY_FIELDS, availability_facts
 
     equipment_update(
         actor=SYSTEM,
@@ -123,16 +123,16 @@ def test_equipment_for_availability_reads_as_the_queryset(scene, campus):
         policy={"buffer_minutes": 30, "opening_hours": {"mon": [["07:00", "12:00"]]}},
     )
     ids = [*(e.pk for e in scene), campus.hplc.pk, 999_999]
-    found = {e.pk: e for e in equipment_for_availability(ids)}
+    found = {e.pk: e for e in availability_facts(ids)}
     expected = {e.pk: e for e in Equipment.objects.filter(pk__in=ids)}
     assert set(found) == set(expected) == set(ids[:-1])
     for pk, item in expected.items():
         for name in AVAILABILITY_FIELDS:
             field = Equipment._meta.get_field(name)
-            assert getattr(found[pk], field.attname) == getattr(item, field.attname), name
+            read = "pk" if name == "id" else field.attname
+            assert getattr(found[pk], read) == getattr(item, field.attname), name
         assert found[pk].policy == item.policy
     assert found[scene[1].pk].policy_overrides["buffer_minutes"] == 30
     assert found[scene[1].pk].requires_check_in is True
-    # Any other field is read when asked for, as with .only().
-    assert found[campus.hplc.pk].code == campus.hplc.code
-    assert equipment_for_availability([]) == []
+    assert found[campus.hplc.pk].requires_check_in is False
+    assert availability_facts([]) == []
