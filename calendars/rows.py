@@ -9,9 +9,6 @@ statements as written SQL, for PostgreSQL and SQLite:
 - `reservation_rows`: the rows of `feeds.feed_reservations` (RESERVATION_COLUMNS);
 - `equipment_closures`: the closures of `ClosureQuerySet.touching_equipment().during()`.
 
-On PostgreSQL behind the project's pool these statements are prepared on the server
-(`_cursor`): parsed and planned once a connection rather than once a request.
-
 The ORM definitions stay the reference: tests/calendars/test_feed_rows.py compares each
 read with them on both databases (the window, the statuses, the buffers, the sites).
 Only placeholders, quoted table names and fixed column names are interpolated.
@@ -63,36 +60,6 @@ def _tables() -> dict[str, str]:
             ("members", Project.members.through),
         )
     }
-
-
-@functools.cache
-def _prepared_cursor_class() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparedCursor(ServerBindingCursor):
-        """Binds its parameters on the server and prepares its statement there: the
-        statement is parsed and planned once a connection, not once a request."""
-
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True, **kwargs)  # type: ignore[misc]
-
-    return PreparedCursor
-
-
-def _cursor() -> Any:
-    """A cursor for one of the hot reads: Django's, or on PostgreSQL where the
-    connection may keep prepared statements (the settings' `prepare_threshold`, set
-    with the pool) one that prepares its statement, parsed and planned once a
-    connection instead of once a request. psycopg remembers the connection's prepared
-    statements and prepares again after a rollback forgot them. Django's wrapper stays
-    around it: the statements are logged and counted as any other."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        return connection.cursor()
-    return connection._prepare_cursor(_prepared_cursor_class()(raw))  # type: ignore[attr-defined]
 
 
 def _epoch(column: str) -> str:
@@ -190,7 +157,7 @@ def token_candidates(
         params.append(equipment_pk if equipment_pk in _ID_RANGE else 0)
         params += [adapt(window[1]), adapt(window[0])]
     params.append(connection.ops.prep_for_like_query(prefix) + "%")
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     users = len(_user_columns(connection.vendor)[0])
@@ -231,7 +198,7 @@ def equipment_head(pk: int) -> EquipmentHead | None:
     """The equipment `pk` as its feed shows it (one query), None if there is none."""
     if pk not in _ID_RANGE:
         return None
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_equipment_sql(connection.vendor), [pk])
         row = cursor.fetchone()
     if row is None:
@@ -336,7 +303,7 @@ def reservation_rows(
         window = [adapt(high), adapt(low)]
     params = [*by_params, *window, *map(str, shown), *map(str, ended), adapt(kept_since)]
     sql = _reservation_sql(connection.vendor, by, equipment is None)
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if equipment is None:
@@ -362,7 +329,7 @@ def equipment_closures(equipment: EquipmentHead, low: datetime, high: datetime) 
     """The closures of ClosureQuerySet.touching_equipment(equipment).during(low, high),
     with the fields the feed writes (one query)."""
     adapt = connection.ops.adapt_datetimefield_value
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             _closure_sql(connection.vendor),
             [equipment.pk, equipment.site_id, adapt(high), adapt(low)],

@@ -144,12 +144,6 @@ elif _default_db["ENGINE"] == "django.db.backends.postgresql":
             "reconnect_timeout": 5,
             "name": "platform-booking",
         }
-        # A pooled connection keeps its prepared statements from one request to the next:
-        # the few hot reads that ask for it (calendars/rows.py) are parsed and planned
-        # once a connection. Django's own cursors bind on the client and never prepare.
-        # Not without the pool: PgBouncer in transaction mode may send a statement to a
-        # server connection that never saw it prepared.
-        _default_db["OPTIONS"].setdefault("prepare_threshold", 5)
 else:
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite or PostgreSQL.")
 DATABASES = {"default": _default_db}

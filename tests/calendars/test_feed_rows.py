@@ -148,66 +148,6 @@ def test_reservation_rows_equal_the_orms(campus, data):
     assert len(by_orm(rows.BY_USER, campus.outsider.pk)) == 1
 
 
-def test_on_a_pooled_postgresql_connection_the_hot_reads_are_prepared(campus, data, monkeypatch):
-    """Where the connection keeps prepared statements (the pool's prepare_threshold),
-    the token's and the reservations' statements are prepared on the server, once a
-    connection: their answers are those of the client-bound statements, before and
-    after a rollback made psycopg forget them."""
-    from django.db import connection, transaction
-
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    connection.ensure_connection()
-    raw = connection.connection
-    cases = [
-        (rows.BY_EQUIPMENT, campus.rheometer.pk),
-        (rows.BY_PROJECT, campus.research.pk),
-        (rows.BY_PARTNER, campus.orleans.pk),
-        (rows.BY_USER, campus.researcher.pk),
-    ]
-    key = feed_token_for(user=campus.researcher).key
-    FeedState.objects.create(key=f"/a|{campus.researcher.pk}|en", etag='"e"', changed_at=NOW)
-
-    def answers() -> list:
-        tokens = [
-            rows.token_candidates(
-                key[:8], state_key=("/a|", "|en"), equipment_pk=pk, window=(LOW, HIGH)
-            )
-            for pk in (campus.rheometer.pk, campus.hplc.pk, 10**6)
-        ]
-        found = [
-            (t.user.pk, t.key, t.state and (t.state.etag, t.state.changed_at), t.equipment,
-             as_tuples(t.closures))
-            for candidates in tokens
-            for t in candidates
-        ]  # fmt: skip
-        return [by_sql(by, value) for by, value in cases] + found
-
-    def prepared() -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return [s for (s,) in cursor.fetchall()]
-
-    monkeypatch.setattr(raw, "prepare_threshold", None)
-    client_bound = answers()
-    assert len(client_bound) == len(cases) + 3 and all(client_bound) and prepared() == []
-    monkeypatch.setattr(raw, "prepare_threshold", 5)
-    for _ in range(2):
-        assert answers() == client_bound
-    # One statement a kind of feed, one for the token (prepared again for each type
-    # psycopg gives an id: a smallint, an integer).
-    assert len(set(prepared())) == len(cases) + 1
-    # A rolled back savepoint: psycopg forgets (deallocates) them, then prepares again.
-    try:
-        with transaction.atomic():
-            by_sql(*cases[0])
-            raise RuntimeError
-    except RuntimeError:
-        pass
-    assert answers() == client_bound
-    assert len(set(prepared())) == len(cases) + 1
-
-
 def test_an_equipment_feeds_rows_fill_in_its_equipment(campus, data):
     for equipment in (campus.rheometer, campus.hplc):
         head = EquipmentHead.of(Equipment.objects.select_related("site").get(pk=equipment.pk))

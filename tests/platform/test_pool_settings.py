@@ -37,8 +37,6 @@ def test_postgresql_gets_a_bounded_pool_and_no_persistent_connections():
     pool = db["OPTIONS"]["pool"]
     assert (pool["min_size"], pool["max_size"], pool["timeout"]) == (2, 10, 10)
     assert db["OPTIONS"]["connect_timeout"] == 5
-    # A pooled connection may keep prepared statements (the cursors that ask: calendars/rows).
-    assert db["OPTIONS"]["prepare_threshold"] == 5
 
 
 def test_pool_sizes_come_from_the_environment():
@@ -50,8 +48,6 @@ def test_pool_sizes_come_from_the_environment():
 def test_a_pool_size_of_zero_turns_the_pool_off():
     db = json.loads(database_settings(DB_POOL_MAX_SIZE="0").stdout)
     assert "pool" not in db["OPTIONS"] and db["CONN_MAX_AGE"] == 0
-    # Nor prepared statements (Django's default): a PgBouncer would lose them.
-    assert "prepare_threshold" not in db["OPTIONS"]
 
 
 @pytest.mark.parametrize(
