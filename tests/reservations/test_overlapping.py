@@ -131,7 +131,7 @@ def test_overlapping_chains_with_other_filters_and_related_managers(rows, campus
 
 # Either GiST index on the held span (0007 alone, 0009 with the equipment first): both
 # answer a window without the history; the planner picks by their sizes.
-SPAN_INDEX = re.compile(r"using reservation_(equipment_)?held_span")
+SPAN_INDEX = re.compile(r"(using|on) reservation_(equipment_)?held_span\b")
 
 
 def plan(qs) -> str:
