@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import BooleanField, Expression, F
 
 
@@ -46,3 +47,17 @@ class Among(Expression):
             return f"{column} = ANY(%s)", (*params, self.values)
         marks = ", ".join(["%s"] * len(self.values))
         return f"{column} IN ({marks})", (*params, *self.values)
+
+
+def ids_in(column: str, ids: Collection[int]) -> tuple[str, list[Any]]:
+    """`column IN (ids)` as SQL and its parameters, for written SQL (`Among` is the
+    ORM's). On PostgreSQL one array parameter:
+    the statement's text and its number of parameters stay the same whatever the number
+    of ids, so that psycopg converts it once (it caches the conversion of statements of
+    at most 50 parameters) and a bigint column is compared with bigints (its indexes
+    serve it)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS BIGINT[]))", [[int(pk) for pk in ids]]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.roles import is_platform_manager
+from core.sql import ids_in
 from core.timezones import local_tz
 from equipment.models import Equipment
 from equipment.policy import effective_policy, overrides_key
@@ -140,19 +141,6 @@ def closures_concerning(user: Any) -> QuerySet[Closure]:
 
 # The kinds of the rows of `busy_rows`, reservations before closures.
 BUSY_RESERVATION, BUSY_CLOSURE = 1, 2
-
-
-def ids_in(column: str, ids: Collection[int]) -> tuple[str, list[Any]]:
-    """`column IN (ids)` as SQL and its parameters. On PostgreSQL one array parameter:
-    the statement's text and its number of parameters stay the same whatever the number
-    of ids, so that psycopg converts it once (it caches the conversion of statements of
-    at most 50 parameters) and a bigint column is compared with bigints (its indexes
-    serve it)."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(CAST(%s AS BIGINT[]))", [[int(pk) for pk in ids]]
-    if not ids:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 # A statement sent with a read in the same round trip, rows (start, policy_overrides),
